@@ -1,0 +1,53 @@
+"""Exceptions raised by gpf.
+
+Every error names *where* the problem is: the file, and when it applies the
+partition, the byte offset or the config key.  The CLI prints ``str(err)`` on a
+single line and maps the class to an exit code, so messages must stay one line.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+__all__ = ["GpfError", "FormatError", "ConfigError", "UnsupportedError"]
+
+
+def _where(path: Any) -> str:
+    return os.fspath(path) if isinstance(path, (str, os.PathLike)) else str(path)
+
+
+class GpfError(Exception):
+    """Base class of every error gpf raises on purpose."""
+
+
+class FormatError(GpfError):
+    """A binary file is not what it claims to be (bad magic, truncated, bad size...).
+
+    ``FormatError(path, offset, message)`` renders as ``"<path>: at byte <offset>: <message>"``.
+    """
+
+    def __init__(self, path: Any, offset: int | None, message: str) -> None:
+        self.path = _where(path)
+        self.offset = offset
+        self.message = message
+        where = self.path if offset is None else f"{self.path}: at byte {offset}"
+        super().__init__(f"{where}: {message}")
+
+
+class ConfigError(GpfError):
+    """The partition config (JSON) is unreadable or does not match the spec.
+
+    ``ConfigError(path, message, key=None)`` renders as ``"<path>: <key>: <message>"``.
+    """
+
+    def __init__(self, path: Any, message: str, key: str | None = None) -> None:
+        self.path = _where(path)
+        self.key = key
+        self.message = message
+        where = self.path if key is None else f"{self.path}: {key}"
+        super().__init__(f"{where}: {message}")
+
+
+class UnsupportedError(GpfError):
+    """A valid but unsupported variant (e.g. DGL's pre-1.0 non-reshuffled layout)."""

@@ -67,13 +67,19 @@ def cached_run(script: str, *extra_files: str) -> Path:
         h.update((ORACLE_DIR / name).read_bytes())
     out = CACHE_DIR / f"{Path(script).stem}-{h.hexdigest()[:16]}"
     done = out / "DONE"
-    if not done.exists():
-        import shutil
+    if done.exists():
+        return out
+    import fcntl
+    import shutil
 
-        shutil.rmtree(out, ignore_errors=True)
-        out.mkdir(parents=True)
-        run_dgl(script, str(out))
-        done.write_text("ok")
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    with open(CACHE_DIR / f"{out.name}.lock", "w") as lock:  # pytest-xdist workers wait for each other
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir(parents=True)
+            run_dgl(script, str(out))
+            done.write_text("ok")
     return out
 
 

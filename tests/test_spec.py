@@ -620,3 +620,22 @@ def test_fuzz_mutated_real_config(base, data):
                 node.append(data.draw(json_values))
             break
     check_only_config_errors(d)
+
+
+# --- SPEC.md -----------------------------------------------------------------------------------
+
+
+def test_spec_document_matches_code():
+    text = (ROOT / "spec" / "SPEC.md").read_text()
+    assert text.splitlines()[0].endswith(f"specification version {SPEC_VERSION}")
+    import re
+
+    rules = re.findall(r"^\* \*\*([A-Z][0-9]+)\*\*", text, flags=re.M)
+    assert len(rules) == len(set(rules)), "duplicate rule numbers in SPEC.md"
+    for prefix in "CPGFMB":
+        nums = [int(r[1:]) for r in rules if r[0] == prefix]
+        assert nums == list(range(1, len(nums) + 1)), (prefix, nums)
+    from gpf.spec import TOP_LEVEL_KEYS
+
+    for key in TOP_LEVEL_KEYS:
+        assert f"| `{key}` |" in text, key

@@ -68,6 +68,19 @@ def rand_graph_hetero(seed=SEED):
     return g
 
 
+def rand_graph_hetero_unique_rels(seed=SEED):
+    """Relation names unique across edge types, as pre-1.0 configs required."""
+    rng = np.random.default_rng(seed)
+    counts = {"user": 60, "item": 40}
+    rels = [("user", "follows", "user", 150), ("user", "buys", "item", 200), ("item", "bought_by", "user", 120)]
+    g = dgl.heterograph({(s, r, d): (torch.from_numpy(rng.integers(0, counts[s], m)),
+                                     torch.from_numpy(rng.integers(0, counts[d], m))) for s, r, d, m in rels},
+                        num_nodes_dict=counts)
+    g.nodes["user"].data["feat"] = torch.from_numpy(rng.standard_normal((60, 3)).astype(np.float32))
+    g.edges[("user", "buys", "item")].data["qty"] = torch.from_numpy(rng.integers(1, 9, 200))
+    return g
+
+
 CASES = [
     # name, builder, num_parts, method, halo_hops, num_trainers_per_machine
     ("homo_random_h1", rand_graph_homo, 4, "random", 1, 1),
@@ -76,6 +89,7 @@ CASES = [
     ("hetero_random_h1", rand_graph_hetero, 3, "random", 1, 1),
     ("hetero_metis_h2_t2", rand_graph_hetero, 4, "metis", 2, 2),
     ("hetero_one_part", rand_graph_hetero, 1, "metis", 1, 1),
+    ("hetero_unique_rels", rand_graph_hetero_unique_rels, 2, "random", 1, 1),
 ]
 
 

@@ -1,0 +1,287 @@
+"""``gpf.partition``: partition a :class:`gpf.Graph` and write a DGL-loadable partition set.
+
+Phases: assign nodes (:mod:`partitioners`) -> new IDs (:mod:`reshuffle`) -> per
+partition, the local graph (:mod:`halo`) and its files.  Per partition ``p`` the
+writer puts in ``OUT/part{p}/``:
+
+* ``graph.dgl``: the local graph (DGL ``save_graphs``, COO), fields as DGL writes them;
+* ``node_feat.dgl`` / ``edge_feat.dgl``: ``"ntype/name"`` / ``"src:rel:dst/name"`` ->
+  the rows of the nodes / edges ``p`` owns, in new-ID order;
+* ``orig_nids.dgl`` / ``orig_eids.dgl``: ``{ntype: original per-type IDs}`` /
+  ``{"src:rel:dst": original per-type edge IDs}`` of the owned items in new-ID order
+  (DGL's pipeline convention), named in the config by the extra part keys
+  ``orig_nids`` / ``orig_eids``.
+
+Every file is written atomically, data files first; the config ``OUT/<graph_name>.json``
+is written last, so an interrupted run never leaves a config that points at partial
+data.  Features are gathered one feature of one partition at a time, straight from
+the input arrays (no homogeneous copy of heterogeneous features).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gpf.errors import GpfError, UnsupportedError
+from gpf.sdk.graph import Graph, GraphError, etype_key
+from gpf.sdk.halo import HaloBuilder
+from gpf.sdk.partitioners import Assignment, AssignmentLike, assign_nodes
+from gpf.sdk.reshuffle import Reshuffle, reshuffle
+
+__all__ = ["partition", "PartitionReport", "write_partitions"]
+
+BACKENDS = ("dgl",)
+
+
+@dataclass
+class PartitionReport:
+    """What a :func:`partition` run did (also printed as one line)."""
+
+    config_path: str
+    graph_name: str
+    num_parts: int
+    method: str
+    num_nodes: int
+    num_edges: int
+    edge_cut: int
+    node_balance: float
+    edge_balance: float
+    seconds: float
+    phase_seconds: dict[str, float]
+
+    def line(self) -> str:
+        cut = 100.0 * self.edge_cut / self.num_edges if self.num_edges else 0.0
+        return (f"partitioned {self.graph_name!r} ({self.num_nodes:,} nodes, {self.num_edges:,} edges) into "
+                f"{self.num_parts} parts ({self.method}) in {self.seconds:.1f}s: edge cut {self.edge_cut:,} "
+                f"({cut:.1f}%), balance nodes {self.node_balance:.3f} edges {self.edge_balance:.3f} (max/mean) "
+                f"-> {self.config_path}")
+
+
+def partition(
+    graph: Graph,
+    num_parts: int,
+    out_dir: "str | os.PathLike[str]",
+    graph_name: str,
+    method: AssignmentLike = "metis",
+    halo_hops: int = 1,
+    backend: str = "dgl",
+    balance_edges: bool = False,
+    balance_ntypes: Any = None,
+    num_trainers_per_machine: int = 1,
+    seed: int = 0,
+    *,
+    overwrite: bool = False,
+    verbose: bool = True,
+):
+    """Partition ``graph`` into ``num_parts`` and write the set to ``out_dir``; return it opened.
+
+    ``method``: ``"metis"`` (pymetis, DGL's balance options), ``"random"`` (seeded), an
+    int array with one partition ID per node (node types in sorted order) or
+    ``{ntype: array}``.  ``halo_hops`` >= 1.  ``backend``: ``"dgl"`` (files DGL loads).
+    ``num_trainers_per_machine > 1`` adds ``trainer_id`` node and edge features as DGL
+    does.  An existing ``<graph_name>.json`` in ``out_dir`` is an error unless
+    ``overwrite``.  With ``verbose``, progress bars (on a terminal) and a one-line
+    summary on stderr.
+    """
+    ps, report = write_partitions(graph, num_parts, out_dir, graph_name, method=method, halo_hops=halo_hops,
+                                  backend=backend, balance_edges=balance_edges, balance_ntypes=balance_ntypes,
+                                  num_trainers_per_machine=num_trainers_per_machine, seed=seed,
+                                  overwrite=overwrite, progress=verbose)
+    if verbose:
+        print(report.line(), file=sys.stderr)
+    return ps
+
+
+def _check_args(graph: Any, graph_name: Any, halo_hops: Any, backend: Any) -> None:
+    if not isinstance(graph, Graph):
+        raise GraphError(f"graph must be a gpf.Graph, got {type(graph).__name__} "
+                         "(build one with gpf.Graph(...) or gpf.Graph.homogeneous(src, dst, ...))")
+    if not isinstance(graph_name, str) or not graph_name or graph_name in (".", "..") \
+            or any(c in graph_name for c in "/\\\x00") or graph_name.startswith("."):
+        raise GpfError(f"graph_name {graph_name!r} must be a non-empty file-name-safe string "
+                       "(no '/', '\\', leading '.')")
+    if isinstance(halo_hops, bool) or not isinstance(halo_hops, (int, np.integer)) or halo_hops < 1:
+        raise GpfError(f"halo_hops must be an integer >= 1, got {halo_hops!r} "
+                       "(with 0, DGL's partition graphs lose the cut edges)")
+    if backend not in BACKENDS:
+        raise UnsupportedError(f"backend {backend!r} is not supported by the writer (use one of {list(BACKENDS)})")
+
+
+def write_partitions(graph: Graph, num_parts: int, out_dir: "str | os.PathLike[str]", graph_name: str, *,
+                     method: AssignmentLike = "metis", halo_hops: int = 1, backend: str = "dgl",
+                     balance_edges: bool = False, balance_ntypes: Any = None, num_trainers_per_machine: int = 1,
+                     seed: int = 0, overwrite: bool = False, progress: bool = True):
+    """:func:`partition` without printing; returns ``(PartitionSet, PartitionReport)``."""
+    from gpf.progress import track
+    from gpf.sdk.reader import open_set
+
+    t0 = time.perf_counter()
+    _check_args(graph, graph_name, halo_hops, backend)
+    out_dir = os.fspath(out_dir)
+    config_path = os.path.join(out_dir, f"{graph_name}.json")
+    if os.path.lexists(config_path) and not overwrite:
+        raise GpfError(f"{config_path}: already exists (choose another OUT_DIR/name, or overwrite)")
+    phases: dict[str, float] = {}
+
+    tick = time.perf_counter()
+    asg = assign_nodes(graph, num_parts, method, seed=seed, balance_ntypes=balance_ntypes,
+                       balance_edges=balance_edges, num_trainers_per_machine=num_trainers_per_machine)
+    if asg.trainers is not None:
+        _check_trainer_name(graph)
+    phases["assign"] = time.perf_counter() - tick
+
+    tick = time.perf_counter()
+    rs = reshuffle(graph, asg)
+    _check_nonempty(rs)
+    with_types = (not graph.is_homogeneous) or asg.num_parts == 1
+    builder = HaloBuilder(rs, int(halo_hops), with_types=with_types)
+    phases["reshuffle"] = time.perf_counter() - tick
+
+    # Past this point only I/O can fail.  Remove a config being replaced *first*, so
+    # no config ever points at a mix of old and new files.
+    os.makedirs(out_dir, exist_ok=True)
+    if os.path.lexists(config_path):
+        os.unlink(config_path)
+    tick = time.perf_counter()
+    parts = []
+    P = asg.num_parts
+    for p in track(range(P), total=P, description="writing partitions") if progress else range(P):
+        parts.append(_write_partition(graph, asg, rs, builder, p, out_dir))
+    phases["write"] = time.perf_counter() - tick
+
+    cfg = _config(graph, graph_name, asg, rs, int(halo_hops), parts)
+    from gpf.spec import dump_config
+
+    dump_config(cfg, config_path)
+    node_sizes = rs.node_ranges[:, :, 1].max(axis=0) - rs.node_ranges[:, :, 0].min(axis=0)
+    edge_sizes = (rs.edge_ranges[:, :, 1] - rs.edge_ranges[:, :, 0]).sum(axis=0)
+    report = PartitionReport(
+        config_path=config_path, graph_name=graph_name, num_parts=P,
+        method=asg.method, num_nodes=rs.num_nodes, num_edges=rs.num_edges, edge_cut=builder.edge_cut,
+        node_balance=_balance(node_sizes), edge_balance=_balance(edge_sizes),
+        seconds=time.perf_counter() - t0, phase_seconds=phases)
+    return open_set(config_path), report
+
+
+def _balance(sizes: np.ndarray) -> float:
+    mean = float(sizes.mean()) if sizes.size else 0.0
+    return float(sizes.max()) / mean if mean else 1.0
+
+
+def _check_trainer_name(graph: Graph) -> None:
+    for nt, frame in graph.ndata.items():
+        if "trainer_id" in frame:
+            raise GraphError(f"graph: node type {nt!r} has a feature 'trainer_id', which "
+                             "num_trainers_per_machine > 1 writes itself")
+    for et, frame in graph.edata.items():
+        if "trainer_id" in frame:
+            raise GraphError(f"graph: edge type {etype_key(et)!r} has a feature 'trainer_id', which "
+                             "num_trainers_per_machine > 1 writes itself")
+
+
+def _check_nonempty(rs: Reshuffle) -> None:
+    sizes = rs.node_ranges[:, :, 1].max(axis=0) - rs.node_ranges[:, :, 0].min(axis=0) \
+        if rs.node_ranges.shape[0] else np.zeros(rs.num_parts, np.int64)
+    empty = np.flatnonzero(sizes == 0)
+    if empty.size:
+        raise GpfError(f"partition {int(empty[0])} would own no nodes ({len(empty)} empty partition(s) of "
+                       f"{rs.num_parts}); DGL cannot load an empty partition: use fewer partitions or "
+                       "another assignment")
+
+
+class _LazyTensors(Mapping):
+    """``{name: array}`` whose arrays are computed on access, so a tensor file is written
+    one array at a time."""
+
+    def __init__(self, makers: dict[str, Callable[[], np.ndarray]]) -> None:
+        self._makers = makers
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self._makers[key]()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._makers)
+
+    def __len__(self) -> int:
+        return len(self._makers)
+
+
+def _write_tensor_file(path: str, makers: dict[str, Callable[[], np.ndarray]]) -> None:
+    from gpf.sdk.storage.dgl_bytes import MAGIC_TENSORS, atomic_writer, write_named_tensors, write_u64
+
+    with atomic_writer(path) as fh:
+        write_u64(fh, MAGIC_TENSORS)
+        write_u64(fh, len(makers))
+        write_named_tensors(fh, _LazyTensors(makers))
+
+
+def _take(arr: np.ndarray, idx: np.ndarray) -> Callable[[], np.ndarray]:
+    return lambda: np.take(arr, idx, axis=0)
+
+
+def _write_partition(graph: Graph, asg: Assignment, rs: Reshuffle, builder: HaloBuilder, p: int,
+                     out_dir: str) -> dict[str, str]:
+    from gpf.sdk.storage.dgl_graph import StoredGraph, write_graphs
+
+    rel = {"part_graph": f"part{p}/graph.dgl", "node_feats": f"part{p}/node_feat.dgl",
+           "edge_feats": f"part{p}/edge_feat.dgl", "orig_nids": f"part{p}/orig_nids.dgl",
+           "orig_eids": f"part{p}/orig_eids.dgl"}
+    path = {k: os.path.join(out_dir, v) for k, v in rel.items()}
+    os.makedirs(os.path.join(out_dir, f"part{p}"), exist_ok=True)
+
+    nfeat: dict[str, Callable[[], np.ndarray]] = {}
+    nids: dict[str, Callable[[], np.ndarray]] = {}
+    for nt in rs.ntypes:
+        idx = rs.owned_orig_nids(nt, p)
+        nids[nt] = (lambda i=idx: i)
+        for name, arr in graph.ndata[nt].items():
+            nfeat[f"{nt}/{name}"] = _take(arr, idx)
+        if asg.trainers is not None:
+            nfeat[f"{nt}/trainer_id"] = _take(asg.trainers[nt], idx)
+    efeat: dict[str, Callable[[], np.ndarray]] = {}
+    eids: dict[str, Callable[[], np.ndarray]] = {}
+    for et in rs.etypes:
+        idx = rs.owned_orig_eids(et, p)
+        key = etype_key(et)
+        eids[key] = (lambda i=idx: i)
+        for name, arr in graph.edata[et].items():
+            efeat[f"{key}/{name}"] = _take(arr, idx)
+        if asg.trainers is not None:
+            dst = graph.edges_dict[et][1]
+            tr = asg.trainers[et[2]]
+            efeat[f"{key}/trainer_id"] = (lambda i=idx, d=dst, t=tr: t[d[i]])
+    _write_tensor_file(path["node_feats"], nfeat)
+    _write_tensor_file(path["edge_feats"], efeat)
+    _write_tensor_file(path["orig_nids"], nids)
+    _write_tensor_file(path["orig_eids"], eids)
+
+    lg = builder.build(p)
+    sg = StoredGraph.homogeneous(lg.src, lg.dst, lg.num_nodes, lg.ndata, lg.edata)
+    write_graphs(path["part_graph"], sg, formats=("coo",))
+    return rel
+
+
+def _config(graph: Graph, graph_name: str, asg: Assignment, rs: Reshuffle, halo_hops: int,
+            parts: list[dict[str, str]]):
+    from gpf.spec import PartFiles, PartitionConfig
+
+    return PartitionConfig(
+        graph_name=graph_name,
+        num_nodes=rs.num_nodes,
+        num_edges=rs.num_edges,
+        part_method=asg.method,
+        num_parts=asg.num_parts,
+        halo_hops=halo_hops,
+        node_map={nt: [(int(s), int(e)) for s, e in rs.node_ranges[t]] for t, nt in enumerate(rs.ntypes)},
+        edge_map={etype_key(et): [(int(s), int(e)) for s, e in rs.edge_ranges[r]] for r, et in enumerate(rs.etypes)},
+        ntypes={nt: t for t, nt in enumerate(rs.ntypes)},
+        etypes={etype_key(et): r for r, et in enumerate(rs.etypes)},
+        parts=[PartFiles(**files) for files in parts],
+    )

@@ -516,7 +516,7 @@ def test_inconsistent_content_is_reported(tmp_path: Path) -> None:
 
 
 @pytest.mark.oracle
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_hypothesis_mutations_of_real_files(data) -> None:
     files = _hypothesis_files()

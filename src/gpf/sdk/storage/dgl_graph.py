@@ -23,7 +23,9 @@ layout; writes version 2.  Layout of version 2 (DGL heterograph_serialize.cc)::
 Everything read is validated the way DGL validates it (and more: index ranges,
 edge-ID permutations, tensor row counts), raising :class:`~gpf.errors.FormatError`
 with the file, the byte offset and what is wrong.  Edges come back in edge-ID
-order whatever formats the file stored.
+order whatever formats the file stored.  Stricter than DGL 1.1.3, which reads
+``num_graphs`` graphs from ``gdata_start`` and ignores the rest: the tail index
+must match the graph offsets and end the file.
 """
 
 from __future__ import annotations
@@ -86,8 +88,9 @@ _MIN_HETERO = 8 + 8 + _MIN_CSR + 8 + 8 + 4 * 8
 class StoredGraph:
     """One graph of a DGL ``save_graphs`` file, as plain numpy arrays.
 
-    * ``ntypes`` / ``etypes``: names as DGL stores them (``etypes`` are plain
-      relation names, not canonical triples, and may repeat).
+    * ``ntypes`` / ``etypes``: names as DGL stores them, in type-ID order (DGL
+      sorts both; ``etypes`` are plain relation names, not canonical triples,
+      and may repeat).
     * ``etype_endpoints[e] = (src ntype id, dst ntype id)`` from the metagraph.
     * ``num_nodes[t]``: node count per node type.
     * ``src[e]`` / ``dst[e]``: int64 endpoint IDs of etype ``e`` in edge-ID order.

@@ -6,7 +6,8 @@ Layout (DGL tensor_serialize.cc)::
     n x (string name, NDArray)
 
 DGL's loader ignores the first count; so does :func:`read_tensors`.  An empty
-dict is 24 bytes.  Names are kept in file order.
+dict is 24 bytes.  Names are kept in file order.  Stricter than DGL (which
+ignores them): bytes after the last tensor and duplicate names are errors.
 """
 
 from __future__ import annotations

@@ -3,10 +3,25 @@
 A documented, versioned on-disk format for partitioned graphs, compatible with
 DGL's ``partition_graph`` output, with a pure-Python reader, writer, validator,
 converters and a training loader.
+
+    >>> import gpf
+    >>> ps = gpf.open("out/graph.json")
+    >>> part = ps.partition(0)
+    >>> part.src, part.dst, part.global_nid, part.inner_node, part.node_feats
 """
 
 from gpf.errors import ConfigError, FormatError, GpfError, UnsupportedError
+from gpf.sdk.book import PartitionBook
+from gpf.sdk.reader import Partition, PartitionSet, open_set as open
 
 __version__ = "0.1.0"
 
-__all__ = ["ConfigError", "FormatError", "GpfError", "UnsupportedError", "__version__"]
+__all__ = [
+    "open", "PartitionSet", "Partition", "PartitionBook",
+    "ConfigError", "FormatError", "GpfError", "UnsupportedError", "__version__",
+]
+
+from gpf.sdk.graph import Graph  # noqa: E402
+from gpf.sdk.writer import partition  # noqa: E402
+
+__all__ += ["Graph", "partition"]

@@ -1,0 +1,148 @@
+"""The ``dgl`` backend: DGL's own files (graph.dgl, node_feat.dgl, edge_feat.dgl, GraphBolt .pt).
+
+Read in pure Python by :mod:`dgl_graph`, :mod:`dgl_tensors` and :mod:`graphbolt`;
+DGL itself is never imported.  A part entry may name ``part_graph`` (DGL format),
+``part_graph_graphbolt`` (GraphBolt ``fused_csc_sampling_graph.pt``) or both, in which
+case ``prefer`` picks one ("dgl" by default).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable, Mapping
+
+import numpy as np
+
+from gpf.errors import ConfigError, FormatError
+from gpf.sdk import paths
+from gpf.sdk.storage.base import PartGraph
+
+__all__ = ["DglStore"]
+
+_EMPTY: Mapping[str, np.ndarray] = {}
+
+
+class DglStore:
+    """Reads partitions stored in DGL's formats; ``owner_of`` maps global node IDs to partitions
+    (needed only for GraphBolt files that do not store ``inner_node``)."""
+
+    name = "dgl"
+
+    def __init__(self, config, config_path: str, root: str, *, prefer: str = "dgl",
+                 owner_of: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
+        if prefer not in ("dgl", "graphbolt"):
+            raise ValueError("prefer must be 'dgl' or 'graphbolt'")
+        self.config = config
+        self.config_path = config_path
+        self.root = root
+        self.prefer = prefer
+        self.owner_of = owner_of
+
+    # -- paths ---------------------------------------------------------------------------
+    def _entry(self, part_id: int):
+        parts = self.config.parts
+        if not 0 <= part_id < len(parts):
+            raise ConfigError(self.config_path, f"no entry for partition {part_id}", f"part-{part_id}")
+        return parts[part_id]
+
+    def _path(self, part_id: int, role: str) -> str | None:
+        value = getattr(self._entry(part_id), role, None)
+        if value is None:
+            value = (getattr(self._entry(part_id), "model_extra", None) or {}).get(role)
+        if value is None:
+            return None
+        return paths.resolve(self.root, value, config=self.config_path, key=f"part-{part_id}.{role}")
+
+    def graph_role(self, part_id: int) -> str:
+        entry = self._entry(part_id)
+        have_dgl = entry.part_graph is not None
+        have_gb = entry.part_graph_graphbolt is not None
+        if have_dgl and (self.prefer == "dgl" or not have_gb):
+            return "part_graph"
+        if have_gb:
+            return "part_graph_graphbolt"
+        raise ConfigError(self.config_path, "names neither part_graph nor part_graph_graphbolt", f"part-{part_id}")
+
+    def files(self, part_id: int) -> dict[str, str]:
+        out = {}
+        for role in ("part_graph", "part_graph_graphbolt", "node_feats", "edge_feats", "orig_nids", "orig_eids"):
+            p = self._path(part_id, role)
+            if p is not None:
+                out[role] = p
+        return out
+
+    # -- reads ---------------------------------------------------------------------------
+    def read_graph(self, part_id: int) -> PartGraph:
+        role = self.graph_role(part_id)
+        path = self._path(part_id, role)
+        if role == "part_graph":
+            from gpf.sdk.storage.dgl_graph import read_partition_graph
+
+            g = read_partition_graph(path)
+            return PartGraph(int(g.num_nodes[0]), _int64(g.src[0]), _int64(g.dst[0]),
+                             dict(g.ndata[0]), dict(g.edata[0]), path)
+        return self._read_graphbolt(part_id, path)
+
+    def read_node_feats(self, part_id: int) -> Mapping[str, np.ndarray]:
+        return self._tensors(part_id, "node_feats")
+
+    def read_edge_feats(self, part_id: int) -> Mapping[str, np.ndarray]:
+        return self._tensors(part_id, "edge_feats")
+
+    def read_orig_ids(self, part_id: int, kind: str) -> Mapping[str, np.ndarray] | None:
+        role = {"nodes": "orig_nids", "edges": "orig_eids"}[kind]
+        path = self._path(part_id, role)
+        if path is None:  # DGL's pipeline writes them next to graph.dgl without naming them.
+            graph = self._path(part_id, self.graph_role(part_id))
+            guess = os.path.join(os.path.dirname(graph), f"{role}.dgl") if not paths.is_url(graph) else None
+            if guess is None or not os.path.exists(guess):
+                return None
+            path = guess
+        from gpf.sdk.storage.dgl_tensors import read_tensors
+
+        return read_tensors(path)
+
+    def _tensors(self, part_id: int, role: str) -> Mapping[str, np.ndarray]:
+        path = self._path(part_id, role)
+        if path is None:
+            return _EMPTY
+        from gpf.sdk.storage.dgl_tensors import read_tensors
+
+        return read_tensors(path)
+
+    def _read_graphbolt(self, part_id: int, path: str) -> PartGraph:
+        """A GraphBolt CSC partition, brought back to DGL's local edge order."""
+        from gpf.sdk.storage.graphbolt import graphbolt_to_coo, read_graphbolt
+
+        gb = read_graphbolt(path)
+        src, dst, _ = graphbolt_to_coo(gb)
+        src, dst = _int64(src), _int64(dst)
+        num_nodes = int(len(gb.indptr) - 1)
+        ndata = {k: np.asarray(v) for k, v in gb.node_attributes.items()}
+        # find_edges helpers that only make sense in CSC order; the local order is rebuilt below.
+        edata = {k: np.asarray(v) for k, v in gb.edge_attributes.items()
+                 if k not in ("_dgl2gb_eid", "_gb_dst_id")}
+        if "_ID" not in ndata:
+            raise FormatError(path, None, "GraphBolt partition stores no node attribute '_ID'")
+        if gb.type_per_edge is not None:
+            edata.setdefault("_TYPE", np.asarray(gb.type_per_edge).astype(np.int32))
+        if "inner_node" not in ndata:
+            if self.owner_of is None:
+                raise FormatError(path, None, "GraphBolt partition stores no 'inner_node' and no partition book was given")
+            ndata["inner_node"] = (self.owner_of(ndata["_ID"]) == part_id).astype(np.uint8)
+        inner = ndata["inner_node"].astype(bool)
+        if "inner_edge" not in edata:
+            edata["inner_edge"] = inner[dst].astype(np.uint8)
+        # DGL's local edge order: inner edges first, each group by ascending global EID.
+        if "_ID" in edata:
+            key = np.asarray(edata["_ID"], dtype=np.int64)
+            order = np.lexsort((key, ~edata["inner_edge"].astype(bool)))
+        else:
+            order = np.argsort(~edata["inner_edge"].astype(bool), kind="stable")
+        src, dst = src[order], dst[order]
+        edata = {k: np.asarray(v)[order] for k, v in edata.items()}
+        return PartGraph(num_nodes, src, dst, ndata, edata, path)
+
+
+def _int64(a: np.ndarray) -> np.ndarray:
+    return a if a.dtype == np.int64 else a.astype(np.int64)

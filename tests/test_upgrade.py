@@ -67,3 +67,17 @@ def test_upgrade_refuses_in_place_and_other_dirs(dgl_sets, tmp_path, capsys):
     assert main(["upgrade", str(cfg), str(root / "exists.json")]) == 2
     assert "already exists" in capsys.readouterr().err
     assert main(["upgrade", str(cfg), str(root / "exists.json"), "--force"]) == 0
+
+
+def test_open_reads_legacy_config_directly(dgl_sets, tmp_path):
+    """gpf.open accepts the pre-1.0 form too (plain keys resolved from the data, moved absolute paths)."""
+    root, cfg = _copy_case(dgl_sets, "hetero_unique_rels", tmp_path)
+    old = _legacy(cfg, tmp_path / "was-here")  # absolute paths of a place the set moved away from
+    (root / "old.json").write_text(json.dumps(old))
+    ps = gpf.open(root / "old.json")
+    ref = gpf.open(root / "hetero_unique_rels.json")
+    assert ps.etypes == ref.etypes
+    for a, b in zip(ps, ref):
+        np.testing.assert_array_equal(a.src, b.src)
+        assert a.files() == b.files()
+        assert set(a.edge_feats) == set(b.edge_feats)

@@ -29,13 +29,19 @@ def plot_partitions(info: dict[str, Any], out: str) -> None:
     ax1.bar(ids, halo, bottom=inner, label="HALO nodes", color="#ef8636")
     ax1.set_ylabel("nodes")
     ax1.legend(loc="upper right")
-    ax1.set_title(f"{info['graph_name']}: {info['num_parts']} partitions "
-                  f"(node balance {info['node_balance']:.2f}, edge cut {100 * info['edge_cut_ratio']:.1f}%)")
+    fig.suptitle(f"{info['graph_name']}: {info['num_parts']} partitions\n"
+                 f"node balance {info['node_balance']:.2f} (max/mean), edge cut {100 * info['edge_cut_ratio']:.1f}%",
+                 fontsize=10)
     ax2.bar(ids, ein, label="inner edges", color="#3b75af")
     ax2.bar(ids, eout, bottom=ein, label="other edges (HALO)", color="#ef8636")
     ax2.set_ylabel("edges")
     ax2.set_xlabel("partition")
     ax2.legend(loc="upper right")
+    from matplotlib.ticker import MaxNLocator
+
+    ax2.xaxis.set_major_locator(MaxNLocator(integer=True))
+    for ax in (ax1, ax2):
+        ax.set_ylim(top=ax.get_ylim()[1] * 1.25)  # room for the legend above the bars
     fig.tight_layout()
     try:
         fig.savefig(out, dpi=110)

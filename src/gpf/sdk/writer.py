@@ -127,7 +127,7 @@ def write_partitions(graph: Graph, num_parts: int, out_dir: "str | os.PathLike[s
     out_dir = os.fspath(out_dir)
     config_path = os.path.join(out_dir, f"{graph_name}.json")
     if os.path.lexists(config_path) and not overwrite:
-        raise GpfError(f"{config_path}: already exists (choose another OUT_DIR/name, or overwrite)")
+        raise GpfError(f"{config_path}: already exists (pass overwrite=True, or --overwrite, to replace it)")
     phases: dict[str, float] = {}
 
     tick = time.perf_counter()

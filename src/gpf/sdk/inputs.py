@@ -1,0 +1,292 @@
+"""Input graphs for ``gpf partition``: a ``.npz``, DGL's chunked graph format, or a partition set.
+
+:func:`load_graph` picks the reader from the path:
+
+* ``FILE.npz``: ``src``, ``dst``, optional ``num_nodes``, ``node:<name>``, ``edge:<name>``
+  (a homogeneous graph; :meth:`gpf.Graph.from_npz`);
+* a directory holding ``metadata.json`` (or that file itself): DGL's chunked graph format
+  (reference section 5.1), edges as ``csv`` / ``numpy`` / ``parquet`` chunks of per-type
+  ``src dst`` rows, node and edge data as ``numpy`` / ``parquet`` chunks;
+* a partition config ``.json`` (any set gpf reads): the whole graph is rebuilt, in
+  original IDs when the set stores ``orig_nids``/``orig_eids``, else in the set's own
+  per-type IDs, for re-partitioning.
+
+Every error is a :class:`~gpf.sdk.graph.GraphError` naming the file and key.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from typing import Any
+
+import numpy as np
+
+from gpf.errors import GpfError
+from gpf.sdk.graph import Graph, GraphError, parse_etype
+
+__all__ = ["load_graph", "load_chunked", "load_partition_set", "load_assignment"]
+
+
+def load_graph(path: "str | os.PathLike[str]") -> Graph:
+    """Read an input graph (see module doc) from ``path``."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        meta = os.path.join(path, "metadata.json")
+        if os.path.isfile(meta):
+            raw = _read_json(meta)
+            if "node_type" in raw or "edge_type" in raw:
+                return load_chunked(meta)
+            return load_partition_set(meta)
+        configs = [f for f in sorted(os.listdir(path)) if f.endswith(".json")]
+        if len(configs) == 1:
+            return load_partition_set(os.path.join(path, configs[0]))
+        raise GraphError(f"{path}: a directory input must hold metadata.json (chunked graph) or one "
+                         f"partition config .json (found {configs or 'none'})")
+    if not os.path.exists(path):
+        raise GraphError(f"{path}: no such file or directory")
+    if path.endswith(".npz"):
+        return Graph.from_npz(path)
+    if path.endswith(".json"):
+        raw = _read_json(path)
+        if "node_type" in raw or "edge_type" in raw:
+            return load_chunked(path)
+        return load_partition_set(path)
+    raise GraphError(f"{path}: unknown input: give a .npz, a chunked-graph directory (metadata.json) "
+                     "or a partition config .json")
+
+
+def _read_json(path: str) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            obj = json.loads(fh.read())
+    except (OSError, ValueError) as exc:
+        raise GraphError(f"{path}: not readable JSON ({exc})") from None
+    if not isinstance(obj, dict):
+        raise GraphError(f"{path}: top level must be a JSON object")
+    return obj
+
+
+def load_assignment(path: "str | os.PathLike[str]") -> "np.ndarray | dict[str, np.ndarray]":
+    """A given node assignment: ``.npy`` (one partition ID per node, node types in sorted
+    order) or ``.npz`` (one array per node type, keyed by node type name)."""
+    path = os.fspath(path)
+    try:
+        obj = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise GraphError(f"{path}: no such file") from None
+    except (OSError, ValueError) as exc:
+        raise GraphError(f"{path}: not a readable .npy/.npz file ({exc})") from None
+    if isinstance(obj, np.ndarray):
+        return obj
+    with obj:
+        return {k: obj[k] for k in obj.files}
+
+
+# -- chunked graph format -----------------------------------------------------------------------
+def load_chunked(metadata_path: "str | os.PathLike[str]") -> Graph:
+    """A graph in DGL's chunked format (``metadata.json`` + chunk files).
+
+    Node / edge IDs in the edge files are per-type; row ``i`` of chunk ``c`` has per-type ID
+    ``sum(rows of chunks < c) + i``.  Relative paths are relative to the metadata's folder.
+    Type IDs of the result follow gpf (sorted names), not the order of ``node_type``.
+    """
+    meta_path = os.fspath(metadata_path)
+    root = os.path.dirname(os.path.abspath(meta_path))
+    meta = _read_json(meta_path)
+
+    def need(key: str, kind: type) -> Any:
+        if key not in meta:
+            raise GraphError(f"{meta_path}: missing key {key!r}")
+        if not isinstance(meta[key], kind):
+            raise GraphError(f"{meta_path}: {key!r} must be a JSON {kind.__name__}")
+        return meta[key]
+
+    ntypes = need("node_type", list)
+    per_chunk = need("num_nodes_per_chunk", list)
+    if len(per_chunk) != len(ntypes):
+        raise GraphError(f"{meta_path}: num_nodes_per_chunk has {len(per_chunk)} entries for {len(ntypes)} node types")
+    counts: dict[str, int] = {}
+    for nt, chunks in zip(ntypes, per_chunk):
+        if not isinstance(chunks, list) or not all(isinstance(c, int) and c >= 0 for c in chunks):
+            raise GraphError(f"{meta_path}: num_nodes_per_chunk for {nt!r} must be a list of counts")
+        counts[nt] = int(sum(chunks))
+    etypes = need("edge_type", list)
+    edges_meta = need("edges", dict)
+    edges = {}
+    for key in etypes:
+        et = parse_etype(key, f"{meta_path}: edge_type")
+        spec = edges_meta.get(key)
+        if spec is None:
+            raise GraphError(f"{meta_path}: edges has no entry for edge type {key!r}")
+        where = f"{meta_path}: edges[{key!r}]"
+        arrays = [_read_edge_chunk(os.path.join(root, f), _format(spec, where), f"{where}: {f}")
+                  for f in _files(spec, where)]
+        pairs = np.concatenate(arrays) if arrays else np.zeros((0, 2), np.int64)
+        want = meta.get("num_edges_per_chunk")
+        if isinstance(want, list) and len(want) == len(etypes):
+            exp = sum(want[etypes.index(key)])
+            if exp != pairs.shape[0]:
+                raise GraphError(f"{where}: {pairs.shape[0]} edges read but num_edges_per_chunk says {exp}")
+        edges[et] = (pairs[:, 0], pairs[:, 1])
+    ndata = {nt: _read_data(meta.get("node_data", {}).get(nt, {}), root, f"{meta_path}: node_data[{nt!r}]")
+             for nt in counts if nt in meta.get("node_data", {})}
+    edata = {}
+    for key, feats in (meta.get("edge_data") or {}).items():
+        edata[parse_etype(key, f"{meta_path}: edge_data")] = _read_data(feats, root, f"{meta_path}: edge_data[{key!r}]")
+    try:
+        return Graph(counts, edges, ndata, edata)
+    except GraphError as exc:
+        raise GraphError(f"{meta_path}: {exc}") from None
+
+
+def _files(spec: Any, where: str) -> list[str]:
+    if not isinstance(spec, dict) or not isinstance(spec.get("data"), list):
+        raise GraphError(f"{where}: must be {{'format': {{'name': ...}}, 'data': [files]}}")
+    return [str(f) for f in spec["data"]]
+
+
+def _format(spec: Any, where: str) -> dict:
+    fmt = spec.get("format") if isinstance(spec, dict) else None
+    if not isinstance(fmt, dict) or not isinstance(fmt.get("name"), str):
+        raise GraphError(f"{where}: 'format' must be an object with a 'name'")
+    return fmt
+
+
+def _read_edge_chunk(path: str, fmt: dict, where: str) -> np.ndarray:
+    name = fmt["name"]
+    if not os.path.isfile(path):
+        raise GraphError(f"{where}: no such file")
+    if name == "csv":
+        delim = fmt.get("delimiter") or None
+        if delim == " ":
+            delim = None  # any whitespace
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # an empty file means "no edges"
+                arr = np.loadtxt(path, dtype=np.int64, delimiter=delim, ndmin=2, usecols=(0, 1))
+        except ValueError as exc:
+            raise GraphError(f"{where}: not 'src dst' integer rows ({exc})") from None
+        return arr.reshape(-1, 2)
+    if name == "numpy":
+        arr = _load_npy(path, where)
+        if arr.ndim != 2 or arr.shape[1] < 2 or arr.dtype.kind not in "iu":
+            raise GraphError(f"{where}: must be an (E, 2) integer array, got {arr.dtype} {arr.shape}")
+        return arr[:, :2].astype(np.int64)
+    if name == "parquet":
+        table = _parquet(path, where)
+        if table.num_columns < 2:
+            raise GraphError(f"{where}: needs two columns (src, dst)")
+        return np.stack([table.column(0).to_numpy(), table.column(1).to_numpy()], axis=1).astype(np.int64)
+    raise GraphError(f"{where}: unknown edge format {name!r} (csv, numpy or parquet)")
+
+
+def _read_data(feats: Any, root: str, where: str) -> dict[str, np.ndarray]:
+    if not isinstance(feats, dict):
+        raise GraphError(f"{where}: must map feature names to {{'format', 'data'}}")
+    out = {}
+    for name, spec in feats.items():
+        w = f"{where}[{name!r}]"
+        fmt = _format(spec, w)["name"]
+        chunks = []
+        for f in _files(spec, w):
+            path = os.path.join(root, f)
+            if not os.path.isfile(path):
+                raise GraphError(f"{w}: {f}: no such file")
+            if fmt == "numpy":
+                chunks.append(_load_npy(path, f"{w}: {f}"))
+            elif fmt == "parquet":
+                table = _parquet(path, f"{w}: {f}")
+                arr = np.stack([c.to_numpy() for c in table.columns], axis=1)
+                shape = (table.schema.metadata or {}).get(b"shape")
+                if shape:  # DGL's parquet writer records the array shape
+                    try:
+                        arr = arr.reshape([int(x) for x in json.loads(shape.decode().replace("(", "[").replace(")", "]"))])
+                    except (ValueError, TypeError):
+                        raise GraphError(f"{w}: {f}: bad 'shape' metadata {shape!r}") from None
+                elif arr.shape[1] == 1:
+                    arr = arr[:, 0]
+                chunks.append(arr)
+            else:
+                raise GraphError(f"{w}: unknown data format {fmt!r} (numpy or parquet)")
+        out[name] = np.concatenate(chunks) if len(chunks) > 1 else chunks[0] if chunks else np.zeros(0)
+    return out
+
+
+def _load_npy(path: str, where: str) -> np.ndarray:
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise GraphError(f"{where}: not a readable .npy file ({exc})") from None
+
+
+def _parquet(path: str, where: str):
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise GraphError(f"{where}: reading parquet needs pyarrow (pip install pyarrow)") from None
+    try:
+        return pq.read_table(path)
+    except Exception as exc:  # pyarrow raises several types
+        raise GraphError(f"{where}: not a readable parquet file ({exc})") from None
+
+
+# -- an existing partition set -------------------------------------------------------------------
+def load_partition_set(config_path: "str | os.PathLike[str]") -> Graph:
+    """Rebuild the whole graph of a partition set (owned nodes / inner edges of every partition)."""
+    from gpf.sdk.reader import open_set
+
+    ps = open_set(config_path)
+    book = ps.book
+    ntypes = ps.ntypes
+    ekeys = [":".join(e) for e in ps.etypes]
+    counts = {nt: book.nodes.count(t) for t, nt in enumerate(ntypes)}
+    ecounts = [book.edges.count(r) for r in range(len(ekeys))]
+
+    def orig(kind: str, key: str, n: int) -> np.ndarray:
+        try:
+            return ps.orig_nids(key) if kind == "n" else ps.orig_eids(key)
+        except GpfError:
+            return np.arange(n, dtype=np.int64)
+
+    onid = {nt: orig("n", nt, counts[nt]) for nt in ntypes}
+    oeid = {k: orig("e", k, c) for k, c in zip(ekeys, ecounts)}
+    src = [np.zeros(c, np.int64) for c in ecounts]
+    dst = [np.zeros(c, np.int64) for c in ecounts]
+    ndata: dict[str, dict[str, np.ndarray]] = {nt: {} for nt in ntypes}
+    edata: dict[str, dict[str, np.ndarray]] = {k: {} for k in ekeys}
+    for part in ps:
+        ie = part.inner_edge
+        gn = part.global_nid
+        ge = part.global_eid[ie]
+        r, per_e = book.edges.to_per_type(ge)
+        _, per_s = book.nodes.to_per_type(gn[part.src[ie]])
+        _, per_d = book.nodes.to_per_type(gn[part.dst[ie]])
+        for ri, key in enumerate(ekeys):
+            sel = r == ri
+            if not sel.any():
+                continue
+            s_t, _, d_t = key.split(":")
+            pos = oeid[key][per_e[sel]]
+            src[ri][pos] = onid[s_t][per_s[sel]]
+            dst[ri][pos] = onid[d_t][per_d[sel]]
+        for kind, feats, frames, names, typed in (("n", part.node_feats, ndata, ntypes, book.nodes),
+                                                  ("e", part.edge_feats, edata, ekeys, book.edges)):
+            for fkey, arr in feats.items():
+                tname, fname = fkey.split("/", 1)
+                if tname not in frames or fname == "trainer_id":
+                    continue
+                t = names.index(tname)
+                sizes = typed.ranges[t, :, 1] - typed.ranges[t, :, 0]
+                start = int(sizes[: part.part_id].sum())
+                ids = (onid if kind == "n" else oeid)[tname][start: start + int(sizes[part.part_id])]
+                total = counts[tname] if kind == "n" else ecounts[t]
+                if fname not in frames[tname]:
+                    frames[tname][fname] = np.zeros((total, *arr.shape[1:]), dtype=arr.dtype)
+                frames[tname][fname][ids] = arr
+    edges = {tuple(k.split(":")): (src[i], dst[i]) for i, k in enumerate(ekeys)}
+    try:
+        return Graph(counts, edges, ndata, {tuple(k.split(":")): v for k, v in edata.items()})
+    except GraphError as exc:
+        raise GraphError(f"{config_path}: {exc}") from None

@@ -47,6 +47,24 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("new", help="where to write the new config (same directory as OLD; must not exist)")
     up.add_argument("--force", action="store_true", help="overwrite NEW if it exists (never OLD)")
     up.set_defaults(func=cmd_upgrade)
+
+    part = sub.add_parser("partition", help="partition a graph and write a DGL-loadable partition set")
+    part.add_argument("input", help="graph.npz (src, dst, num_nodes, node:<f>, edge:<f>), a chunked-graph "
+                      "directory (metadata.json) or a partition config .json (re-partition)")
+    part.add_argument("out_dir", help="output directory (gets <name>.json and part<N>/)")
+    part.add_argument("--parts", type=int, required=True, metavar="N", help="number of partitions")
+    part.add_argument("--method", choices=("metis", "random"), default="metis", help="node assignment (default metis)")
+    part.add_argument("--assignment", metavar="FILE.npy", help="given assignment: one partition ID per node "
+                      "(node types in sorted order), or .npz with one array per node type; overrides --method")
+    part.add_argument("--halo-hops", type=int, default=1, help="HALO hops (default 1)")
+    part.add_argument("--name", help="graph name (default: the input's file name)")
+    part.add_argument("--backend", default="dgl", help="storage backend (default dgl)")
+    part.add_argument("--seed", type=int, default=0, help="random seed (random method, METIS)")
+    part.add_argument("--balance-edges", action="store_true", help="METIS: also balance in-edges per partition")
+    part.add_argument("--num-trainers", type=int, default=1, metavar="T",
+                      help="trainers per machine: adds trainer_id features (default 1)")
+    part.add_argument("--overwrite", action="store_true", help="replace an existing <name>.json in OUT_DIR")
+    part.set_defaults(func=cmd_partition)
     return p
 
 
@@ -173,6 +191,30 @@ def cmd_upgrade(args) -> int:
         print(f"- {n}")
     print(f"wrote {args.new}")
     return EXIT_OK
+
+
+# -- partition ----------------------------------------------------------------------------------
+def cmd_partition(args) -> int:
+    from gpf.sdk.inputs import load_graph, load_assignment
+    from gpf.sdk.writer import write_partitions
+
+    graph = load_graph(args.input)
+    method = load_assignment(args.assignment) if args.assignment else args.method
+    name = args.name or _default_name(args.input)
+    _, report = write_partitions(graph, args.parts, args.out_dir, name, method=method, halo_hops=args.halo_hops,
+                                 backend=args.backend, balance_edges=args.balance_edges,
+                                 num_trainers_per_machine=args.num_trainers, seed=args.seed,
+                                 overwrite=args.overwrite, progress=True)
+    print(report.line())
+    return EXIT_OK
+
+
+def _default_name(path: str) -> str:
+    base = os.path.basename(os.path.normpath(path))
+    for ext in (".npz", ".json"):
+        if base.endswith(ext):
+            base = base[: -len(ext)]
+    return base if base not in ("", ".", "..", "metadata") else "graph"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -132,6 +132,53 @@ class PartitionSet:
             chunks.append(np.asarray(maps[key], dtype=np.int64))
         return np.concatenate(chunks) if chunks else np.zeros(0, np.int64)
 
+    def to_original(self, type_name, new_ids) -> np.ndarray:
+        """Original per-type IDs of new per-type IDs; ``type_name`` is a node type, or an edge
+        type (``(src, rel, dst)`` / ``"src:rel:dst"``: the ``:`` tells them apart)."""
+        kind, key = self._id_kind(type_name)
+        table = self._orig_table(kind, key)
+        ids = np.asarray(new_ids)
+        if ids.dtype.kind not in "iu" and ids.size:
+            raise TypeError(f"IDs must be integers, got dtype {ids.dtype}")
+        ids = ids.astype(np.int64, copy=False)
+        if ids.size and (int(ids.min()) < 0 or int(ids.max()) >= table.shape[0]):
+            raise IndexError(f"{key} ID out of range [0, {table.shape[0]})")
+        return table[ids]
+
+    def from_original(self, type_name, orig_ids) -> np.ndarray:
+        """New per-type IDs of original per-type IDs (inverse of :meth:`to_original`)."""
+        kind, key = self._id_kind(type_name)
+        cache = self.__dict__.setdefault("_inverse_orig", {})
+        if (kind, key) not in cache:
+            table = self._orig_table(kind, key)
+            inv = np.empty_like(table)
+            inv[table] = np.arange(table.shape[0], dtype=np.int64)
+            cache[(kind, key)] = inv
+        inv = cache[(kind, key)]
+        ids = np.asarray(orig_ids)
+        if ids.dtype.kind not in "iu" and ids.size:
+            raise TypeError(f"IDs must be integers, got dtype {ids.dtype}")
+        ids = ids.astype(np.int64, copy=False)
+        if ids.size and (int(ids.min()) < 0 or int(ids.max()) >= inv.shape[0]):
+            raise IndexError(f"original {key} ID out of range [0, {inv.shape[0]})")
+        return inv[ids]
+
+    def _id_kind(self, type_name) -> tuple[str, str]:
+        key = ":".join(type_name) if isinstance(type_name, tuple) else str(type_name)
+        if ":" in key:
+            if key not in [":".join(e) for e in self.etypes]:
+                raise KeyError(f"unknown edge type {key!r}; known: {[':'.join(e) for e in self.etypes]}")
+            return "edges", key
+        if key not in self.ntypes:
+            raise KeyError(f"unknown node type {key!r}; known: {self.ntypes}")
+        return "nodes", key
+
+    def _orig_table(self, kind: str, key: str) -> np.ndarray:
+        cache = self.__dict__.setdefault("_orig_tables", {})
+        if (kind, key) not in cache:
+            cache[(kind, key)] = self._orig_ids(kind, key)
+        return cache[(kind, key)]
+
     @staticmethod
     def _only(names: list[str], what: str) -> str:
         if len(names) != 1:

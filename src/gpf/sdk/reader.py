@@ -256,12 +256,16 @@ class Partition:
         """Node type ID of each local node (int32; zeros for homogeneous sets)."""
         if "_TYPE" in self.ndata:
             return _int32(self.ndata["_TYPE"])
+        if len(self.set.ntypes) == 1:
+            return np.zeros(self.num_nodes, dtype=np.int32)
         return self.set.book.map_to_per_ntype(self.global_nid)[0].astype(np.int32)
 
     @functools.cached_property
     def etype_ids(self) -> np.ndarray:
         if "_TYPE" in self.edata:
             return _int32(self.edata["_TYPE"])
+        if len(self.set.etypes) == 1:
+            return np.zeros(self.num_edges, dtype=np.int32)
         return self.set.book.map_to_per_etype(self.global_eid)[0].astype(np.int32)
 
     @functools.cached_property

@@ -115,17 +115,17 @@ class DglStore:
         from gpf.sdk.storage.graphbolt import graphbolt_to_coo, read_graphbolt
 
         gb = read_graphbolt(path)
-        src, dst, _ = graphbolt_to_coo(gb)
+        src, dst, csc_order = graphbolt_to_coo(gb)  # edge i of (src, dst) is CSC position csc_order[i]
         src, dst = _int64(src), _int64(dst)
         num_nodes = int(len(gb.indptr) - 1)
         ndata = {k: np.asarray(v) for k, v in gb.node_attributes.items()}
         # find_edges helpers that only make sense in CSC order; the local order is rebuilt below.
-        edata = {k: np.asarray(v) for k, v in gb.edge_attributes.items()
+        edata = {k: np.asarray(v)[csc_order] for k, v in gb.edge_attributes.items()
                  if k not in ("_dgl2gb_eid", "_gb_dst_id")}
         if "_ID" not in ndata:
             raise FormatError(path, None, "GraphBolt partition stores no node attribute '_ID'")
         if gb.type_per_edge is not None:
-            edata.setdefault("_TYPE", np.asarray(gb.type_per_edge).astype(np.int32))
+            edata.setdefault("_TYPE", np.asarray(gb.type_per_edge)[csc_order].astype(np.int32))
         if "inner_node" not in ndata:
             if self.owner_of is None:
                 raise FormatError(path, None, "GraphBolt partition stores no 'inner_node' and no partition book was given")

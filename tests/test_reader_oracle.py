@@ -153,3 +153,17 @@ def test_edges_match_input_graph(dgl_sets, case):
             np.testing.assert_array_equal(g[f"orig_nids:{dn}"][per_d[sel]], g[f"dst:{key}"][orig_e])
             seen += int(sel.sum())
     assert seen == ps.num_edges
+
+
+@pytest.mark.parametrize("case", ["hetero_metis_h2_t2", "homo_random_h1"])
+def test_private_reads_equal_memory_mapped_reads(dgl_sets, case):
+    a_set = gpf.open(dgl_sets / case / f"{case}.json", mmap=False)
+    b_set = _open(dgl_sets, case)
+    for a, b in zip(a_set, b_set):
+        for name in ("src", "dst", "global_nid", "global_eid", "inner_node", "inner_edge", "ntype_ids", "etype_ids"):
+            _eq(getattr(a, name), getattr(b, name), name)
+        for k in b.node_feats:
+            _eq(a.node_feats[k], b.node_feats[k], k)
+            assert not a.node_feats[k].flags.writeable  # read-only either way
+        for k in b.edge_feats:
+            _eq(a.edge_feats[k], b.edge_feats[k], k)

@@ -25,11 +25,13 @@ HOMO_NTYPE = "_N"
 HOMO_ETYPE = "_N:_E:_N"
 
 
-def open_set(path: "str | os.PathLike[str]", *, prefer: str = "dgl") -> "PartitionSet":
+def open_set(path: "str | os.PathLike[str]", *, prefer: str = "dgl", mmap: bool = True) -> "PartitionSet":
     """Open the partition set whose config JSON is at ``path`` (local path or fsspec URL).
 
     ``prefer`` chooses the graph file when a part names both a DGL ``part_graph``
-    and a GraphBolt ``part_graph_graphbolt``.
+    and a GraphBolt ``part_graph_graphbolt``.  ``mmap=True`` (default) memory-maps
+    local files (arrays are zero-copy read-only views, pages read on first touch);
+    ``mmap=False`` reads each file into private memory with one ``readinto``.
     """
     from gpf.spec import load_config, loads_config
 
@@ -41,20 +43,22 @@ def open_set(path: "str | os.PathLike[str]", *, prefer: str = "dgl") -> "Partiti
         config = loads_config(bytes(open_buffer(path).data), source=path, etype_resolver=resolver)
     else:
         config = load_config(path, etype_resolver=resolver)
-    return PartitionSet(config, path, prefer=prefer)
+    return PartitionSet(config, path, prefer=prefer, mmap=mmap)
 
 
 class PartitionSet:
     """A partition set: its config, partition book and lazily read partitions."""
 
-    def __init__(self, config, path: str, *, prefer: str = "dgl", store: PartitionStore | None = None) -> None:
+    def __init__(self, config, path: str, *, prefer: str = "dgl", store: PartitionStore | None = None,
+                 mmap: bool = True) -> None:
         self.config = config
         self.path = path
         self.root = paths.dataset_root(path)
         if store is None:
             from gpf.sdk.storage.dgl_store import DglStore
 
-            store = DglStore(config, path, self.root, prefer=prefer, owner_of=lambda ids: self.book.nid2partid(ids))
+            store = DglStore(config, path, self.root, prefer=prefer, use_mmap=mmap,
+                             owner_of=lambda ids: self.book.nid2partid(ids))
         self.store = store
 
     # -- shape of the set ------------------------------------------------------------------

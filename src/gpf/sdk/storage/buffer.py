@@ -28,11 +28,13 @@ class Buffer:
         return len(self.data)
 
 
-def open_buffer(source: "str | os.PathLike[str] | BytesLike | Buffer", name: str | None = None) -> Buffer:
+def open_buffer(source: "str | os.PathLike[str] | BytesLike | Buffer", name: str | None = None,
+                *, use_mmap: bool = True) -> Buffer:
     """Return a :class:`Buffer` over ``source``.
 
-    ``source`` may be a local path (memory-mapped read-only; empty files give an
-    empty buffer), an fsspec URL (read whole), raw bytes, or a ``Buffer``.
+    ``source`` may be a local path (memory-mapped read-only, or with ``use_mmap=False``
+    read into private memory with one ``readinto``; empty files give an empty buffer),
+    an fsspec URL (read whole), raw bytes, or a ``Buffer``.
     """
     if isinstance(source, Buffer):
         return source
@@ -49,6 +51,14 @@ def open_buffer(source: "str | os.PathLike[str] | BytesLike | Buffer", name: str
             size = os.fstat(fh.fileno()).st_size
             if size == 0:
                 return Buffer(memoryview(b""), label)
+            if not use_mmap:
+                import numpy as np
+
+                data = np.empty(size, dtype=np.uint8)  # not zero-filled, unlike bytearray
+                got = fh.readinto(memoryview(data))
+                if got != size:
+                    raise FormatError(label, got, f"file shrank while reading ({got} of {size} bytes)")
+                return Buffer(memoryview(data).toreadonly(), label)
             mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
     except FileNotFoundError:
         raise FormatError(label, None, "file not found") from None

@@ -29,7 +29,7 @@ class DglStore:
     name = "dgl"
 
     def __init__(self, config, config_path: str, root: str, *, prefer: str = "dgl",
-                 owner_of: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
+                 owner_of: Callable[[np.ndarray], np.ndarray] | None = None, use_mmap: bool = True) -> None:
         if prefer not in ("dgl", "graphbolt"):
             raise ValueError("prefer must be 'dgl' or 'graphbolt'")
         self.config = config
@@ -37,6 +37,12 @@ class DglStore:
         self.root = root
         self.prefer = prefer
         self.owner_of = owner_of
+        self.use_mmap = use_mmap
+
+    def _buffer(self, path: str):
+        from gpf.sdk.storage.buffer import open_buffer
+
+        return open_buffer(path, use_mmap=self.use_mmap)
 
     # -- paths ---------------------------------------------------------------------------
     def _entry(self, part_id: int):
@@ -78,7 +84,7 @@ class DglStore:
         if role == "part_graph":
             from gpf.sdk.storage.dgl_graph import read_partition_graph
 
-            g = read_partition_graph(path)
+            g = read_partition_graph(self._buffer(path))
             return PartGraph(int(g.num_nodes[0]), _int64(g.src[0]), _int64(g.dst[0]),
                              dict(g.ndata[0]), dict(g.edata[0]), path)
         return self._read_graphbolt(part_id, path)
@@ -100,7 +106,7 @@ class DglStore:
             path = guess
         from gpf.sdk.storage.dgl_tensors import read_tensors
 
-        return read_tensors(path)
+        return read_tensors(self._buffer(path))
 
     def _tensors(self, part_id: int, role: str) -> Mapping[str, np.ndarray]:
         path = self._path(part_id, role)
@@ -108,13 +114,13 @@ class DglStore:
             return _EMPTY
         from gpf.sdk.storage.dgl_tensors import read_tensors
 
-        return read_tensors(path)
+        return read_tensors(self._buffer(path))
 
     def _read_graphbolt(self, part_id: int, path: str) -> PartGraph:
         """A GraphBolt CSC partition, brought back to DGL's local edge order."""
         from gpf.sdk.storage.graphbolt import graphbolt_to_coo, read_graphbolt
 
-        gb = read_graphbolt(path)
+        gb = read_graphbolt(self._buffer(path))
         src, dst, csc_order = graphbolt_to_coo(gb)  # edge i of (src, dst) is CSC position csc_order[i]
         src, dst = _int64(src), _int64(dst)
         num_nodes = int(len(gb.indptr) - 1)

@@ -1,10 +1,10 @@
-"""Render JSON key paths for error messages: ``node_map.user[2]``, ``part-1.node_feats``."""
+"""Helpers for error messages: JSON key paths (``node_map.user[2]``, ``part-1.node_feats``) and JSON type names."""
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Iterable
+from collections.abc import Iterable, Mapping
 
 _PLAIN = re.compile(r"[^\s.\[\]\"'\\]{1,64}")
 _MAX_KEY = 64
@@ -27,3 +27,21 @@ def key_path(parts: Iterable[object]) -> str | None:
     for seg in parts:
         out += key_segment(seg, first=not out)
     return out or None
+
+
+def json_type(x: object) -> str:
+    if x is None:
+        return "null"
+    if isinstance(x, bool):
+        return "boolean"
+    if isinstance(x, int):
+        return "integer"
+    if isinstance(x, float):
+        return "number"
+    if isinstance(x, str):
+        return "string"
+    if isinstance(x, (list, tuple)):
+        return "array"
+    if isinstance(x, Mapping):
+        return "object"
+    return type(x).__name__

@@ -26,7 +26,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from gpf.errors import ConfigError
-from gpf.spec._keys import key_path
+from gpf.spec._keys import json_type as _json_type, key_path
 from gpf.spec.models import PART_KEY_PATTERN, TOP_LEVEL_KEYS, PartFiles, PartitionConfig
 from gpf.spec.normalize import EtypeResolver, normalize_config
 from gpf.spec.version import SPEC_VERSION
@@ -156,24 +156,6 @@ def load_config(path: str | os.PathLike[str], *, etype_resolver: EtypeResolver |
 
 
 # --- parsing -----------------------------------------------------------------------------------
-
-
-def _json_type(x: object) -> str:
-    if x is None:
-        return "null"
-    if isinstance(x, bool):
-        return "boolean"
-    if isinstance(x, int):
-        return "integer"
-    if isinstance(x, float):
-        return "number"
-    if isinstance(x, str):
-        return "string"
-    if isinstance(x, (list, tuple)):
-        return "array"
-    if isinstance(x, Mapping):
-        return "object"
-    return type(x).__name__
 
 
 def _jsonify(obj: Any, source: str, path: tuple[Any, ...] = (), depth: int = 1) -> Any:

@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from gpf.errors import ConfigError, UnsupportedError
-from gpf.spec._keys import key_path
+from gpf.spec._keys import json_type as _json_type, key_path
 from gpf.spec.models import DEFAULT_CANONICAL_ETYPE, DEFAULT_ETYPE, DEFAULT_NTYPE, check_type_name
 from gpf.spec.version import SPEC_VERSION, parse_spec_version
 
@@ -121,24 +121,6 @@ def normalize_config(
 
     _canonicalise_etype_keys(cfg, notes, etype_resolver, source)
     return cfg, notes
-
-
-def _json_type(x: object) -> str:
-    if x is None:
-        return "null"
-    if isinstance(x, bool):
-        return "boolean"
-    if isinstance(x, int):
-        return "integer"
-    if isinstance(x, float):
-        return "number"
-    if isinstance(x, str):
-        return "string"
-    if isinstance(x, (list, tuple)):
-        return "array"
-    if isinstance(x, Mapping):
-        return "object"
-    return type(x).__name__
 
 
 def _check_not_chunked_input(cfg: dict[str, Any], source: str) -> None:

@@ -20,10 +20,13 @@ the input arrays (no homogeneous copy of heterogeneous features).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +34,7 @@ import numpy as np
 
 from gpf.errors import GpfError, UnsupportedError
 from gpf.sdk.graph import Graph, GraphError, etype_key
-from gpf.sdk.halo import HaloBuilder
+from gpf.sdk.halo import HaloBuilder, LocalGraph
 from gpf.sdk.partitioners import Assignment, AssignmentLike, assign_nodes
 from gpf.sdk.reshuffle import Reshuffle, reshuffle
 
@@ -119,6 +122,19 @@ def write_partitions(graph: Graph, num_parts: int, out_dir: "str | os.PathLike[s
                      balance_edges: bool = False, balance_ntypes: Any = None, num_trainers_per_machine: int = 1,
                      seed: int = 0, overwrite: bool = False, progress: bool = True):
     """:func:`partition` without printing; returns ``(PartitionSet, PartitionReport)``."""
+    from gpf.sdk.memory import reuse_freed_memory
+
+    with reuse_freed_memory():
+        return _write_partitions(graph, num_parts, out_dir, graph_name, method=method, halo_hops=halo_hops,
+                                 backend=backend, balance_edges=balance_edges, balance_ntypes=balance_ntypes,
+                                 num_trainers_per_machine=num_trainers_per_machine, seed=seed,
+                                 overwrite=overwrite, progress=progress)
+
+
+def _write_partitions(graph: Graph, num_parts: int, out_dir: "str | os.PathLike[str]", graph_name: str, *,
+                      method: AssignmentLike, halo_hops: int, backend: str, balance_edges: bool,
+                      balance_ntypes: Any, num_trainers_per_machine: int, seed: int, overwrite: bool,
+                      progress: bool):
     from gpf.progress import track
     from gpf.sdk.reader import open_set
 
@@ -152,8 +168,18 @@ def write_partitions(graph: Graph, num_parts: int, out_dir: "str | os.PathLike[s
     tick = time.perf_counter()
     parts = []
     P = asg.num_parts
-    for p in track(range(P), total=P, description="writing partitions") if progress else range(P):
-        parts.append(_write_partition(graph, asg, rs, builder, p, out_dir))
+    # The main thread builds partition p+1 while one writer thread writes partition p
+    # (file writes and numpy gathers release the GIL); at most two partitions in memory.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gpf-writer") as pool:
+        pending: Future | None = None
+        for p in track(range(P), total=P, description="writing partitions") if progress else range(P):
+            local = builder.build(p)
+            if pending is not None:
+                parts.append(pending.result())
+            pending = pool.submit(_write_partition, graph, asg, rs, local, p, out_dir)
+            del local
+        if pending is not None:
+            parts.append(pending.result())
     phases["write"] = time.perf_counter() - tick
 
     cfg = _config(graph, graph_name, asg, rs, int(halo_hops), parts)
@@ -214,19 +240,33 @@ class _LazyTensors(Mapping):
 
 
 def _write_tensor_file(path: str, makers: dict[str, Callable[[], np.ndarray]]) -> None:
-    from gpf.sdk.storage.dgl_bytes import MAGIC_TENSORS, atomic_writer, write_named_tensors, write_u64
+    """A DGL ``save_tensors`` file, one array at a time, via a temp file and ``os.replace``.
 
-    with atomic_writer(path) as fh:
-        write_u64(fh, MAGIC_TENSORS)
-        write_u64(fh, len(makers))
-        write_named_tensors(fh, _LazyTensors(makers))
+    No fsync (DGL does none either): the rename makes the file appear whole or not at all,
+    and the config, written last, is the commit point of the set.
+    """
+    from gpf.sdk.storage.dgl_bytes import MAGIC_TENSORS, write_named_tensors, write_u64
+
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb", buffering=1 << 20) as fh:
+            write_u64(fh, MAGIC_TENSORS)
+            write_u64(fh, len(makers))
+            write_named_tensors(fh, _LazyTensors(makers))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _take(arr: np.ndarray, idx: np.ndarray) -> Callable[[], np.ndarray]:
     return lambda: np.take(arr, idx, axis=0)
 
 
-def _write_partition(graph: Graph, asg: Assignment, rs: Reshuffle, builder: HaloBuilder, p: int,
+def _write_partition(graph: Graph, asg: Assignment, rs: Reshuffle, lg: LocalGraph, p: int,
                      out_dir: str) -> dict[str, str]:
     from gpf.sdk.storage.dgl_graph import StoredGraph, write_graphs
 
@@ -262,7 +302,6 @@ def _write_partition(graph: Graph, asg: Assignment, rs: Reshuffle, builder: Halo
     _write_tensor_file(path["orig_nids"], nids)
     _write_tensor_file(path["orig_eids"], eids)
 
-    lg = builder.build(p)
     sg = StoredGraph.homogeneous(lg.src, lg.dst, lg.num_nodes, lg.ndata, lg.edata)
     write_graphs(path["part_graph"], sg, formats=("coo",))
     return rel

@@ -150,27 +150,36 @@ def symmetric_csr(graph: Graph) -> tuple[np.ndarray, np.ndarray]:
     if n >= 2**31:
         raise AssignmentError(f"METIS input too large: {n} nodes (at most 2**31 - 1)")
     offs = homogeneous_offsets(graph)
-    keys = []
+    m = sum(int(src.shape[0]) for src, _ in graph.edges_dict.values())
+    k = np.empty(2 * m, dtype=np.int64)  # filled in place: no per-etype temporaries
+    pos = 0
     for (s_t, _, d_t), (src, dst) in graph.edges_dict.items():
-        u = src + offs[s_t] if offs[s_t] else src
-        v = dst + offs[d_t] if offs[d_t] else dst
-        keys.append((u << 32) | v)
-        keys.append((v << 32) | u)
-        del u, v
-    k = np.concatenate(keys) if keys else np.zeros(0, np.int64)
-    del keys
+        e = int(src.shape[0])
+        fwd, bwd = k[pos: pos + e], k[m + pos: m + pos + e]
+        np.add(src, offs[s_t], out=fwd)
+        np.add(dst, offs[d_t], out=bwd)
+        loops = fwd == bwd
+        np.left_shift(fwd, 32, out=fwd)
+        fwd |= bwd  # (u << 32) | v
+        np.left_shift(bwd, 32, out=bwd)
+        np.add(bwd, src, out=bwd)
+        if offs[s_t]:
+            bwd += offs[s_t]  # (v << 32) | u
+        if loops.any():  # self-loops: mark both directions for removal (-1 sorts first)
+            fwd[loops] = -1
+            bwd[loops] = -1
+        pos += e
     k.sort()
-    rows = k >> 32
-    cols = k & 0xFFFFFFFF
     if k.size:
-        keep = cols != rows  # no self-loops
-        keep[1:] &= k[1:] != k[:-1]  # no duplicates
-        rows, cols = rows[keep], cols[keep]
+        keep = np.empty(k.shape[0], dtype=bool)
+        keep[0] = True
+        np.not_equal(k[1:], k[:-1], out=keep[1:])  # no duplicates
+        keep &= k >= 0  # no self-loops
+        k = k[keep]
         del keep
-    del k
-    xadj = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=xadj[1:])
-    return xadj, cols
+    xadj = np.searchsorted(k, np.arange(n + 1, dtype=np.int64) << 32).astype(np.int64)
+    k &= 0xFFFFFFFF  # adjncy, in place
+    return xadj, k
 
 
 def _vertex_weights(graph: Graph, balance_ntypes: Any, balance_edges: bool) -> np.ndarray | None:

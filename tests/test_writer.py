@@ -398,3 +398,13 @@ def test_cli_errors_are_one_line_exit_2(tmp_path, args, msg):
     assert len(lines) == 1 and lines[0].startswith("gpf: error:"), r.stderr
     assert __import__("re").search(msg, lines[0]), lines[0]
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.json"))
+
+
+def test_cli_partition_chunked_dir_uses_its_graph_name(tmp_path):
+    g = make_hetero()
+    root = _write_chunked(tmp_path / "in", g, "csv")
+    r = _cli("partition", root, tmp_path / "out", "--parts", 2, "--method", "metis", "--num-trainers", 2)
+    assert r.returncode == 0, r.stderr
+    ps = gpf.open(tmp_path / "out" / "chunky.json")
+    assert ps.ntypes == g.ntypes and "user/trainer_id" in ps.partition(0).node_feats
+    _same_graph(g, load_graph(ps.path))

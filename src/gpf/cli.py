@@ -210,6 +210,15 @@ def cmd_partition(args) -> int:
 
 
 def _default_name(path: str) -> str:
+    meta = os.path.join(path, "metadata.json")
+    if os.path.isdir(path) and os.path.isfile(meta):  # chunked graph: its own graph_name
+        try:
+            with open(meta) as fh:
+                name = json.load(fh).get("graph_name")
+            if isinstance(name, str) and name and "/" not in name and not name.startswith("."):
+                return name
+        except (OSError, ValueError, AttributeError):
+            pass
     base = os.path.basename(os.path.normpath(path))
     for ext in (".npz", ".json"):
         if base.endswith(ext):

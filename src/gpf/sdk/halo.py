@@ -91,7 +91,7 @@ class HaloBuilder:
         self._stamp = np.zeros(n, dtype=np.int32)
         self._flag = np.zeros(n, dtype=bool)
         self._local = np.zeros(n, dtype=np.int64)
-        if self.h >= 2:
+        if self.h >= 2 and self.P > 1:
             self.csc_eids = np.argsort(rs.edge_dst, kind="stable")
             self.csc_ptr = np.zeros(n + 1, dtype=np.int64)
             np.cumsum(np.bincount(rs.edge_dst, minlength=n), out=self.csc_ptr[1:])

@@ -146,7 +146,11 @@ def _write_partitions(graph: Graph, num_parts: int, out_dir: "str | os.PathLike[
         raise GpfError(f"{config_path}: already exists (pass overwrite=True, or --overwrite, to replace it)")
     phases: dict[str, float] = {}
 
+    from gpf.progress import enabled as _tty
+
+    say = (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress and _tty() else (lambda _m: None)
     tick = time.perf_counter()
+    say(f"assigning nodes ({method if isinstance(method, str) else 'given'})...")
     asg = assign_nodes(graph, num_parts, method, seed=seed, balance_ntypes=balance_ntypes,
                        balance_edges=balance_edges, num_trainers_per_machine=num_trainers_per_machine)
     if asg.trainers is not None:
@@ -154,6 +158,7 @@ def _write_partitions(graph: Graph, num_parts: int, out_dir: "str | os.PathLike[
     phases["assign"] = time.perf_counter() - tick
 
     tick = time.perf_counter()
+    say("reshuffling IDs...")
     rs = reshuffle(graph, asg)
     _check_nonempty(rs)
     with_types = (not graph.is_homogeneous) or asg.num_parts == 1

@@ -94,6 +94,17 @@ def _check_range(ids: np.ndarray, bound: int, where: str, ntype: str) -> None:
         raise GraphError(f"{where}[{pos}] = {bad} is out of range: node type {ntype!r} has {bound} nodes")
 
 
+def load_numpy(path: "str | os.PathLike[str]", kind: str):
+    """``np.load`` without pickles; a missing or unreadable file is a one-line :class:`GraphError`."""
+    path = os.fspath(path)
+    try:
+        return np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise GraphError(f"{path}: no such file") from None
+    except (OSError, ValueError) as exc:
+        raise GraphError(f"{path}: not a readable {kind} file ({exc})") from None
+
+
 class Graph:
     """A (heterogeneous) graph as numpy arrays.
 
@@ -204,12 +215,7 @@ class Graph:
         """A homogeneous graph from a ``.npz``: ``src``, ``dst``, optional ``num_nodes``,
         node arrays ``node:<name>`` and edge arrays ``edge:<name>``."""
         path = os.fspath(path)
-        try:
-            z = np.load(path, allow_pickle=False)
-        except FileNotFoundError:
-            raise GraphError(f"{path}: no such file") from None
-        except (OSError, ValueError) as exc:
-            raise GraphError(f"{path}: not a readable .npz file ({exc})") from None
+        z = load_numpy(path, ".npz")
         with z:
             if not hasattr(z, "files"):
                 raise GraphError(f"{path}: not an .npz archive (a single .npy array?)")

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from gpf.errors import GpfError
-from gpf.sdk.graph import Graph, GraphError, parse_etype
+from gpf.sdk.graph import Graph, GraphError, load_numpy, parse_etype
 
 __all__ = ["load_graph", "load_chunked", "load_partition_set", "load_assignment"]
 
@@ -72,12 +72,7 @@ def load_assignment(path: "str | os.PathLike[str]") -> "np.ndarray | dict[str, n
     """A given node assignment: ``.npy`` (one partition ID per node, node types in sorted
     order) or ``.npz`` (one array per node type, keyed by node type name)."""
     path = os.fspath(path)
-    try:
-        obj = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise GraphError(f"{path}: no such file") from None
-    except (OSError, ValueError) as exc:
-        raise GraphError(f"{path}: not a readable .npy/.npz file ({exc})") from None
+    obj = load_numpy(path, ".npy/.npz")
     if isinstance(obj, np.ndarray):
         return obj
     with obj:

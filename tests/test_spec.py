@@ -639,3 +639,14 @@ def test_spec_document_matches_code():
 
     for key in TOP_LEVEL_KEYS:
         assert f"| `{key}` |" in text, key
+
+
+def test_ranges_check_num_parts_before_allocating(real_configs):
+    """A huge claimed num_parts with short range lists is a ConfigError, not a 20 GiB allocation."""
+    raw = json.loads(real_configs["hetero_random_h1"].read_text())
+    raw["num_parts"] = 315956378
+    cfg = parse_config(raw, source="cfg.json")
+    with pytest.raises(ConfigError, match="num_parts is 315956378"):
+        cfg.node_ranges()
+    with pytest.raises(ConfigError, match="num_parts is 315956378"):
+        cfg.edge_ranges()

@@ -271,8 +271,8 @@ class PartitionConfig(BaseModel):
         for key in mapping:
             if key not in getattr(self, types_field):
                 raise ConfigError(self._source, f"type is not listed in {types_field}", key=key_path((field, key)))
-        out = np.empty((len(order), self.num_parts, 2), dtype=np.int64)
-        for t, name in enumerate(order):
+        # Check every list against num_parts before allocating: num_parts is only a claim.
+        for name in order:
             if name not in mapping:
                 raise ConfigError(self._source, f"type listed in {types_field} has no ranges", key=key_path((field, name)))
             ranges = mapping[name]
@@ -282,6 +282,8 @@ class PartitionConfig(BaseModel):
                     f"has {len(ranges)} range(s) but num_parts is {self.num_parts}",
                     key=key_path((field, name)),
                 )
-            if ranges:
-                out[t] = np.asarray(ranges, dtype=np.int64)
+        out = np.empty((len(order), self.num_parts, 2), dtype=np.int64)
+        for t, name in enumerate(order):
+            if mapping[name]:
+                out[t] = np.asarray(mapping[name], dtype=np.int64)
         return out

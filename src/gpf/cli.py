@@ -20,6 +20,10 @@ from gpf.errors import GpfError
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
+# Subcommands that live beside their feature: each module defines
+# ``add_parser(subparsers) -> None`` and sets ``func`` (returning an exit code).
+FEATURE_COMMANDS: tuple[str, ...] = ()
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # usage errors: one line, exit 2
@@ -65,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
                       help="trainers per machine: adds trainer_id features (default 1)")
     part.add_argument("--overwrite", action="store_true", help="replace an existing <name>.json in OUT_DIR")
     part.set_defaults(func=cmd_partition)
+
+    import importlib
+
+    for module in FEATURE_COMMANDS:
+        importlib.import_module(module).add_parser(sub)
     return p
 
 

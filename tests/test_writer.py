@@ -322,6 +322,9 @@ def _write_chunked(root: Path, g: Graph, fmt: str = "csv") -> Path:
             if fmt == "csv":
                 f = f"e/{i}-{c}.csv"
                 np.savetxt(root / f, np.stack([src[sl], dst[sl]], 1), fmt="%d", delimiter=" ")
+            elif fmt == "parquet":
+                f = f"e/{i}-{c}.parquet"
+                _save_parquet(root / f, np.stack([src[sl], dst[sl]], 1), shape=False)
             else:
                 f = f"e/{i}-{c}.npy"
                 np.save(root / f, np.stack([src[sl], dst[sl]], 1))
@@ -329,21 +332,42 @@ def _write_chunked(root: Path, g: Graph, fmt: str = "csv") -> Path:
         meta["edge_type"].append(key)
         meta["num_edges_per_chunk"].append([half, len(src) - half])
         meta["edges"][key] = {"format": {"name": fmt, "delimiter": " "}, "data": files}
+    def data(stem: str, arr: np.ndarray) -> dict:
+        if fmt != "parquet":
+            np.save(root / f"{stem}.npy", arr)
+            return {"format": {"name": "numpy"}, "data": [f"{stem}.npy"]}
+        half = len(arr) // 2  # two chunks, each with its own shape metadata, as DGL's pipeline writes them
+        for c, part in enumerate((arr[:half], arr[half:])):
+            _save_parquet(root / f"{stem}-{c}.parquet", part)
+        return {"format": {"name": "parquet"}, "data": [f"{stem}-0.parquet", f"{stem}-1.parquet"]}
+
     for nt, frame in g.ndata.items():
         for name, arr in frame.items():
-            f = f"{nt}-{name}.npy"
-            np.save(root / f, arr)
-            meta["node_data"].setdefault(nt, {})[name] = {"format": {"name": "numpy"}, "data": [f]}
+            meta["node_data"].setdefault(nt, {})[name] = data(f"{nt}-{name}", arr)
     for et, frame in g.edata.items():
         for name, arr in frame.items():
-            f = f"{'-'.join(et)}-{name}.npy"
-            np.save(root / f, arr)
-            meta["edge_data"].setdefault(":".join(et), {})[name] = {"format": {"name": "numpy"}, "data": [f]}
+            meta["edge_data"].setdefault(":".join(et), {})[name] = data(f"{'-'.join(et)}-{name}", arr)
     (root / "metadata.json").write_text(json.dumps(meta))
     return root
 
 
-@pytest.mark.parametrize("fmt", ["csv", "numpy"])
+def _save_parquet(path: Path, arr: np.ndarray, shape: bool = True, vector_rows: bool = False) -> None:
+    """An array chunk in the layout of DGL's pipeline parquet writer: one column per array column and the
+    array's shape as ``str(shape)`` schema metadata (or one list column per row, Spark-style)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    flat = arr.reshape(len(arr), int(np.prod(arr.shape[1:])))
+    if vector_rows:
+        table = pa.table([pa.array(list(flat))], names=["vector"])
+    else:
+        table = pa.table([pa.array(flat[:, j]) for j in range(flat.shape[1])], names=[str(j) for j in range(flat.shape[1])])
+        if shape:
+            table = table.replace_schema_metadata({"shape": str(arr.shape)})
+    pq.write_table(table, path)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "numpy", "parquet"])
 def test_chunked_input(tmp_path, fmt):
     g = make_hetero()
     root = _write_chunked(tmp_path / "in", g, fmt)
@@ -353,6 +377,47 @@ def test_chunked_input(tmp_path, fmt):
     (root / "metadata.json").write_text(json.dumps(meta))
     with pytest.raises(GraphError, match="num_edges_per_chunk says 2"):
         load_graph(root)
+
+
+def test_chunked_parquet_forms(tmp_path):
+    """DGL's parquet reader rules: no shape metadata -> 2-D (rows, columns); one list column per row ->
+    2-D; shape metadata reshapes (3-D included); a shape that does not fit, nulls, text and ragged vectors
+    are refused with the file named."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    g = make_homo()
+    root = _write_chunked(tmp_path / "in", g, "parquet")
+    meta = json.loads((root / "metadata.json").read_text())
+    n = g.num_nodes("_N")
+    feat = np.random.default_rng(1).standard_normal((n, 2, 3)).astype(np.float32)
+    _save_parquet(root / "f3.parquet", feat)
+    _save_parquet(root / "noshape.parquet", g.ndata["_N"]["label"], shape=False)
+    _save_parquet(root / "vec.parquet", g.ndata["_N"]["feat"], vector_rows=True)
+    node_data = meta["node_data"]["_N"]
+    for name, f in [("f3", "f3.parquet"), ("noshape", "noshape.parquet"), ("vec", "vec.parquet")]:
+        node_data[name] = {"format": {"name": "parquet"}, "data": [f]}
+    (root / "metadata.json").write_text(json.dumps(meta))
+    got = load_graph(root).ndata["_N"]
+    assert np.array_equal(got["f3"], feat)
+    assert np.array_equal(got["noshape"], g.ndata["_N"]["label"][:, None])
+    assert np.array_equal(got["vec"], g.ndata["_N"]["feat"])
+    assert np.array_equal(got["feat"], g.ndata["_N"]["feat"]) and got["train_mask"].dtype == bool
+
+    def broken(table, msg):
+        pq.write_table(table, root / "bad.parquet")
+        node_data["bad"] = {"format": {"name": "parquet"}, "data": ["bad.parquet"]}
+        (root / "metadata.json").write_text(json.dumps(meta))
+        with pytest.raises(GraphError, match=msg) as err:
+            load_graph(root)
+        assert "bad.parquet" in str(err.value)
+
+    col = pa.array(np.arange(n, dtype=np.int64))
+    broken(pa.table([col], names=["x"]).replace_schema_metadata({"shape": f"({n}, 2)"}), r"does not fit")
+    broken(pa.table([col], names=["x"]).replace_schema_metadata({"shape": "__import__('os')"}), r"bad 'shape' metadata")
+    broken(pa.table([pa.array([1.0, None] * (n // 2))], names=["x"]), r"null values")
+    broken(pa.table([pa.array(["a"] * n)], names=["x"]), r"not numeric")
+    broken(pa.table([pa.array([[1, 2]] * (n - 1) + [[1]])], names=["v"]), r"vector rows differ in length")
 
 
 # -- CLI ------------------------------------------------------------------------------------------------

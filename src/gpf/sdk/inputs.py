@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import warnings
 from typing import Any
 
@@ -173,7 +174,10 @@ def _read_edge_chunk(path: str, fmt: dict, where: str) -> np.ndarray:
         table = _parquet(path, where)
         if table.num_columns < 2:
             raise GraphError(f"{where}: needs two columns (src, dst)")
-        return np.stack([table.column(0).to_numpy(), table.column(1).to_numpy()], axis=1).astype(np.int64)
+        cols = [_parquet_column(table, i, where) for i in (0, 1)]
+        if any(c.dtype.kind not in "iu" for c in cols):
+            raise GraphError(f"{where}: src/dst columns must be integers, got {cols[0].dtype}/{cols[1].dtype}")
+        return np.stack(cols, axis=1).astype(np.int64)
     raise GraphError(f"{where}: unknown edge format {name!r} (csv, numpy or parquet)")
 
 
@@ -192,17 +196,7 @@ def _read_data(feats: Any, root: str, where: str) -> dict[str, np.ndarray]:
             if fmt == "numpy":
                 chunks.append(_load_npy(path, f"{w}: {f}"))
             elif fmt == "parquet":
-                table = _parquet(path, f"{w}: {f}")
-                arr = np.stack([c.to_numpy() for c in table.columns], axis=1)
-                shape = (table.schema.metadata or {}).get(b"shape")
-                if shape:  # DGL's parquet writer records the array shape
-                    try:
-                        arr = arr.reshape([int(x) for x in json.loads(shape.decode().replace("(", "[").replace(")", "]"))])
-                    except (ValueError, TypeError):
-                        raise GraphError(f"{w}: {f}: bad 'shape' metadata {shape!r}") from None
-                elif arr.shape[1] == 1:
-                    arr = arr[:, 0]
-                chunks.append(arr)
+                chunks.append(_read_parquet_array(path, f"{w}: {f}"))
             else:
                 raise GraphError(f"{w}: unknown data format {fmt!r} (numpy or parquet)")
         out[name] = np.concatenate(chunks) if len(chunks) > 1 else chunks[0] if chunks else np.zeros(0)
@@ -214,6 +208,83 @@ def _load_npy(path: str, where: str) -> np.ndarray:
         return np.load(path, allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise GraphError(f"{where}: not a readable .npy file ({exc})") from None
+
+
+def _read_parquet_array(path: str, where: str) -> np.ndarray:
+    """An array chunk as DGL's pipeline reads it (tools/distpartitioning parquet parser).
+
+    One column per array column; a ``shape`` schema-metadata entry (``str(array.shape)``,
+    e.g. ``"(2708,)"``) gives the array's shape, otherwise the table is read as a 2-D
+    ``(rows, columns)`` array.  A single list-typed column holds one vector per row
+    (Spark ML output) and becomes a 2-D array.  Nulls are refused.
+    """
+    import pyarrow as pa
+
+    table = _parquet(path, where)
+    is_list = (pa.types.is_list, pa.types.is_large_list, pa.types.is_fixed_size_list)
+    if table.num_columns == 1 and any(test(table.schema.types[0]) for test in is_list):
+        arr = _vector_rows(table.column(0).combine_chunks(), where)
+    elif table.num_columns == 0:
+        raise GraphError(f"{where}: parquet file has no columns")
+    else:
+        arr = np.column_stack([_parquet_column(table, i, where) for i in range(table.num_columns)])
+    shape = _parquet_shape((table.schema.metadata or {}).get(b"shape"), where)
+    if shape is None:
+        return arr
+    if int(np.prod(shape, dtype=np.int64)) != arr.size or (shape and shape[0] != arr.shape[0]):
+        raise GraphError(f"{where}: 'shape' metadata {shape} does not fit the {arr.shape[0]} x "
+                         f"{arr.shape[1] if arr.ndim > 1 else 1} values stored")
+    return arr.reshape(shape)
+
+
+def _parquet_column(table, i: int, where: str) -> np.ndarray:
+    import pyarrow as pa
+
+    col = table.column(i)
+    if col.null_count:
+        raise GraphError(f"{where}: column {table.column_names[i]!r} has {col.null_count} null values")
+    if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or pa.types.is_boolean(col.type)):
+        raise GraphError(f"{where}: column {table.column_names[i]!r} is not numeric ({col.type})")
+    return col.to_numpy()
+
+
+def _vector_rows(col, where: str) -> np.ndarray:
+    """One list per row, all of the same length -> a 2-D array (no per-row Python loop)."""
+    if col.null_count:
+        raise GraphError(f"{where}: vector column has {col.null_count} null rows")
+    n = len(col)
+    values = col.flatten().to_numpy(zero_copy_only=False)
+    if values.dtype.kind not in "biuf":
+        raise GraphError(f"{where}: vector column is not numeric ({col.type})")
+    if n == 0:
+        return values.reshape(0, 0)
+    offsets = np.asarray(col.offsets) if hasattr(col, "offsets") else None
+    if offsets is not None:
+        lengths = np.diff(offsets)
+        if lengths.min() != lengths.max():
+            bad = int(np.flatnonzero(lengths != lengths[0])[0])
+            raise GraphError(f"{where}: vector rows differ in length (row 0 has {lengths[0]}, row {bad} "
+                             f"has {lengths[bad]})")
+    if values.size % n:
+        raise GraphError(f"{where}: {values.size} vector values do not split into {n} equal rows")
+    return values.reshape(n, values.size // n)
+
+
+_SHAPE = re.compile(r"\s*[\(\[]\s*((?:\d+\s*,\s*)*\d+)?\s*,?\s*[\)\]]\s*")
+
+
+def _parquet_shape(raw: "bytes | None", where: str) -> "tuple[int, ...] | None":
+    """Parse DGL's ``shape`` metadata (``"(n,)"``, ``"(n, d)"``, or JSON ``[n, d]``) without eval."""
+    if raw is None:
+        return None
+    try:
+        text = raw.decode("ascii")
+    except UnicodeDecodeError:
+        raise GraphError(f"{where}: 'shape' metadata is not ASCII") from None
+    m = _SHAPE.fullmatch(text)
+    if not m or not m.group(1):
+        raise GraphError(f"{where}: bad 'shape' metadata {text[:60]!r} (want e.g. '(2708, 1433)')")
+    return tuple(int(x) for x in m.group(1).split(","))
 
 
 def _parquet(path: str, where: str):

@@ -18,7 +18,7 @@ from gpf.sdk.graph import Graph, GraphError
 from gpf.sdk.inputs import load_graph
 from gpf.sdk.partitioners import AssignmentError, assign_nodes, symmetric_csr
 from gpf.sdk.reshuffle import reshuffle
-from writer_helpers import halo_reference, make_hetero, make_homo
+from writer_helpers import halo_reference, make_hetero, make_homo, save_parquet, write_chunked
 
 ROOT = Path(__file__).resolve().parents[1]
 GPF = [sys.executable, "-m", "gpf.cli"]
@@ -308,69 +308,10 @@ def test_repartition_rebuilds_the_input(tmp_path, kind):
     _same_graph(g, load_graph(ps2.path))
 
 
-def _write_chunked(root: Path, g: Graph, fmt: str = "csv") -> Path:
-    meta = {"graph_name": "chunky", "node_type": list(g.ntypes[::-1]),
-            "num_nodes_per_chunk": [[g.num_nodes(nt) // 2, g.num_nodes(nt) - g.num_nodes(nt) // 2] for nt in g.ntypes[::-1]],
-            "edge_type": [], "num_edges_per_chunk": [], "edges": {}, "node_data": {}, "edge_data": {}}
-    (root / "e").mkdir(parents=True)
-    for i, et in enumerate(g.canonical_etypes):
-        key = ":".join(et)
-        src, dst = g.edges_dict[et]
-        half = len(src) // 2
-        files = []
-        for c, sl in enumerate((slice(0, half), slice(half, None))):
-            if fmt == "csv":
-                f = f"e/{i}-{c}.csv"
-                np.savetxt(root / f, np.stack([src[sl], dst[sl]], 1), fmt="%d", delimiter=" ")
-            elif fmt == "parquet":
-                f = f"e/{i}-{c}.parquet"
-                _save_parquet(root / f, np.stack([src[sl], dst[sl]], 1), shape=False)
-            else:
-                f = f"e/{i}-{c}.npy"
-                np.save(root / f, np.stack([src[sl], dst[sl]], 1))
-            files.append(f)
-        meta["edge_type"].append(key)
-        meta["num_edges_per_chunk"].append([half, len(src) - half])
-        meta["edges"][key] = {"format": {"name": fmt, "delimiter": " "}, "data": files}
-    def data(stem: str, arr: np.ndarray) -> dict:
-        if fmt != "parquet":
-            np.save(root / f"{stem}.npy", arr)
-            return {"format": {"name": "numpy"}, "data": [f"{stem}.npy"]}
-        half = len(arr) // 2  # two chunks, each with its own shape metadata, as DGL's pipeline writes them
-        for c, part in enumerate((arr[:half], arr[half:])):
-            _save_parquet(root / f"{stem}-{c}.parquet", part)
-        return {"format": {"name": "parquet"}, "data": [f"{stem}-0.parquet", f"{stem}-1.parquet"]}
-
-    for nt, frame in g.ndata.items():
-        for name, arr in frame.items():
-            meta["node_data"].setdefault(nt, {})[name] = data(f"{nt}-{name}", arr)
-    for et, frame in g.edata.items():
-        for name, arr in frame.items():
-            meta["edge_data"].setdefault(":".join(et), {})[name] = data(f"{'-'.join(et)}-{name}", arr)
-    (root / "metadata.json").write_text(json.dumps(meta))
-    return root
-
-
-def _save_parquet(path: Path, arr: np.ndarray, shape: bool = True, vector_rows: bool = False) -> None:
-    """An array chunk in the layout of DGL's pipeline parquet writer: one column per array column and the
-    array's shape as ``str(shape)`` schema metadata (or one list column per row, Spark-style)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    flat = arr.reshape(len(arr), int(np.prod(arr.shape[1:])))
-    if vector_rows:
-        table = pa.table([pa.array(list(flat))], names=["vector"])
-    else:
-        table = pa.table([pa.array(flat[:, j]) for j in range(flat.shape[1])], names=[str(j) for j in range(flat.shape[1])])
-        if shape:
-            table = table.replace_schema_metadata({"shape": str(arr.shape)})
-    pq.write_table(table, path)
-
-
 @pytest.mark.parametrize("fmt", ["csv", "numpy", "parquet"])
 def test_chunked_input(tmp_path, fmt):
     g = make_hetero()
-    root = _write_chunked(tmp_path / "in", g, fmt)
+    root = write_chunked(tmp_path / "in", g, fmt)
     _same_graph(g, load_graph(root))
     meta = json.loads((root / "metadata.json").read_text())
     meta["num_edges_per_chunk"][0] = [1, 1]
@@ -387,13 +328,13 @@ def test_chunked_parquet_forms(tmp_path):
     import pyarrow.parquet as pq
 
     g = make_homo()
-    root = _write_chunked(tmp_path / "in", g, "parquet")
+    root = write_chunked(tmp_path / "in", g, "parquet")
     meta = json.loads((root / "metadata.json").read_text())
     n = g.num_nodes("_N")
     feat = np.random.default_rng(1).standard_normal((n, 2, 3)).astype(np.float32)
-    _save_parquet(root / "f3.parquet", feat)
-    _save_parquet(root / "noshape.parquet", g.ndata["_N"]["label"], shape=False)
-    _save_parquet(root / "vec.parquet", g.ndata["_N"]["feat"], vector_rows=True)
+    save_parquet(root / "f3.parquet", feat)
+    save_parquet(root / "noshape.parquet", g.ndata["_N"]["label"], shape=False)
+    save_parquet(root / "vec.parquet", g.ndata["_N"]["feat"], vector_rows=True)
     node_data = meta["node_data"]["_N"]
     for name, f in [("f3", "f3.parquet"), ("noshape", "noshape.parquet"), ("vec", "vec.parquet")]:
         node_data[name] = {"format": {"name": "parquet"}, "data": [f]}
@@ -467,7 +408,7 @@ def test_cli_errors_are_one_line_exit_2(tmp_path, args, msg):
 
 def test_cli_partition_chunked_dir_uses_its_graph_name(tmp_path):
     g = make_hetero()
-    root = _write_chunked(tmp_path / "in", g, "csv")
+    root = write_chunked(tmp_path / "in", g, "csv")
     r = _cli("partition", root, tmp_path / "out", "--parts", 2, "--method", "metis", "--num-trainers", 2)
     assert r.returncode == 0, r.stderr
     ps = gpf.open(tmp_path / "out" / "chunky.json")

@@ -197,3 +197,62 @@ def dgl_views(folder: Path, config: dict, graph: Graph, orig_nids: dict | None =
 
 def read_config(path: Path) -> dict:
     return json.loads(Path(path).read_text())
+
+
+def write_chunked(root: Path, g: Graph, fmt: str = "csv") -> Path:
+    meta = {"graph_name": "chunky", "node_type": list(g.ntypes[::-1]),
+            "num_nodes_per_chunk": [[g.num_nodes(nt) // 2, g.num_nodes(nt) - g.num_nodes(nt) // 2] for nt in g.ntypes[::-1]],
+            "edge_type": [], "num_edges_per_chunk": [], "edges": {}, "node_data": {}, "edge_data": {}}
+    (root / "e").mkdir(parents=True)
+    for i, et in enumerate(g.canonical_etypes):
+        key = ":".join(et)
+        src, dst = g.edges_dict[et]
+        half = len(src) // 2
+        files = []
+        for c, sl in enumerate((slice(0, half), slice(half, None))):
+            if fmt == "csv":
+                f = f"e/{i}-{c}.csv"
+                np.savetxt(root / f, np.stack([src[sl], dst[sl]], 1), fmt="%d", delimiter=" ")
+            elif fmt == "parquet":
+                f = f"e/{i}-{c}.parquet"
+                save_parquet(root / f, np.stack([src[sl], dst[sl]], 1), shape=False)
+            else:
+                f = f"e/{i}-{c}.npy"
+                np.save(root / f, np.stack([src[sl], dst[sl]], 1))
+            files.append(f)
+        meta["edge_type"].append(key)
+        meta["num_edges_per_chunk"].append([half, len(src) - half])
+        meta["edges"][key] = {"format": {"name": fmt, "delimiter": " "}, "data": files}
+    def data(stem: str, arr: np.ndarray) -> dict:
+        if fmt != "parquet":
+            np.save(root / f"{stem}.npy", arr)
+            return {"format": {"name": "numpy"}, "data": [f"{stem}.npy"]}
+        half = len(arr) // 2  # two chunks, each with its own shape metadata, as DGL's pipeline writes them
+        for c, part in enumerate((arr[:half], arr[half:])):
+            save_parquet(root / f"{stem}-{c}.parquet", part)
+        return {"format": {"name": "parquet"}, "data": [f"{stem}-0.parquet", f"{stem}-1.parquet"]}
+
+    for nt, frame in g.ndata.items():
+        for name, arr in frame.items():
+            meta["node_data"].setdefault(nt, {})[name] = data(f"{nt}-{name}", arr)
+    for et, frame in g.edata.items():
+        for name, arr in frame.items():
+            meta["edge_data"].setdefault(":".join(et), {})[name] = data(f"{'-'.join(et)}-{name}", arr)
+    (root / "metadata.json").write_text(json.dumps(meta))
+    return root
+
+
+def save_parquet(path: Path, arr: np.ndarray, shape: bool = True, vector_rows: bool = False) -> None:
+    """An array chunk in the layout of DGL's pipeline parquet writer: one column per array column and the
+    array's shape as ``str(shape)`` schema metadata (or one list column per row, Spark-style)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    flat = arr.reshape(len(arr), int(np.prod(arr.shape[1:])))
+    if vector_rows:
+        table = pa.table([pa.array(list(flat))], names=["vector"])
+    else:
+        table = pa.table([pa.array(flat[:, j]) for j in range(flat.shape[1])], names=[str(j) for j in range(flat.shape[1])])
+        if shape:
+            table = table.replace_schema_metadata({"shape": str(arr.shape)})
+    pq.write_table(table, path)

@@ -68,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     part.add_argument("--num-trainers", type=int, default=1, metavar="T",
                       help="trainers per machine: adds trainer_id features (default 1)")
     part.add_argument("--overwrite", action="store_true", help="replace an existing <name>.json in OUT_DIR")
+    part.add_argument("--out-of-core", action="store_true",
+                      help="chunked-graph input: stream edges and features chunk by chunk (1-hop HALO); implied by "
+                      "--workers/--scheduler")
+    add_scale_out_flags(part)
     part.set_defaults(func=cmd_partition)
 
     import importlib
@@ -75,6 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
     for module in FEATURE_COMMANDS:
         importlib.import_module(module).add_parser(sub)
     return p
+
+
+def add_scale_out_flags(parser: argparse.ArgumentParser) -> None:
+    """``--workers N`` / ``--scheduler ADDRESS``: run per-partition work on Dask (gpf.parallel)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--workers", type=int, metavar="N", help="run on a local Dask cluster of N worker processes")
+    group.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster (tcp://host:8786)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -207,15 +218,33 @@ def cmd_partition(args) -> int:
     from gpf.sdk.inputs import load_graph, load_assignment
     from gpf.sdk.writer import write_partitions
 
-    graph = load_graph(args.input)
     method = load_assignment(args.assignment) if args.assignment else args.method
     name = args.name or _default_name(args.input)
+    if args.out_of_core or args.workers or args.scheduler:
+        from gpf.sdk.streaming import partition_chunked
+
+        if args.num_trainers != 1 or args.backend != "dgl":
+            raise GpfError("--out-of-core/--workers/--scheduler write the dgl backend with --num-trainers 1")
+        _, report = partition_chunked(_chunked_metadata(args.input), args.parts, args.out_dir, name, method=method,
+                                      halo_hops=args.halo_hops, seed=args.seed, balance_edges=args.balance_edges,
+                                      overwrite=args.overwrite, workers=args.workers, scheduler=args.scheduler,
+                                      progress=True)
+        print(report.line())
+        return EXIT_OK
+    graph = load_graph(args.input)
     _, report = write_partitions(graph, args.parts, args.out_dir, name, method=method, halo_hops=args.halo_hops,
                                  backend=args.backend, balance_edges=args.balance_edges,
                                  num_trainers_per_machine=args.num_trainers, seed=args.seed,
                                  overwrite=args.overwrite, progress=True)
     print(report.line())
     return EXIT_OK
+
+
+def _chunked_metadata(path: str) -> str:
+    meta = os.path.join(path, "metadata.json") if os.path.isdir(path) else path
+    if not (os.path.isfile(meta) and os.path.basename(meta).endswith(".json")):
+        raise GpfError(f"{path}: out-of-core partitioning reads a chunked-graph directory (metadata.json)")
+    return meta
 
 
 def _default_name(path: str) -> str:

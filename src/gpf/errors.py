@@ -34,6 +34,9 @@ class FormatError(GpfError):
         where = self.path if offset is None else f"{self.path}: at byte {offset}"
         super().__init__(f"{where}: {message}")
 
+    def __reduce__(self):  # picklable, so errors cross process / Dask worker boundaries
+        return type(self), (self.path, self.offset, self.message)
+
 
 class ConfigError(GpfError):
     """The partition config (JSON) is unreadable or does not match the spec.
@@ -47,6 +50,9 @@ class ConfigError(GpfError):
         self.message = message
         where = self.path if key is None else f"{self.path}: {key}"
         super().__init__(f"{where}: {message}")
+
+    def __reduce__(self):
+        return type(self), (self.path, self.message, self.key)
 
 
 class UnsupportedError(GpfError):

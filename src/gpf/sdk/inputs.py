@@ -20,14 +20,16 @@ import json
 import os
 import re
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from gpf.errors import GpfError
-from gpf.sdk.graph import Graph, GraphError, load_numpy, parse_etype
+from gpf.sdk.graph import CanonicalEtype, Graph, GraphError, etype_key, load_numpy, parse_etype
 
-__all__ = ["load_graph", "load_chunked", "load_partition_set", "load_assignment"]
+__all__ = ["load_graph", "load_chunked", "parse_chunked", "ChunkedMeta", "DataSpec", "read_data", "read_data_chunk",
+           "load_partition_set", "load_assignment"]
 
 
 def load_graph(path: "str | os.PathLike[str]") -> Graph:
@@ -81,13 +83,52 @@ def load_assignment(path: "str | os.PathLike[str]") -> "np.ndarray | dict[str, n
 
 
 # -- chunked graph format -----------------------------------------------------------------------
-def load_chunked(metadata_path: "str | os.PathLike[str]") -> Graph:
-    """A graph in DGL's chunked format (``metadata.json`` + chunk files).
+@dataclass
+class DataSpec:
+    """One feature of a chunked graph: its format and chunk files (resolved paths)."""
 
-    Node / edge IDs in the edge files are per-type; row ``i`` of chunk ``c`` has per-type ID
-    ``sum(rows of chunks < c) + i``.  Relative paths are relative to the metadata's folder.
-    Type IDs of the result follow gpf (sorted names), not the order of ``node_type``.
+    name: str
+    fmt: str
+    files: list[str]
+    where: str
+
+
+@dataclass
+class ChunkedMeta:
+    """A parsed chunked-graph ``metadata.json`` (DGL's distributed pipeline input), nothing read yet.
+
+    Types are in gpf's order (sorted names).  ``edge_files[et]`` lists ``(path, format)``
+    per chunk; ``edge_chunk_counts[et]`` is ``num_edges_per_chunk`` when the file gives it.
     """
+
+    path: str
+    counts: dict[str, int]
+    etypes: list[CanonicalEtype]
+    edge_files: dict[CanonicalEtype, list[tuple[str, dict]]]
+    edge_chunk_counts: dict[CanonicalEtype, list[int] | None]
+    node_data: dict[str, list[DataSpec]]
+    edge_data: dict[CanonicalEtype, list[DataSpec]]
+    graph_name: str | None = None
+
+    def edge_where(self, et: CanonicalEtype) -> str:
+        return f"{self.path}: edges[{etype_key(et)!r}]"
+
+    def read_edge_chunk(self, et: CanonicalEtype, c: int) -> np.ndarray:
+        """Chunk ``c`` of edge type ``et`` as an ``(k, 2)`` int64 array of per-type IDs, range-checked."""
+        path, fmt = self.edge_files[et][c]
+        where = f"{self.edge_where(et)}: {os.path.relpath(path, os.path.dirname(self.path))}"
+        pairs = _read_edge_chunk(path, fmt, where)
+        for col, nt in ((0, et[0]), (1, et[2])):
+            ids = pairs[:, col]
+            if ids.size and (int(ids.min()) < 0 or int(ids.max()) >= self.counts[nt]):
+                row = int(np.flatnonzero((ids < 0) | (ids >= self.counts[nt]))[0])
+                raise GraphError(f"{where}: row {row}: {'src' if col == 0 else 'dst'} {int(ids[row])} is out of "
+                                 f"range: node type {nt!r} has {self.counts[nt]} nodes")
+        return pairs
+
+
+def parse_chunked(metadata_path: "str | os.PathLike[str]") -> ChunkedMeta:
+    """Parse and check a chunked-graph ``metadata.json`` without reading any chunk."""
     meta_path = os.fspath(metadata_path)
     root = os.path.dirname(os.path.abspath(meta_path))
     meta = _read_json(meta_path)
@@ -110,31 +151,62 @@ def load_chunked(metadata_path: "str | os.PathLike[str]") -> Graph:
         counts[nt] = int(sum(chunks))
     etypes = need("edge_type", list)
     edges_meta = need("edges", dict)
-    edges = {}
-    for key in etypes:
+    want = meta.get("num_edges_per_chunk")
+    edge_files, edge_counts = {}, {}
+    for i, key in enumerate(etypes):
         et = parse_etype(key, f"{meta_path}: edge_type")
+        for nt in (et[0], et[2]):
+            if nt not in counts:
+                raise GraphError(f"{meta_path}: edge type {key!r} names node type {nt!r}, which is not in node_type")
         spec = edges_meta.get(key)
         if spec is None:
             raise GraphError(f"{meta_path}: edges has no entry for edge type {key!r}")
         where = f"{meta_path}: edges[{key!r}]"
-        arrays = [_read_edge_chunk(os.path.join(root, f), _format(spec, where), f"{where}: {f}")
-                  for f in _files(spec, where)]
-        pairs = np.concatenate(arrays) if arrays else np.zeros((0, 2), np.int64)
-        want = meta.get("num_edges_per_chunk")
-        if isinstance(want, list) and len(want) == len(etypes):
-            exp = sum(want[etypes.index(key)])
-            if exp != pairs.shape[0]:
-                raise GraphError(f"{where}: {pairs.shape[0]} edges read but num_edges_per_chunk says {exp}")
-        edges[et] = (pairs[:, 0], pairs[:, 1])
-    ndata = {nt: _read_data(meta.get("node_data", {}).get(nt, {}), root, f"{meta_path}: node_data[{nt!r}]")
-             for nt in counts if nt in meta.get("node_data", {})}
-    edata = {}
+        fmt = _format(spec, where)
+        edge_files[et] = [(os.path.join(root, f), fmt) for f in _files(spec, where)]
+        edge_counts[et] = [int(x) for x in want[i]] if isinstance(want, list) and len(want) == len(etypes) \
+            and isinstance(want[i], list) else None
+    order = sorted(edge_files)
+    node_data = {nt: _data_specs(feats, root, f"{meta_path}: node_data[{nt!r}]")
+                 for nt, feats in (meta.get("node_data") or {}).items()}
+    for nt in node_data:
+        if nt not in counts:
+            raise GraphError(f"{meta_path}: node_data names node type {nt!r}, which is not in node_type")
+    edge_data = {}
     for key, feats in (meta.get("edge_data") or {}).items():
-        edata[parse_etype(key, f"{meta_path}: edge_data")] = _read_data(feats, root, f"{meta_path}: edge_data[{key!r}]")
+        et = parse_etype(key, f"{meta_path}: edge_data")
+        if et not in edge_files:
+            raise GraphError(f"{meta_path}: edge_data names edge type {key!r}, which is not in edge_type")
+        edge_data[et] = _data_specs(feats, root, f"{meta_path}: edge_data[{key!r}]")
+    name = meta.get("graph_name")
+    return ChunkedMeta(meta_path, dict(sorted(counts.items())), order, {et: edge_files[et] for et in order},
+                       {et: edge_counts[et] for et in order}, node_data, edge_data,
+                       name if isinstance(name, str) else None)
+
+
+def load_chunked(metadata_path: "str | os.PathLike[str]") -> Graph:
+    """A graph in DGL's chunked format (``metadata.json`` + chunk files), read into memory.
+
+    Node / edge IDs in the edge files are per-type; row ``i`` of chunk ``c`` has per-type ID
+    ``sum(rows of chunks < c) + i``.  Relative paths are relative to the metadata's folder.
+    Type IDs of the result follow gpf (sorted names), not the order of ``node_type``.
+    For graphs larger than memory see :mod:`gpf.sdk.streaming`.
+    """
+    cm = parse_chunked(metadata_path)
+    edges = {}
+    for et in cm.etypes:
+        arrays = [cm.read_edge_chunk(et, c) for c in range(len(cm.edge_files[et]))]
+        pairs = np.concatenate(arrays) if arrays else np.zeros((0, 2), np.int64)
+        exp = cm.edge_chunk_counts[et]
+        if exp is not None and sum(exp) != pairs.shape[0]:
+            raise GraphError(f"{cm.edge_where(et)}: {pairs.shape[0]} edges read but num_edges_per_chunk says {sum(exp)}")
+        edges[et] = (pairs[:, 0], pairs[:, 1])
+    ndata = {nt: {d.name: read_data(d) for d in specs} for nt, specs in cm.node_data.items()}
+    edata = {et: {d.name: read_data(d) for d in specs} for et, specs in cm.edge_data.items()}
     try:
-        return Graph(counts, edges, ndata, edata)
+        return Graph(cm.counts, edges, ndata, edata)
     except GraphError as exc:
-        raise GraphError(f"{meta_path}: {exc}") from None
+        raise GraphError(f"{cm.path}: {exc}") from None
 
 
 def _files(spec: Any, where: str) -> list[str]:
@@ -181,31 +253,58 @@ def _read_edge_chunk(path: str, fmt: dict, where: str) -> np.ndarray:
     raise GraphError(f"{where}: unknown edge format {name!r} (csv, numpy or parquet)")
 
 
-def _read_data(feats: Any, root: str, where: str) -> dict[str, np.ndarray]:
+def _data_specs(feats: Any, root: str, where: str) -> list[DataSpec]:
     if not isinstance(feats, dict):
         raise GraphError(f"{where}: must map feature names to {{'format', 'data'}}")
-    out = {}
+    out = []
     for name, spec in feats.items():
         w = f"{where}[{name!r}]"
         fmt = _format(spec, w)["name"]
-        chunks = []
-        for f in _files(spec, w):
-            path = os.path.join(root, f)
-            if not os.path.isfile(path):
-                raise GraphError(f"{w}: {f}: no such file")
-            if fmt == "numpy":
-                chunks.append(_load_npy(path, f"{w}: {f}"))
-            elif fmt == "parquet":
-                chunks.append(_read_parquet_array(path, f"{w}: {f}"))
-            else:
-                raise GraphError(f"{w}: unknown data format {fmt!r} (numpy or parquet)")
-        out[name] = np.concatenate(chunks) if len(chunks) > 1 else chunks[0] if chunks else np.zeros(0)
+        if fmt not in ("numpy", "parquet"):
+            raise GraphError(f"{w}: unknown data format {fmt!r} (numpy or parquet)")
+        out.append(DataSpec(str(name), fmt, [os.path.join(root, f) for f in _files(spec, w)], w))
     return out
 
 
-def _load_npy(path: str, where: str) -> np.ndarray:
+def read_data_chunk(spec: DataSpec, c: int) -> np.ndarray:
+    """Chunk ``c`` of a feature (rows in per-type ID order)."""
+    path = spec.files[c]
+    where = f"{spec.where}: {os.path.basename(path)}"
+    if not os.path.isfile(path):
+        raise GraphError(f"{where}: no such file")
+    return _load_npy(path, where) if spec.fmt == "numpy" else _read_parquet_array(path, where)
+
+
+def data_chunk_rows(spec: DataSpec, c: int) -> int:
+    """Rows of chunk ``c`` of a feature, from the file's header / footer only."""
+    path = spec.files[c]
+    where = f"{spec.where}: {os.path.basename(path)}"
+    if not os.path.isfile(path):
+        raise GraphError(f"{where}: no such file")
+    if spec.fmt == "numpy":
+        arr = _load_npy(path, where, mmap=True)
+        if arr.ndim == 0:
+            raise GraphError(f"{where}: a feature chunk must have one row per item, got a scalar")
+        return int(arr.shape[0])
     try:
-        return np.load(path, allow_pickle=False)
+        import pyarrow.parquet as pq
+
+        return int(pq.read_metadata(path).num_rows)
+    except ImportError:
+        raise GraphError(f"{where}: reading parquet needs pyarrow (pip install pyarrow)") from None
+    except Exception as exc:  # pyarrow raises several types
+        raise GraphError(f"{where}: not a readable parquet file ({exc})") from None
+
+
+def read_data(spec: DataSpec) -> np.ndarray:
+    """A whole feature: its chunks concatenated."""
+    chunks = [read_data_chunk(spec, c) for c in range(len(spec.files))]
+    return np.concatenate(chunks) if len(chunks) > 1 else chunks[0] if chunks else np.zeros(0)
+
+
+def _load_npy(path: str, where: str, mmap: bool = False) -> np.ndarray:
+    try:
+        return np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
     except (OSError, ValueError) as exc:
         raise GraphError(f"{where}: not a readable .npy file ({exc})") from None
 

@@ -1,0 +1,452 @@
+"""Out-of-core partitioning of a chunked graph (DGL's pipeline input), in-process or on Dask.
+
+``partition_chunked(metadata.json, P, out_dir)`` writes the same files, byte for byte, as
+``gpf.partition(load_graph(metadata.json), P, out_dir)`` for ``halo_hops=1``, without
+ever holding the edge list or a feature in one process.  The only global arrays are per
+node: the owner partition (1-4 bytes) and the new ID (8 bytes).  Work runs as
+independent tasks (:mod:`gpf.parallel`): in this process, on a local Dask cluster
+(``workers=N``) or on an existing one (``scheduler=`` / ``client=``); tasks exchange only
+paths and small arrays, and spill their outputs as ``.npy`` files under
+``<out_dir>/.gpf-spill-*`` (removed at the end), so workers must share that file system.
+
+Phases (spec/SPEC.md, "Memory model", gives the bytes each one holds):
+
+1. assign (driver): owners by random / given / METIS (METIS needs the structure in one
+   process); new IDs: partition-major, type-minor, stable (as :mod:`gpf.sdk.reshuffle`).
+2. stage edges, one task per edge chunk: parse (csv / numpy / parquet), check IDs, save
+   as ``.npy``, count edges per destination owner.
+3. route edges, one task per edge chunk: new edge IDs; each edge to its destination's
+   partition, a cut edge also to its source's partition (the 1-hop HALO out-edges).
+4. route features, one task per feature chunk: each row to its owner's partition.
+5. build, one task per partition: the local graph with its HALO (as
+   :class:`gpf.sdk.halo.HaloBuilder`), written in DGL's layout.
+6. driver: checks every partition's counts against the ranges, writes the config last.
+
+HALO depth is 1, as in DGL's distributed pipeline; ``num_trainers_per_machine`` is 1.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gpf.errors import GpfError, UnsupportedError
+from gpf.sdk.graph import CanonicalEtype, Graph, GraphError, etype_key
+from gpf.sdk.inputs import ChunkedMeta, load_assignment, parse_chunked, read_data_chunk, data_chunk_rows
+from gpf.sdk.partitioners import assign_nodes, part_dtype
+from gpf.sdk.reshuffle import _layout
+
+__all__ = ["partition_chunked"]
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every task needs to find its inputs: small and picklable."""
+
+    meta_path: str
+    spill: str
+    out_dir: str
+    num_parts: int
+    ntypes: tuple[str, ...]
+    etypes: tuple[CanonicalEtype, ...]
+
+    def meta(self) -> ChunkedMeta:
+        return parse_chunked(self.meta_path)
+
+    def file(self, name: str, part: int | None = None) -> str:
+        return os.path.join(self.spill, name if part is None else os.path.join(f"p{part}", name))
+
+    def load(self, name: str, part: int | None = None, mmap: bool = True) -> np.ndarray:
+        return np.load(self.file(name, part), mmap_mode="r" if mmap else None, allow_pickle=False)
+
+    def save(self, name: str, arr: np.ndarray, part: int | None = None) -> None:
+        np.save(self.file(name, part), arr, allow_pickle=False)
+
+
+def partition_chunked(metadata: "str | os.PathLike[str]", num_parts: int, out_dir: "str | os.PathLike[str]",
+                      graph_name: str | None = None, *, method: Any = "random", halo_hops: int = 1, seed: int = 0,
+                      balance_edges: bool = False, balance_ntypes: Any = None, overwrite: bool = False,
+                      workers: int | None = None, scheduler: str | None = None, client: Any = None,
+                      progress: bool = False):
+    """Partition the chunked graph at ``metadata`` (its ``metadata.json`` or folder) out of core.
+
+    ``method``: ``"random"``, ``"metis"``, an assignment array / ``{ntype: array}``, or the
+    path of one (``.npy`` / ``.npz``, as ``gpf partition --assignment``).  Returns
+    ``(PartitionSet, PartitionReport)`` like :func:`gpf.sdk.writer.write_partitions`.
+    """
+    from gpf.parallel import runner
+    from gpf.sdk.reader import open_set
+    from gpf.sdk.writer import PartitionReport, _balance
+
+    t0 = time.perf_counter()
+    meta_path = os.fspath(metadata)
+    if os.path.isdir(meta_path):
+        meta_path = os.path.join(meta_path, "metadata.json")
+    if int(halo_hops) != 1:
+        raise UnsupportedError(f"out-of-core partitioning builds 1-hop HALO only (as DGL's distributed pipeline); "
+                               f"got halo_hops={halo_hops}: partition in memory for deeper HALO")
+    cm = parse_chunked(meta_path)
+    graph_name = graph_name or cm.graph_name or "graph"
+    out_dir = os.fspath(out_dir)
+    config_path = os.path.join(out_dir, f"{graph_name}.json")
+    if os.path.lexists(config_path) and not overwrite:
+        raise GpfError(f"{config_path}: already exists (pass overwrite=True, or --overwrite, to replace it)")
+    os.makedirs(out_dir, exist_ok=True)
+    spill = tempfile.mkdtemp(prefix=".gpf-spill-", dir=out_dir)
+    job = Job(os.path.abspath(meta_path), spill, os.path.abspath(out_dir), int(num_parts),
+              tuple(cm.counts), tuple(cm.etypes))
+    phases: dict[str, float] = {}
+    try:
+        tick = time.perf_counter()
+        asg = _assign(cm, job, method, seed, balance_edges, balance_ntypes)
+        node_ranges = _save_node_ids(job, asg.parts, cm.counts)
+        phases["assign"] = time.perf_counter() - tick
+        if os.path.lexists(config_path):
+            os.unlink(config_path)  # no config may point at a mix of old and new files
+        with runner(workers, scheduler, client) as run:
+            tick = time.perf_counter()
+            chunks = [(r, c) for r, et in enumerate(cm.etypes) for c in range(len(cm.edge_files[et]))]
+            staged = run.map(_stage_edges, [(job, r, c) for r, c in chunks], description="staging edges",
+                             progress=progress)
+            edge_ranges, starts, bases = _edge_layout(cm, job, chunks, staged)
+            cuts = run.map(_route_edges, [(job, r, c, starts[r, c], bases[r, c]) for r, c in chunks],
+                           description="routing edges", progress=progress)
+            feats = _feature_tasks(cm, job)
+            rows = run.map(_chunk_rows, [(job, *f) for f in feats], description="sizing features")
+            _check_feature_rows(cm, job, feats, rows, edge_ranges)
+            offsets = _offsets(feats, rows)
+            run.map(_route_feature, [(job, *f, off) for f, off in zip(feats, offsets)],
+                    description="routing features", progress=progress)
+            phases["route"] = time.perf_counter() - tick
+            tick = time.perf_counter()
+            built = run.map(_build_partition, [(job, p, node_ranges, edge_ranges) for p in range(job.num_parts)],
+                            description="writing partitions", progress=progress)
+            phases["write"] = time.perf_counter() - tick
+        _check_built(job, built, node_ranges, edge_ranges)
+        cfg = _config(graph_name, asg.method, node_ranges, edge_ranges, job, [b["files"] for b in built])
+        from gpf.spec import dump_config
+
+        dump_config(cfg, config_path)
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
+    node_sizes = node_ranges[:, :, 1].max(axis=0) - node_ranges[:, :, 0].min(axis=0)
+    edge_sizes = (edge_ranges[:, :, 1] - edge_ranges[:, :, 0]).sum(axis=0)
+    report = PartitionReport(
+        config_path=config_path, graph_name=graph_name, num_parts=job.num_parts, method=asg.method,
+        num_nodes=int(sum(cm.counts.values())), num_edges=int(edge_sizes.sum()), edge_cut=int(sum(cuts)),
+        node_balance=_balance(node_sizes), edge_balance=_balance(edge_sizes),
+        seconds=time.perf_counter() - t0, phase_seconds=phases)
+    return open_set(config_path), report
+
+
+# -- 1. assignment and node IDs (driver) ---------------------------------------------------------------
+def _assign(cm: ChunkedMeta, job: Job, method: Any, seed: int, balance_edges: bool, balance_ntypes: Any):
+    if isinstance(method, (str, os.PathLike)) and os.fspath(method) not in ("random", "metis"):
+        method = load_assignment(method)
+    if isinstance(method, str) and method == "metis":  # METIS needs the whole structure, in this process
+        edges = {}
+        for et in cm.etypes:
+            pairs = [cm.read_edge_chunk(et, c) for c in range(len(cm.edge_files[et]))]
+            both = np.concatenate(pairs) if pairs else np.zeros((0, 2), np.int64)
+            edges[et] = (both[:, 0], both[:, 1])
+        structure = Graph(cm.counts, edges)
+    else:  # random / given need only the node counts
+        empty = np.zeros(0, dtype=np.int64)
+        structure = Graph(cm.counts, {et: (empty, empty) for et in cm.etypes})
+    asg = assign_nodes(structure, job.num_parts, method, seed=seed, balance_ntypes=balance_ntypes,
+                       balance_edges=balance_edges)
+    del structure
+    sizes = sum(np.bincount(a, minlength=job.num_parts)[: job.num_parts] for a in asg.parts.values())
+    empty = np.flatnonzero(np.asarray(sizes) == 0)
+    if empty.size:
+        raise GpfError(f"partition {int(empty[0])} would own no nodes ({len(empty)} empty partition(s) of "
+                       f"{job.num_parts}); DGL cannot load an empty partition: use fewer partitions or another "
+                       "assignment")
+    return asg
+
+
+def _save_node_ids(job: Job, parts: dict[str, np.ndarray], counts: dict[str, int]) -> np.ndarray:
+    """Owners and new IDs of every node (spilled for the tasks); returns ``node_ranges`` (T, P, 2)."""
+    P = job.num_parts
+    for p in range(P):
+        os.makedirs(job.file(f"p{p}"), exist_ok=True)
+    node_counts = np.zeros((len(job.ntypes), P), dtype=np.int64)
+    for t, nt in enumerate(job.ntypes):
+        node_counts[t] = np.bincount(parts[nt], minlength=P)[:P] if counts[nt] else 0
+    node_ranges, typed = _layout(node_counts)
+    for t, nt in enumerate(job.ntypes):
+        order = np.argsort(parts[nt], kind="stable")
+        hid = np.empty(counts[nt], dtype=np.int64)
+        hid[order] = np.concatenate([np.arange(s, e, dtype=np.int64) for s, e in node_ranges[t]] or
+                                    [np.zeros(0, np.int64)])
+        job.save(f"parts-{t}.npy", parts[nt])
+        job.save(f"hid-{t}.npy", hid)
+        for p in range(P):
+            job.save(f"orig-nids-{t}.npy", order[typed[t, p]: typed[t, p + 1]], part=p)
+    return node_ranges
+
+
+# -- 2./3. edges (one task per chunk) ---------------------------------------------------------------
+def _stage_edges(job: Job, r: int, c: int) -> tuple[int, np.ndarray]:
+    """Parse one edge chunk, save it as ``.npy``; ``(rows, edges per destination owner)``."""
+    et = job.etypes[r]
+    pairs = job.meta().read_edge_chunk(et, c)
+    job.save(f"edges-{r}-{c}.npy", pairs)
+    dst_parts = job.load(f"parts-{job.ntypes.index(et[2])}.npy")
+    owner = np.asarray(dst_parts[pairs[:, 1]])
+    return int(pairs.shape[0]), np.bincount(owner, minlength=job.num_parts)[: job.num_parts]
+
+
+def _edge_layout(cm: ChunkedMeta, job: Job, chunks: list[tuple[int, int]], staged: list):
+    """Edge ranges (R, P, 2), and per chunk its first per-type row and first new EID per partition."""
+    R, P = len(job.etypes), job.num_parts
+    per_chunk: dict[int, list] = {r: [] for r in range(R)}
+    for (r, _c), res in zip(chunks, staged):
+        per_chunk[r].append(res)
+    counts = np.zeros((R, P), dtype=np.int64)
+    for r, et in enumerate(job.etypes):
+        rows = [n for n, _ in per_chunk[r]]
+        want = cm.edge_chunk_counts[et]
+        if want is not None and sum(want) != sum(rows):
+            raise GraphError(f"{cm.edge_where(et)}: {sum(rows)} edges read but num_edges_per_chunk says {sum(want)}")
+        if per_chunk[r]:
+            counts[r] = np.sum([k for _, k in per_chunk[r]], axis=0)
+    edge_ranges, _typed = _layout(counts)
+    starts, bases = {}, {}
+    for r in range(R):
+        row, seen = 0, np.zeros(P, dtype=np.int64)
+        for c, (n, k) in enumerate(per_chunk[r]):
+            starts[r, c], bases[r, c] = row, edge_ranges[r, :, 0] + seen
+            row += n
+            seen = seen + k
+        np.lib.format.open_memmap(job.file(f"edge-owner-{r}.npy"), mode="w+", dtype=part_dtype(P), shape=(row,))
+    return edge_ranges, starts, bases
+
+
+def _groups(keys: np.ndarray, num: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(order, ptr)``: ``order[ptr[k]:ptr[k+1]]`` are the positions holding key ``k``, ascending."""
+    order = np.argsort(keys, kind="stable")
+    ptr = np.zeros(num + 1, dtype=np.int64)
+    np.cumsum(np.bincount(keys, minlength=num)[:num], out=ptr[1:])
+    return order, ptr
+
+
+def _route_edges(job: Job, r: int, c: int, start: int, base: np.ndarray) -> int:
+    """New EIDs of one chunk; inner edges to their destination's partition, cut edges also to their
+    source's.  Returns the number of cut edges."""
+    et = job.etypes[r]
+    s_t, d_t = job.ntypes.index(et[0]), job.ntypes.index(et[2])
+    pairs = job.load(f"edges-{r}-{c}.npy", mmap=False)
+    src, dst = pairs[:, 0], pairs[:, 1]
+    sp = np.asarray(job.load(f"parts-{s_t}.npy")[src])
+    dp = np.asarray(job.load(f"parts-{d_t}.npy")[dst])
+    hs = np.asarray(job.load(f"hid-{s_t}.npy")[src])
+    hd = np.asarray(job.load(f"hid-{d_t}.npy")[dst])
+    del pairs, src, dst
+    owner_file = np.load(job.file(f"edge-owner-{r}.npy"), mmap_mode="r+")
+    owner_file[start: start + dp.shape[0]] = dp
+    owner_file.flush()
+    del owner_file
+    order, ptr = _groups(dp, job.num_parts)
+    eid = np.empty(dp.shape[0], dtype=np.int64)
+    for p in range(job.num_parts):
+        rows = order[ptr[p]: ptr[p + 1]]
+        if rows.size:
+            eid[rows] = base[p] + np.arange(rows.size, dtype=np.int64)
+            job.save(f"in-{r}-{c}.npy", np.stack([eid[rows], hs[rows], hd[rows], start + rows]), part=p)
+    cut = np.flatnonzero(sp != dp)
+    order, ptr = _groups(sp[cut], job.num_parts)
+    for p in range(job.num_parts):
+        rows = cut[order[ptr[p]: ptr[p + 1]]]
+        if rows.size:
+            job.save(f"out-{r}-{c}.npy", np.stack([eid[rows], hs[rows], hd[rows]]), part=p)
+    os.unlink(job.file(f"edges-{r}-{c}.npy"))
+    return int(cut.size)
+
+
+# -- 4. features (one task per chunk) ----------------------------------------------------------------
+def _feature_tasks(cm: ChunkedMeta, job: Job) -> list[tuple[str, int, int, int]]:
+    """``(kind, type index, feature index, chunk)`` for every feature chunk, in file order."""
+    out = []
+    for t, nt in enumerate(job.ntypes):
+        for f, spec in enumerate(cm.node_data.get(nt, [])):
+            out += [("node", t, f, c) for c in range(len(spec.files))]
+    for r, et in enumerate(job.etypes):
+        for f, spec in enumerate(cm.edge_data.get(et, [])):
+            out += [("edge", r, f, c) for c in range(len(spec.files))]
+    return out
+
+
+def _spec(cm: ChunkedMeta, job: Job, kind: str, t: int, f: int):
+    return cm.node_data[job.ntypes[t]][f] if kind == "node" else cm.edge_data[job.etypes[t]][f]
+
+
+def _chunk_rows(job: Job, kind: str, t: int, f: int, c: int) -> int:
+    return data_chunk_rows(_spec(job.meta(), job, kind, t, f), c)
+
+
+def _check_feature_rows(cm: ChunkedMeta, job: Job, feats: list, rows: list[int], edge_ranges: np.ndarray) -> None:
+    """Every feature has exactly one row per node / edge of its type."""
+    total: dict[tuple[str, int, int], int] = {}
+    for (kind, t, f, _c), n in zip(feats, rows):
+        total[kind, t, f] = total.get((kind, t, f), 0) + n
+    for (kind, t, f), n in total.items():
+        if kind == "node":
+            want = cm.counts[job.ntypes[t]]
+        else:
+            want = int((edge_ranges[t, :, 1] - edge_ranges[t, :, 0]).sum())
+        if n != want:
+            raise GraphError(f"{_spec(cm, job, kind, t, f).where}: {n} rows in its chunks, expected {want} "
+                             f"(one per {kind})")
+
+
+def _offsets(feats: list, rows: list[int]) -> list[int]:
+    out, run, last = [], 0, None
+    for key, n in zip(feats, rows):
+        if key[:3] != last:
+            run, last = 0, key[:3]
+        out.append(run)
+        run += n
+    return out
+
+
+def _route_feature(job: Job, kind: str, t: int, f: int, c: int, start: int) -> None:
+    """Rows of one feature chunk to their owners' partitions (a file for every partition)."""
+    arr = read_data_chunk(_spec(job.meta(), job, kind, t, f), c)
+    owners = job.load(f"parts-{t}.npy" if kind == "node" else f"edge-owner-{t}.npy")
+    if start + arr.shape[0] > owners.shape[0]:
+        raise GraphError(f"{_spec(job.meta(), job, kind, t, f).where}: chunk {c} ends at row "
+                         f"{start + arr.shape[0]}, past the {owners.shape[0]} {kind}s of its type")
+    order, ptr = _groups(np.asarray(owners[start: start + arr.shape[0]]), job.num_parts)
+    for p in range(job.num_parts):
+        job.save(f"{kind}-{t}-{f}-{c}.npy", arr[order[ptr[p]: ptr[p + 1]]], part=p)
+
+
+# -- 5. one partition --------------------------------------------------------------------------------
+def _build_partition(job: Job, p: int, node_ranges: np.ndarray, edge_ranges: np.ndarray) -> dict:
+    from gpf.sdk.book import IdMap
+    from gpf.sdk.halo import LocalGraph
+
+    cm = job.meta()
+    P = job.num_parts
+    ns, ne = int(node_ranges[0, p, 0]), int(node_ranges[-1, p, 1])
+    es, ee = (int(edge_ranges[0, p, 0]), int(edge_ranges[-1, p, 1])) if len(job.etypes) else (0, 0)
+    inner = _concat_parts(job, p, "in", 4)
+    if not np.array_equal(inner[0], np.arange(es, ee, dtype=np.int64)):
+        raise GpfError(f"partition {p}: routed inner edges do not cover its edge range [{es}, {ee})")
+    out = _concat_parts(job, p, "out", 3)
+    out = out[:, np.argsort(out[0], kind="stable")]
+    outside = inner[1][(inner[1] < ns) | (inner[1] >= ne)]
+    hop0 = np.unique(outside)
+    extra = np.setdiff1d(np.unique(out[2]), hop0, assume_unique=True)
+    halo = np.concatenate([hop0, extra])
+    nodes = np.concatenate([np.arange(ns, ne, dtype=np.int64), halo])
+    local = _local_ids(ns, ne, halo)
+    eids = np.concatenate([inner[0], out[0]])
+    src = local(np.concatenate([inner[1], out[1]]))
+    dst = local(np.concatenate([inner[2], out[2]]))
+    n_inner, m_inner = ne - ns, ee - es
+    inner_node = np.zeros(nodes.shape[0], dtype=np.uint8)
+    inner_node[:n_inner] = 1
+    inner_edge = np.zeros(eids.shape[0], dtype=np.uint8)
+    inner_edge[:m_inner] = 1
+    ndata = {"_ID": nodes, "inner_node": inner_node}
+    edata = {"_ID": eids, "inner_edge": inner_edge}
+    if P > 1:
+        ends = node_ranges[-1, :, 1]
+        ndata["part_id"] = np.searchsorted(ends, nodes, side="right").astype(np.int64)
+    if not (len(job.ntypes) == 1 and len(job.etypes) == 1) or P == 1:  # as Graph.is_homogeneous
+        ndata["_TYPE"] = IdMap(node_ranges, job.ntypes, "node").to_per_type(nodes)[0].astype(np.int32)
+        edata["_TYPE"] = IdMap(edge_ranges, tuple(map(etype_key, job.etypes)), "edge").to_per_type(eids)[0].astype(np.int32)
+    lg = LocalGraph(int(nodes.shape[0]), src, dst, ndata, edata, n_inner, m_inner)
+
+    nfeat = {f"{nt}/{spec.name}": _concat_feature(job, p, "node", t, f, len(spec.files))
+             for t, nt in enumerate(job.ntypes) for f, spec in enumerate(cm.node_data.get(nt, []))}
+    efeat = {f"{etype_key(et)}/{spec.name}": _concat_feature(job, p, "edge", r, f, len(spec.files))
+             for r, et in enumerate(job.etypes) for f, spec in enumerate(cm.edge_data.get(et, []))}
+    nids = {nt: job.load(f"orig-nids-{t}.npy", part=p, mmap=False) for t, nt in enumerate(job.ntypes)}
+    bounds = edge_ranges[:, p, :] - es
+    eids_orig = {etype_key(et): inner[3][bounds[r, 0]: bounds[r, 1]] for r, et in enumerate(job.etypes)}
+    files = _write_files(job.out_dir, p, lg, nfeat, efeat, nids, eids_orig)
+    return {"files": files, "inner_nodes": n_inner, "inner_edges": m_inner, "nodes": lg.num_nodes,
+            "edges": int(eids.shape[0])}
+
+
+def _concat_parts(job: Job, p: int, prefix: str, rows: int) -> np.ndarray:
+    names = sorted((n for n in os.listdir(job.file(f"p{p}")) if n.startswith(prefix + "-")),
+                   key=lambda n: tuple(int(x) for x in n[len(prefix) + 1: -4].split("-")))
+    arrays = [job.load(n, part=p, mmap=False) for n in names]
+    return np.concatenate(arrays, axis=1) if arrays else np.zeros((rows, 0), dtype=np.int64)
+
+
+def _concat_feature(job: Job, p: int, kind: str, t: int, f: int, chunks: int) -> np.ndarray:
+    arrays = [job.load(f"{kind}-{t}-{f}-{c}.npy", part=p, mmap=False) for c in range(chunks)]
+    return np.concatenate(arrays) if len(arrays) > 1 else arrays[0] if arrays else np.zeros(0)
+
+
+def _local_ids(ns: int, ne: int, halo: np.ndarray):
+    """hid -> local ID: inner nodes ``hid - ns``, HALO nodes ``ne - ns + position in halo``."""
+    order = np.argsort(halo, kind="stable")
+    sorted_halo = halo[order]
+    base = ne - ns
+
+    def local(hids: np.ndarray) -> np.ndarray:
+        out = hids - ns
+        outside = (hids < ns) | (hids >= ne)
+        out[outside] = base + order[np.searchsorted(sorted_halo, hids[outside])]
+        return out
+
+    return local
+
+
+def _write_files(out_dir: str, p: int, lg, nfeat: dict, efeat: dict, nids: dict, eids: dict) -> dict[str, str]:
+    from gpf.sdk.storage.dgl_graph import StoredGraph, write_graphs
+    from gpf.sdk.writer import _write_tensor_file
+
+    rel = {"part_graph": f"part{p}/graph.dgl", "node_feats": f"part{p}/node_feat.dgl",
+           "edge_feats": f"part{p}/edge_feat.dgl", "orig_nids": f"part{p}/orig_nids.dgl",
+           "orig_eids": f"part{p}/orig_eids.dgl"}
+    path = {k: os.path.join(out_dir, v) for k, v in rel.items()}
+    os.makedirs(os.path.join(out_dir, f"part{p}"), exist_ok=True)
+    const = lambda a: (lambda: a)  # noqa: E731
+    for role, arrays in (("node_feats", nfeat), ("edge_feats", efeat), ("orig_nids", nids), ("orig_eids", eids)):
+        _write_tensor_file(path[role], {k: const(v) for k, v in arrays.items()})
+    write_graphs(path["part_graph"], StoredGraph.homogeneous(lg.src, lg.dst, lg.num_nodes, lg.ndata, lg.edata),
+                 formats=("coo",))
+    return rel
+
+
+# -- 6. check and config (driver) --------------------------------------------------------------------
+def _check_built(job: Job, built: list[dict], node_ranges: np.ndarray, edge_ranges: np.ndarray) -> None:
+    for p, b in enumerate(built):
+        want_n = int((node_ranges[:, p, 1] - node_ranges[:, p, 0]).sum())
+        want_e = int((edge_ranges[:, p, 1] - edge_ranges[:, p, 0]).sum())
+        if b["inner_nodes"] != want_n or b["inner_edges"] != want_e:
+            raise GpfError(f"partition {p}: wrote {b['inner_nodes']} inner nodes / {b['inner_edges']} inner edges, "
+                           f"its ranges hold {want_n} / {want_e}; no config written")
+        for rel in b["files"].values():
+            if not os.path.isfile(os.path.join(job.out_dir, rel)):
+                raise GpfError(f"partition {p}: {rel} is missing after writing; no config written")
+
+
+def _config(graph_name: str, method: str, node_ranges: np.ndarray, edge_ranges: np.ndarray, job: Job,
+            parts: list[dict[str, str]]):
+    from gpf.spec import PartFiles, PartitionConfig
+
+    return PartitionConfig(
+        graph_name=graph_name,
+        num_nodes=int((node_ranges[:, :, 1] - node_ranges[:, :, 0]).sum()),
+        num_edges=int((edge_ranges[:, :, 1] - edge_ranges[:, :, 0]).sum()),
+        part_method=method, num_parts=job.num_parts, halo_hops=1,
+        node_map={nt: [(int(s), int(e)) for s, e in node_ranges[t]] for t, nt in enumerate(job.ntypes)},
+        edge_map={etype_key(et): [(int(s), int(e)) for s, e in edge_ranges[r]] for r, et in enumerate(job.etypes)},
+        ntypes={nt: t for t, nt in enumerate(job.ntypes)},
+        etypes={etype_key(et): r for r, et in enumerate(job.etypes)},
+        parts=[PartFiles(**files) for files in parts],
+    )

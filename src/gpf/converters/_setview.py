@@ -1,0 +1,214 @@
+"""Framework-neutral views of a partition set, shared by the converters.
+
+Everything here goes through the public reader API only (``gpf.open``, Partition
+attributes, ``ps.book``, ``ps.to_original``), so it works for any storage backend.
+
+ID spaces (spec/SPEC.md, "ID scheme"):
+
+* **gpf per-type IDs** ("new" IDs): a type's nodes (edges) numbered partition by
+  partition; the stored feature rows of a type, concatenated over partitions, are in
+  this order;
+* **hids**: the set's homogeneous IDs (``_ID`` in the partition graphs);
+* **original per-type IDs**: the IDs of the graph given to the partitioner, through
+  the set's ``orig_nids``/``orig_eids`` maps (``ps.to_original``).
+
+Arrays in, arrays out: loops run over partitions and types, never over nodes or edges.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from gpf.errors import GpfError
+
+__all__ = ["SetView", "PartEdges", "BatchNodes", "local_union"]
+
+
+@dataclass
+class PartEdges:
+    """The inner (owned) edges of one partition, one entry per edge type."""
+
+    src: dict[str, np.ndarray]   # etype key -> per-type gpf ID of each edge's source
+    dst: dict[str, np.ndarray]
+    eid: dict[str, np.ndarray]   # etype key -> per-type gpf edge ID
+
+
+class SetView:
+    """Cached whole-set arrays of one partition set (structure in gpf per-type IDs)."""
+
+    def __init__(self, ps) -> None:
+        self.ps = ps
+        self.book = ps.book
+        self.ntypes: list[str] = list(ps.ntypes)
+        self.etypes: list[tuple[str, str, str]] = [tuple(e) for e in ps.etypes]
+        self.ekeys: list[str] = [":".join(e) for e in self.etypes]
+
+    # -- sizes ---------------------------------------------------------------------------
+    def num_nodes(self, ntype: str) -> int:
+        return self.book.nodes.count(self.book.nodes.type_id(ntype))
+
+    def num_edges(self, ekey: str) -> int:
+        return self.book.edges.count(self.book.edges.type_id(ekey))
+
+    def node_offsets(self, ntype: str) -> np.ndarray:
+        """``P+1`` offsets: partition p owns per-type IDs ``[off[p], off[p+1])`` of ``ntype``."""
+        return _offsets(self.book.nodes.ranges[self.book.nodes.type_id(ntype)])
+
+    def edge_offsets(self, ekey: str) -> np.ndarray:
+        return _offsets(self.book.edges.ranges[self.book.edges.type_id(ekey)])
+
+    # -- features ------------------------------------------------------------------------
+    @functools.cached_property
+    def node_feature_names(self) -> dict[str, list[str]]:
+        """``{ntype: [name, ...]}`` as stored (taken from partition 0, checked on read)."""
+        return _names_by_type(self.ps.partition(0).node_feats, self.ntypes)
+
+    @functools.cached_property
+    def edge_feature_names(self) -> dict[str, list[str]]:
+        return _names_by_type(self.ps.partition(0).edge_feats, self.ekeys)
+
+    def _feature(self, part, kind: str, tname: str, name: str) -> np.ndarray:
+        feats = part.node_feats if kind == "node" else part.edge_feats
+        key = f"{tname}/{name}"
+        try:
+            return feats[key]
+        except KeyError:
+            raise GpfError(f"{self.ps.path}: partition {part.part_id}: {kind} feature {key!r} is missing "
+                           f"(partition 0 has it; this one has {sorted(feats)})") from None
+
+    def whole_feature(self, kind: str, tname: str, name: str) -> np.ndarray:
+        """All rows of one feature, in gpf per-type ID order (partition blocks concatenated)."""
+        blocks = [self._feature(p, kind, tname, name) for p in self.ps]
+        return np.concatenate(blocks, axis=0) if len(blocks) > 1 else np.array(blocks[0])
+
+    def feature_rows(self, kind: str, tname: str, name: str, ids: np.ndarray) -> np.ndarray:
+        """Rows of one feature for gpf per-type IDs ``ids``, each read from its owner partition."""
+        ids = np.asarray(ids, dtype=np.int64)
+        off = self.node_offsets(tname) if kind == "node" else self.edge_offsets(tname)
+        total = int(off[-1])
+        if ids.size and (int(ids.min()) < 0 or int(ids.max()) >= total):
+            bad = int(ids.min()) if int(ids.min()) < 0 else int(ids.max())
+            raise IndexError(f"{self.ps.path}: {kind} type {tname!r}: ID {bad} is out of range [0, {total})")
+        owner = np.searchsorted(off[1:], ids, side="right")
+        first = self._feature(self.ps.partition(0), kind, tname, name)
+        out = np.empty((ids.shape[0],) + first.shape[1:], dtype=first.dtype)
+        for p in np.unique(owner):
+            sel = np.flatnonzero(owner == p)
+            block = first if p == 0 else self._feature(self.ps.partition(int(p)), kind, tname, name)
+            out[sel] = block[ids[sel] - off[p]]
+        return out
+
+    # -- structure -----------------------------------------------------------------------
+    def part_edges(self, part) -> PartEdges:
+        """The owned edges of one partition in gpf per-type IDs."""
+        inner = np.flatnonzero(part.inner_edge)
+        gnid = part.global_nid
+        s_t, s = self.book.map_to_per_ntype(gnid[part.src[inner]])
+        d_t, d = self.book.map_to_per_ntype(gnid[part.dst[inner]])
+        e_t, e = self.book.map_to_per_etype(part.global_eid[inner])
+        out = PartEdges({}, {}, {})
+        for r, key in enumerate(self.ekeys):
+            sel = np.flatnonzero(e_t == r)
+            out.src[key], out.dst[key], out.eid[key] = s[sel], d[sel], e[sel]
+            st, _, dt = self.etypes[r]
+            if sel.size and (np.any(s_t[sel] != self.ntypes.index(st)) or np.any(d_t[sel] != self.ntypes.index(dt))):
+                raise GpfError(f"{self.ps.path}: partition {part.part_id}: an edge of type {key!r} joins nodes "
+                               f"of other types than {st!r} -> {dt!r}")
+        return out
+
+    @functools.cached_property
+    def whole_edges(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """``{etype key: (src, dst)}`` in gpf per-type IDs, indexed by gpf per-type edge ID."""
+        out = {k: (np.full(self.num_edges(k), -1, np.int64), np.full(self.num_edges(k), -1, np.int64))
+               for k in self.ekeys}
+        for part in self.ps:
+            pe = self.part_edges(part)
+            for k in self.ekeys:
+                out[k][0][pe.eid[k]] = pe.src[k]
+                out[k][1][pe.eid[k]] = pe.dst[k]
+        for k, (s, _) in out.items():
+            missing = np.flatnonzero(s < 0)
+            if missing.size:
+                raise GpfError(f"{self.ps.path}: edge type {k!r}: edge {int(missing[0])} (gpf per-type ID) is "
+                               f"owned by no partition ({missing.size} such edges)")
+        return out
+
+    # -- original IDs --------------------------------------------------------------------
+    def has_original_ids(self) -> bool:
+        try:
+            self.ps.orig_nids(self.ntypes[0])
+        except GpfError:
+            return False
+        return True
+
+    def to_original(self, tname: str, ids: np.ndarray) -> np.ndarray:
+        return self.ps.to_original(tname, ids)
+
+    def from_original(self, tname: str, ids: np.ndarray) -> np.ndarray:
+        return self.ps.from_original(tname, ids)
+
+
+@dataclass
+class BatchNodes:
+    """The union of the local graphs of one or more partitions.
+
+    Node order: the inner nodes of every chosen partition (partition by partition, local
+    order), then the other nodes once each, in first-seen order; the same for edges.  For
+    one partition this is exactly the partition's local order.
+    """
+
+    nid: np.ndarray        # hid of each batch node
+    inner_node: np.ndarray  # bool: owned by one of the chosen partitions
+    eid: np.ndarray        # hid of each batch edge
+    inner_edge: np.ndarray
+    src: np.ndarray        # batch-local source of each batch edge
+    dst: np.ndarray
+
+
+def local_union(parts) -> BatchNodes:
+    """Merge the local graphs of ``parts`` (HALO copies deduplicated by hid)."""
+    parts = list(parts)
+    if len(parts) == 1:
+        p = parts[0]
+        return BatchNodes(p.global_nid, np.asarray(p.inner_node), p.global_eid, np.asarray(p.inner_edge),
+                          np.asarray(p.src, np.int64), np.asarray(p.dst, np.int64))
+    nid_all = np.concatenate([p.global_nid for p in parts])
+    ninner_all = np.concatenate([p.inner_node for p in parts])
+    nid, ninner = _first_seen(nid_all, ninner_all)
+    eid_all = np.concatenate([p.global_eid for p in parts])
+    einner_all = np.concatenate([p.inner_edge for p in parts])
+    src_h = np.concatenate([p.global_nid[p.src] for p in parts])
+    dst_h = np.concatenate([p.global_nid[p.dst] for p in parts])
+    order = np.lexsort((np.arange(eid_all.shape[0]), ~einner_all))
+    _, first = np.unique(eid_all[order], return_index=True)
+    keep = order[np.sort(first)]
+    sorter = np.argsort(nid, kind="stable")
+    to_local = lambda h: sorter[np.searchsorted(nid, h, sorter=sorter)]  # noqa: E731
+    return BatchNodes(nid, ninner, eid_all[keep], einner_all[keep], to_local(src_h[keep]), to_local(dst_h[keep]))
+
+
+def _first_seen(ids: np.ndarray, inner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unique ``ids``: inner occurrences first, then the rest, each in first-seen order."""
+    order = np.lexsort((np.arange(ids.shape[0]), ~inner))
+    _, first = np.unique(ids[order], return_index=True)
+    keep = order[np.sort(first)]
+    return ids[keep], inner[keep]
+
+
+def _offsets(ranges: np.ndarray) -> np.ndarray:
+    sizes = ranges[:, 1] - ranges[:, 0]
+    off = np.zeros(sizes.shape[0] + 1, dtype=np.int64)
+    np.cumsum(sizes, out=off[1:])
+    return off
+
+
+def _names_by_type(feats, tnames: list[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {t: [] for t in tnames}
+    for key in feats:
+        t, _, name = key.partition("/")
+        if t in out and name:
+            out[t].append(name)
+    return out

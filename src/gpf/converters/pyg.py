@@ -1,0 +1,333 @@
+"""PyTorch Geometric converters: ``from_pyg``, ``to_pyg``, ``to_pyg_graph`` (+ stores, imports).
+
+* :func:`from_pyg` — a PyG ``Data`` / ``HeteroData`` -> :class:`gpf.Graph` for
+  :func:`gpf.partition`.  Node counts are kept per type (isolated nodes and edgeless
+  edge types survive); every node-level and edge-level tensor becomes a feature of
+  that name (``x``, ``y``, masks, ``edge_attr``, ...).  A homogeneous ``Data`` becomes
+  the ``_N`` / ``("_N", "_E", "_N")`` graph.
+* :func:`to_pyg` — one partition, or a batch of partitions, as a ``Data`` (homogeneous
+  sets) or ``HeteroData``: local ``edge_index`` over the partition's nodes (inner nodes
+  first, then HALO nodes), and per node / edge store
+
+  ==================  =====================================================================
+  ``n_id``/``e_id``   original per-type IDs (the IDs of the graph given to the partitioner),
+                      when the set stores original-ID maps (``orig_nids``/``orig_eids``)
+  ``gpf_nid``         gpf homogeneous IDs (hids, the partition graph's ``_ID``)
+  ``gpf_eid``
+  ``gpf_type_nid``    gpf per-type IDs (the row of the type's features in the set)
+  ``gpf_type_eid``
+  ``inner_node``      bool: the node (edge) is owned by one of the chosen partitions
+  ``inner_edge``
+  features            every stored feature by name (``x``, ``y``, ``train_mask``, ...)
+  ==================  =====================================================================
+
+  DGL's file format has no bool dtype (bool is stored as uint8).  ``bool_features``
+  (every function here, and the feature store) names the features handed back as
+  ``torch.bool``: ``"masks"`` (default) = uint8 features whose name ends in ``mask``
+  (``train_mask``...) and that hold only 0/1; an iterable of names; or ``None`` to keep
+  the stored dtypes.  Backends that store bool natively need no conversion.
+
+  A set stores feature rows for owned nodes/edges only.  ``halo="fetch"`` (default)
+  gives HALO rows the real values, read from their owner partitions through the
+  partition book; ``halo="zeros"`` fills HALO rows with zeros (``inner_node`` /
+  ``inner_edge`` tell them apart) and reads no other partition.
+* :func:`to_pyg_graph` — the whole set as one ``Data`` / ``HeteroData``, by default in
+  original IDs: equal to the graph given to :func:`gpf.partition` (edge order too).
+
+PyG's remote-backend interface (``FeatureStore``/``GraphStore``) over a set, and a pure
+torch neighbour sampler for ``NeighborLoader``, are in :mod:`gpf.converters.pyg_stores`;
+imports of PyG ``Partitioner`` directories and ``ClusterData`` caches in
+:mod:`gpf.converters.pyg_import`.  All are re-exported here.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterable, Sequence
+from typing import Any, Union
+
+import numpy as np
+import torch
+from torch_geometric.data import Data, HeteroData
+
+from gpf.converters._setview import SetView, local_union
+from gpf.errors import GpfError
+from gpf.sdk.graph import Graph, GraphError
+
+__all__ = ["from_pyg", "to_pyg", "to_pyg_graph", "set_view",
+           "GpfFeatureStore", "GpfGraphStore", "GpfNeighborSampler", "to_pyg_stores",
+           "from_pyg_partitioner", "from_cluster_data"]
+
+HOMO_NTYPE = "_N"
+HOMO_ETYPE = ("_N", "_E", "_N")
+#: Keys of a PyG store that are structure, not features.
+STRUCTURE_KEYS = ("edge_index", "num_nodes")
+
+BoolFeatures = Union[str, Iterable[str], None]
+
+_VIEWS: "weakref.WeakKeyDictionary[Any, SetView]" = weakref.WeakKeyDictionary()
+
+
+def set_view(ps) -> SetView:
+    """The cached :class:`~gpf.converters._setview.SetView` of a partition set."""
+    view = _VIEWS.get(ps)
+    if view is None:
+        view = _VIEWS[ps] = SetView(ps)
+    return view
+
+
+# -- PyG -> gpf ----------------------------------------------------------------------------
+def from_pyg(data: Union[Data, HeteroData], *, exclude: Iterable[str] = ()) -> Graph:
+    """A :class:`gpf.Graph` holding ``data``'s structure and every node/edge tensor.
+
+    ``exclude``: attribute names to leave out.  Graph-level attributes (anything that is
+    neither node- nor edge-level) are refused with an error naming them, unless excluded.
+    """
+    skip = set(exclude)
+    if isinstance(data, HeteroData):
+        return _from_hetero(data, skip)
+    if isinstance(data, Data):
+        return _from_homo(data, skip)
+    raise GraphError(f"from_pyg: expected a torch_geometric Data or HeteroData, got {type(data).__name__}")
+
+
+def _from_homo(data: Data, skip: set[str]) -> Graph:
+    src, dst = _edge_index(data, "data")
+    n = data.num_nodes
+    if n is None:
+        raise GraphError("from_pyg: data has no num_nodes and no node attribute to infer it from")
+    ndata, edata = {}, {}
+    for key in data.keys():
+        if key in STRUCTURE_KEYS or key in skip:
+            continue
+        kind = _attr_kind(data, key, "data")
+        (ndata if kind == "node" else edata)[key] = _numpy(data[key], f"data.{key}")
+    return Graph({HOMO_NTYPE: int(n)}, {HOMO_ETYPE: (src, dst)}, {HOMO_NTYPE: ndata}, {HOMO_ETYPE: edata})
+
+
+def _from_hetero(data: HeteroData, skip: set[str]) -> Graph:
+    if not data.edge_types:
+        raise GraphError("from_pyg: HeteroData has no edge types (gpf needs at least one)")
+    num_nodes, ndata = {}, {}
+    for nt in data.node_types:
+        store = data[nt]
+        n = store.num_nodes
+        if n is None:
+            raise GraphError(f"from_pyg: node type {nt!r} has no num_nodes and no node attribute to infer it from")
+        num_nodes[nt] = int(n)
+        ndata[nt] = {k: _numpy(store[k], f"data[{nt!r}].{k}") for k in store.keys()
+                     if k not in STRUCTURE_KEYS and k not in skip and _attr_kind(store, k, f"data[{nt!r}]") == "node"}
+    edges, edata = {}, {}
+    for et in data.edge_types:
+        store = data[et]
+        where = f"data[{et!r}]"
+        edges[et] = _edge_index(store, where)
+        edata[et] = {k: _numpy(store[k], f"{where}.{k}") for k in store.keys()
+                     if k not in STRUCTURE_KEYS and k not in skip and _attr_kind(store, k, where) == "edge"}
+    graph_keys = [k for k in data._global_store.keys() if k not in skip]
+    if graph_keys:
+        raise GraphError(f"from_pyg: graph-level attributes {graph_keys} cannot be stored in a partition set "
+                         "(pass exclude=[...] to leave them out)")
+    return Graph(num_nodes, edges, ndata, edata)
+
+
+def _edge_index(store, where: str) -> tuple[np.ndarray, np.ndarray]:
+    if "edge_index" not in store:
+        other = [k for k in ("adj", "adj_t") if k in store]
+        hint = f" (it has {other[0]!r}: convert it to edge_index first)" if other else ""
+        raise GraphError(f"from_pyg: {where} has no edge_index{hint}")
+    ei = store["edge_index"]
+    if not isinstance(ei, torch.Tensor) or ei.dim() != 2 or ei.shape[0] != 2:
+        raise GraphError(f"from_pyg: {where}.edge_index must be a [2, num_edges] tensor, got "
+                         f"{getattr(ei, 'shape', type(ei).__name__)}")
+    ei = _numpy(ei, f"{where}.edge_index")
+    return ei[0], ei[1]
+
+
+def _attr_kind(store, key: str, where: str) -> str:
+    value = store[key]
+    if isinstance(value, torch.Tensor) and value.dim() > 0:
+        edge_first = "edge" in key
+        checks = (("edge", store.is_edge_attr), ("node", store.is_node_attr))
+        for kind, test in (checks if edge_first else checks[::-1]):
+            if test(key):
+                return kind
+    raise GraphError(f"from_pyg: {where}.{key} is neither a node-level nor an edge-level tensor "
+                     f"({type(value).__name__} {tuple(getattr(value, 'shape', ()))}); pass exclude=[{key!r}] "
+                     "to leave it out")
+
+
+def _numpy(t: Any, where: str) -> np.ndarray:
+    if not isinstance(t, torch.Tensor):
+        raise GraphError(f"from_pyg: {where} is a {type(t).__name__}, not a tensor")
+    if t.layout != torch.strided:
+        raise GraphError(f"from_pyg: {where} is a sparse tensor ({t.layout}); only dense tensors are storable")
+    try:
+        return t.detach().cpu().numpy()
+    except TypeError as exc:
+        raise GraphError(f"from_pyg: {where} has dtype {t.dtype}, which numpy cannot hold ({exc})") from None
+
+
+# -- gpf -> PyG ----------------------------------------------------------------------------
+def to_pyg(parts, *, halo: str = "fetch", features: bool = True,
+           bool_features: BoolFeatures = "masks") -> Union[Data, HeteroData]:
+    """One partition (a :class:`gpf.Partition`) or a batch (a list of partitions of one set)
+    as a PyG ``Data`` (homogeneous set) or ``HeteroData`` (see the module docstring)."""
+    plist = [parts] if not isinstance(parts, Sequence) else list(parts)
+    if not plist:
+        raise ValueError("to_pyg: no partitions given")
+    ps = plist[0].set
+    for p in plist[1:]:
+        if p.set is not ps:
+            raise ValueError(f"to_pyg: partitions of different sets ({ps.path}, {p.set.path}) in one batch")
+    if len({p.part_id for p in plist}) != len(plist):
+        raise ValueError(f"{ps.path}: to_pyg: partition IDs repeat in the batch {[p.part_id for p in plist]}")
+    if halo not in ("fetch", "zeros"):
+        raise ValueError(f"to_pyg: halo must be 'fetch' or 'zeros', got {halo!r}")
+    view = set_view(ps)
+    b = local_union(plist)
+    nt_ids, n_per = view.book.map_to_per_ntype(b.nid)
+    et_ids, e_per = view.book.map_to_per_etype(b.eid)
+    originals = view.has_original_ids()
+
+    def node_fields(t: int, sel: np.ndarray) -> dict[str, np.ndarray]:
+        nt = view.ntypes[t]
+        out = {"gpf_nid": b.nid[sel], "gpf_type_nid": n_per[sel], "inner_node": np.asarray(b.inner_node[sel], bool)}
+        if originals:
+            out["n_id"] = view.to_original(nt, n_per[sel])
+        if features:
+            for name in view.node_feature_names[nt]:
+                out[name] = as_bool(name, _rows(view, "node", nt, name, n_per[sel], out["inner_node"], halo),
+                                    bool_features)
+        return out
+
+    def edge_fields(r: int, sel: np.ndarray) -> dict[str, np.ndarray]:
+        key = view.ekeys[r]
+        out = {"gpf_eid": b.eid[sel], "gpf_type_eid": e_per[sel], "inner_edge": np.asarray(b.inner_edge[sel], bool)}
+        if originals:
+            out["e_id"] = view.to_original(key, e_per[sel])
+        if features:
+            for name in view.edge_feature_names[key]:
+                out[name] = as_bool(name, _rows(view, "edge", key, name, e_per[sel], out["inner_edge"], halo),
+                                    bool_features)
+        return out
+
+    if ps.is_homogeneous:
+        every_n = np.arange(b.nid.shape[0])
+        every_e = np.arange(b.eid.shape[0])
+        data = Data(edge_index=_tensor(np.stack([b.src, b.dst])), num_nodes=int(b.nid.shape[0]))
+        for k, v in {**node_fields(0, every_n), **edge_fields(0, every_e)}.items():
+            data[k] = _tensor(v)
+        return data
+
+    data = HeteroData()
+    local_in_type = np.empty(b.nid.shape[0], np.int64)
+    for t, nt in enumerate(view.ntypes):
+        sel = np.flatnonzero(nt_ids == t)
+        local_in_type[sel] = np.arange(sel.shape[0])
+        data[nt].num_nodes = int(sel.shape[0])
+        for k, v in node_fields(t, sel).items():
+            data[nt][k] = _tensor(v)
+    for r, et in enumerate(view.etypes):
+        sel = np.flatnonzero(et_ids == r)
+        data[et].edge_index = _tensor(np.stack([local_in_type[b.src[sel]], local_in_type[b.dst[sel]]]))
+        for k, v in edge_fields(r, sel).items():
+            data[et][k] = _tensor(v)
+    return data
+
+
+def _rows(view: SetView, kind: str, tname: str, name: str, ids: np.ndarray, inner: np.ndarray,
+          halo: str) -> np.ndarray:
+    if halo == "fetch":
+        return view.feature_rows(kind, tname, name, ids)
+    own = np.flatnonzero(inner)
+    got = view.feature_rows(kind, tname, name, ids[own])
+    out = np.zeros((ids.shape[0],) + got.shape[1:], dtype=got.dtype)
+    out[own] = got
+    return out
+
+
+def to_pyg_graph(ps, *, ids: str = "original", bool_features: BoolFeatures = "masks") -> Union[Data, HeteroData]:
+    """The whole set as one ``Data`` (homogeneous set) or ``HeteroData``.
+
+    ``ids="original"`` (default): node and edge order of the graph given to the
+    partitioner (needs the set's original-ID maps), so the result equals the input of
+    :func:`gpf.partition` / :func:`from_pyg`.  ``ids="gpf"``: gpf per-type IDs (works for
+    every set).
+    """
+    if ids not in ("original", "gpf"):
+        raise ValueError(f"to_pyg_graph: ids must be 'original' or 'gpf', got {ids!r}")
+    view = set_view(ps)
+    original = ids == "original"
+    if original and not view.has_original_ids():
+        raise GpfError(f"{ps.path}: the set stores no original-ID maps (orig_nids/orig_eids); "
+                       "use to_pyg_graph(ps, ids='gpf')")
+
+    def node_order(nt: str):
+        return ps.orig_nids(nt) if original else None
+
+    def place(values: np.ndarray, order) -> np.ndarray:
+        if order is None:
+            return values
+        out = np.empty_like(values)
+        out[order] = values
+        return out
+
+    nodes: dict[str, dict[str, np.ndarray]] = {}
+    for nt in view.ntypes:
+        order = node_order(nt)
+        nodes[nt] = {name: as_bool(name, place(view.whole_feature("node", nt, name), order), bool_features)
+                     for name in view.node_feature_names[nt]}
+    edges: dict[tuple, dict[str, np.ndarray]] = {}
+    for key, et in zip(view.ekeys, view.etypes):
+        src, dst = view.whole_edges[key]
+        order = ps.orig_eids(key) if original else None
+        if original:
+            src, dst = view.to_original(et[0], src), view.to_original(et[2], dst)
+        fields = {"edge_index": np.stack([place(src, order), place(dst, order)])}
+        for name in view.edge_feature_names[key]:
+            fields[name] = as_bool(name, place(view.whole_feature("edge", key, name), order), bool_features)
+        edges[et] = fields
+
+    if ps.is_homogeneous:
+        data = Data(num_nodes=view.num_nodes(HOMO_NTYPE))
+        for k, v in {**nodes[HOMO_NTYPE], **edges[HOMO_ETYPE]}.items():
+            data[k] = _tensor(v)
+        return data
+    data = HeteroData()
+    for nt in view.ntypes:
+        data[nt].num_nodes = view.num_nodes(nt)
+        for k, v in nodes[nt].items():
+            data[nt][k] = _tensor(v)
+    for et, fields in edges.items():
+        for k, v in fields.items():
+            data[et][k] = _tensor(v)
+    return data
+
+
+def as_bool(name: str, rows: np.ndarray, bool_features: BoolFeatures) -> np.ndarray:
+    """``rows`` as bool when ``bool_features`` names feature ``name`` (see the module docstring)."""
+    if bool_features is None or rows.dtype == np.bool_:
+        return rows
+    if isinstance(bool_features, str):
+        if bool_features != "masks":
+            raise ValueError(f"bool_features must be 'masks', an iterable of names or None, got {bool_features!r}")
+        if rows.dtype != np.uint8 or not name.endswith("mask") or (rows.size and int(rows.max()) > 1):
+            return rows
+        return rows.view(np.bool_)
+    if name not in set(bool_features):
+        return rows
+    if rows.dtype.kind not in "iu" or (rows.size and (int(rows.min()) < 0 or int(rows.max()) > 1)):
+        raise GpfError(f"feature {name!r} ({rows.dtype}) holds values other than 0/1: it cannot be read as bool")
+    return rows.astype(np.bool_)
+
+
+def _tensor(a: np.ndarray) -> torch.Tensor:
+    a = np.asarray(a)
+    if not a.flags.writeable or not a.flags.c_contiguous:
+        a = np.ascontiguousarray(a).copy()
+    return torch.from_numpy(a)
+
+
+from gpf.converters.pyg_stores import GpfFeatureStore, GpfGraphStore, GpfNeighborSampler, to_pyg_stores  # noqa: E402
+from gpf.converters.pyg_import import from_cluster_data, from_pyg_partitioner  # noqa: E402

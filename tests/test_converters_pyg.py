@@ -1,0 +1,437 @@
+"""gpf.converters.pyg: PyG Data/HeteroData <-> partition sets, PyG stores + NeighborLoader.
+
+Everything is checked array for array against the PyG input, by ID: Planetoid Cora
+(the real loader, offline from the shared raw files) and a generated HeteroData with
+isolated nodes, a featureless node type and an edgeless edge type.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch_geometric.data import Data, HeteroData
+
+import gpf
+from gpf.converters import pyg as P
+from gpf.sdk.graph import GraphError
+
+CORA_RAW = Path("/work/shared/data/planetoid/Cora/raw")
+METHODS = ("metis", "random")
+
+
+# -- inputs --------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def cora(tmp_path_factory) -> Data:
+    from torch_geometric.datasets import Planetoid
+
+    root = tmp_path_factory.mktemp("planetoid")
+    shutil.copytree(CORA_RAW, root / "Cora" / "raw")
+    return Planetoid(str(root), "Cora")[0]
+
+
+HETERO_COUNTS = {"user": 60, "item": 45, "tag": 12, "lonely": 5}
+
+
+def make_hetero(seed: int = 0) -> HeteroData:
+    g = torch.Generator().manual_seed(seed)
+    d = HeteroData()
+    for nt, c in HETERO_COUNTS.items():
+        d[nt].num_nodes = c
+    d["user"].x = torch.randn(60, 4, generator=g)
+    d["user"].y = torch.randint(0, 3, (60,), generator=g)
+    d["user"].train_mask = torch.rand(60, generator=g) < 0.5
+    d["item"].x = torch.randn(45, 6, generator=g).double()
+    d["tag"].code = torch.randint(0, 100, (12, 2), generator=g).to(torch.int16)
+
+    def ei(s, t, m, hi_src=None):
+        return torch.stack([torch.randint(0, hi_src or HETERO_COUNTS[s], (m,), generator=g),
+                            torch.randint(0, HETERO_COUNTS[t], (m,), generator=g)])
+
+    d["user", "follows", "user"].edge_index = ei("user", "user", 150)
+    d["user", "follows", "user"].edge_weight = torch.rand(150, generator=g)
+    d["user", "buys", "item"].edge_index = ei("user", "item", 120)
+    d["user", "buys", "item"].edge_attr = torch.randint(1, 9, (120, 3), generator=g)
+    d["item", "has", "tag"].edge_index = ei("item", "tag", 8)
+    d["tag", "links", "user"].edge_index = torch.zeros(2, 0, dtype=torch.long)   # edgeless edge type
+    d["tag", "links", "user"].edge_attr = torch.zeros(0, 2)
+    return d
+
+
+@pytest.fixture(scope="module")
+def hetero() -> HeteroData:
+    return make_hetero()
+
+
+@pytest.fixture(scope="module")
+def cora_sets(cora, tmp_path_factory):
+    root = tmp_path_factory.mktemp("cora_sets")
+    g = P.from_pyg(cora)
+    return {m: gpf.partition(g, 4, root / m, "cora", method=m, verbose=False) for m in METHODS}
+
+
+@pytest.fixture(scope="module")
+def hetero_sets(hetero, tmp_path_factory):
+    root = tmp_path_factory.mktemp("hetero_sets")
+    g = P.from_pyg(hetero)
+    return {m: gpf.partition(g, 3, root / m, "het", method=m, verbose=False) for m in METHODS}
+
+
+def _stores(data):
+    """``{type: store}`` of a Data (one pseudo type) or HeteroData, nodes and edges."""
+    if isinstance(data, HeteroData):
+        return {nt: data[nt] for nt in data.node_types}, {et: data[et] for et in data.edge_types}
+    return {"_N": data}, {("_N", "_E", "_N"): data}
+
+
+def _node_keys(store, data):
+    return [k for k in store.keys() if k not in ("edge_index", "num_nodes") and
+            (isinstance(data, HeteroData) or data.is_node_attr(k))]
+
+
+def _edge_keys(store, data):
+    return [k for k in store.keys() if k != "edge_index" and (isinstance(data, HeteroData) or data.is_edge_attr(k))]
+
+
+def assert_same_graph(a, b):
+    """Equal structure (edge order included), node counts and every node/edge tensor."""
+    assert type(a) is type(b)
+    na, ea = _stores(a)
+    nb, eb = _stores(b)
+    assert list(na) == list(nb) or set(na) == set(nb)
+    assert set(ea) == set(eb)
+    for t in na:
+        assert na[t].num_nodes == nb[t].num_nodes, t
+        keys_a, keys_b = sorted(_node_keys(na[t], a)), sorted(_node_keys(nb[t], b))
+        assert keys_a == keys_b, (t, keys_a, keys_b)
+        for k in keys_a:
+            assert na[t][k].dtype == nb[t][k].dtype, (t, k)
+            assert torch.equal(na[t][k], nb[t][k]), (t, k)
+    for t in ea:
+        assert torch.equal(ea[t].edge_index, eb[t].edge_index), t
+        keys_a, keys_b = sorted(_edge_keys(ea[t], a)), sorted(_edge_keys(eb[t], b))
+        assert keys_a == keys_b, (t, keys_a, keys_b)
+        for k in keys_a:
+            assert ea[t][k].dtype == eb[t][k].dtype, (t, k)
+            assert torch.equal(ea[t][k], eb[t][k]), (t, k)
+
+
+# -- from_pyg ------------------------------------------------------------------------------
+def test_from_pyg_cora_keeps_everything(cora):
+    g = P.from_pyg(cora)
+    assert g.ntypes == ["_N"] and g.canonical_etypes == [("_N", "_E", "_N")]
+    assert g.num_nodes() == 2708 and g.num_edges() == 10556
+    s, d = g.edges()
+    assert np.array_equal(s, cora.edge_index[0].numpy()) and np.array_equal(d, cora.edge_index[1].numpy())
+    assert sorted(g.ndata["_N"]) == ["test_mask", "train_mask", "val_mask", "x", "y"]
+    for k, v in g.ndata["_N"].items():
+        assert np.array_equal(v, cora[k].numpy()), k
+    assert int(g.ndata["_N"]["train_mask"].sum()) == 140
+
+
+def test_from_pyg_hetero_keeps_counts_and_edgeless_types(hetero):
+    g = P.from_pyg(hetero)
+    assert g.num_nodes_dict == {nt: HETERO_COUNTS[nt] for nt in sorted(HETERO_COUNTS)}
+    assert g.num_edges(("tag", "links", "user")) == 0
+    assert g.edata[("tag", "links", "user")]["edge_attr"].shape == (0, 2)
+    assert g.ndata["lonely"] == {}
+    assert g.ndata["tag"]["code"].dtype == np.int16
+    assert np.array_equal(g.edata[("user", "buys", "item")]["edge_attr"],
+                          hetero["user", "buys", "item"].edge_attr.numpy())
+
+
+def test_from_pyg_refuses_graph_level_attributes_by_name(cora):
+    d = cora.clone()
+    d.graph_label = torch.tensor([3])
+    with pytest.raises(GraphError, match="graph_label"):
+        P.from_pyg(d)
+    g = P.from_pyg(d, exclude=["graph_label"])
+    assert "graph_label" not in g.ndata["_N"]
+    h = make_hetero()
+    h.note = torch.tensor([1.0])
+    with pytest.raises(GraphError, match=r"\['note'\]"):
+        P.from_pyg(h)
+
+
+def test_from_pyg_refuses_bad_inputs():
+    with pytest.raises(GraphError, match="no edge_index"):
+        P.from_pyg(Data(x=torch.zeros(3, 2)))
+    with pytest.raises(GraphError, match="Data or HeteroData"):
+        P.from_pyg({"edge_index": torch.zeros(2, 0)})
+    d = Data(edge_index=torch.tensor([[0, 1], [1, 0]]), num_nodes=2, x=torch.zeros(2, 2, dtype=torch.bfloat16))
+    with pytest.raises(GraphError, match=r"data\.x"):
+        P.from_pyg(d)
+
+
+# -- round trips ---------------------------------------------------------------------------
+@pytest.mark.parametrize("method", METHODS)
+def test_cora_round_trip(cora, cora_sets, method):
+    ps = cora_sets[method]
+    assert ps.num_parts == 4
+    back = P.to_pyg_graph(ps)
+    assert isinstance(back, Data)
+    assert_same_graph(cora, back)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_hetero_round_trip(hetero, hetero_sets, method):
+    back = P.to_pyg_graph(hetero_sets[method])
+    assert isinstance(back, HeteroData)
+    assert_same_graph(hetero, back)
+    assert back["lonely"].num_nodes == 5 and back["tag", "links", "user"].edge_index.shape == (2, 0)
+
+
+def test_to_pyg_graph_in_gpf_ids_is_the_same_graph_relabelled(cora, cora_sets):
+    ps = cora_sets["metis"]
+    g = P.to_pyg_graph(ps, ids="gpf")
+    orig_n = torch.from_numpy(ps.orig_nids("_N"))     # original ID of each gpf ID
+    orig_e = torch.from_numpy(ps.orig_eids())
+    assert torch.equal(cora.x[orig_n], g.x) and torch.equal(cora.y[orig_n], g.y)
+    assert torch.equal(orig_n[g.edge_index], cora.edge_index[:, orig_e])
+    assert not torch.equal(orig_n, torch.arange(2708))   # METIS did relabel
+
+
+# -- to_pyg: partitions and batches --------------------------------------------------------
+def _check_part_against_source(src_data, out, ps, part_ids, halo):
+    """Every node/edge of ``out`` by original ID; inner flags by owner; HALO feature rows."""
+    src_nodes, src_edges = _stores(src_data)
+    out_nodes, out_edges = _stores(out)
+    nt_ids = {nt: i for i, nt in enumerate(ps.ntypes)}
+    seen_inner_edges = {}
+    for nt, st in out_nodes.items():
+        n_id = st.n_id
+        assert st.num_nodes == n_id.numel() == st.gpf_nid.numel()
+        assert n_id.unique().numel() == n_id.numel(), "a node appears twice"
+        owner = torch.from_numpy(ps.book.nid2partid(st.gpf_nid.numpy()))
+        assert torch.equal(st.inner_node, torch.isin(owner, torch.tensor(part_ids)))
+        t, per = ps.book.map_to_per_ntype(st.gpf_nid.numpy())
+        assert np.all(t == nt_ids[nt]) and np.array_equal(per, st.gpf_type_nid.numpy())
+        assert torch.equal(torch.from_numpy(ps.to_original(nt, per)), n_id)
+        for k in _node_keys(src_nodes[nt], src_data):
+            expect = src_nodes[nt][k][n_id]
+            if halo == "zeros":
+                expect = expect.clone()
+                expect[~st.inner_node] = 0
+            assert torch.equal(st[k], expect), (nt, k)
+        # inner nodes first (in each chosen partition's order)
+        inner = st.inner_node.int()
+        assert torch.all(inner[:-1] >= inner[1:]) if len(part_ids) == 1 else True
+    for et, st in out_edges.items():
+        e_id = st.e_id
+        assert e_id.unique().numel() == e_id.numel(), "an edge appears twice"
+        s_nt, _, d_nt = et
+        src_ids = out_nodes[s_nt].n_id[st.edge_index[0]]
+        dst_ids = out_nodes[d_nt].n_id[st.edge_index[1]]
+        assert torch.equal(src_ids, src_edges[et].edge_index[0, e_id]), et
+        assert torch.equal(dst_ids, src_edges[et].edge_index[1, e_id]), et
+        owner = torch.from_numpy(ps.book.eid2partid(st.gpf_eid.numpy()))
+        assert torch.equal(st.inner_edge, torch.isin(owner, torch.tensor(part_ids)))
+        # every owned edge points at an owned node (DGL's rule: a partition owns the in-edges of its nodes)
+        assert torch.all(out_nodes[d_nt].inner_node[st.edge_index[1, st.inner_edge]])
+        for k in _edge_keys(src_edges[et], src_data):
+            expect = src_edges[et][k][e_id]
+            if halo == "zeros":
+                expect = expect.clone()
+                expect[~st.inner_edge] = 0
+            assert torch.equal(st[k], expect), (et, k)
+        seen_inner_edges[et] = e_id[st.inner_edge]
+    return seen_inner_edges
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_to_pyg_each_partition_matches_cora_by_id(cora, cora_sets, method):
+    ps = cora_sets[method]
+    owned_edges = []
+    halo_nodes = 0
+    for part in ps:
+        out = P.to_pyg(part)
+        assert isinstance(out, Data)
+        assert torch.equal(out.edge_index[0], torch.from_numpy(np.array(part.src)))
+        assert out.num_nodes == part.num_nodes
+        owned_edges.append(_check_part_against_source(cora, out, ps, [part.part_id], "fetch")[("_N", "_E", "_N")])
+        halo_nodes += int((~out.inner_node).sum())
+    assert halo_nodes > 0
+    # the owned edges of all partitions are every edge exactly once
+    assert torch.equal(torch.sort(torch.cat(owned_edges)).values, torch.arange(cora.num_edges))
+
+
+def test_to_pyg_halo_zeros_reads_only_inner_rows(cora, cora_sets):
+    ps = cora_sets["random"]
+    out = P.to_pyg(ps[2], halo="zeros")
+    _check_part_against_source(cora, out, ps, [2], "zeros")
+    assert int((~out.inner_node).sum()) > 0 and float(out.x[~out.inner_node].abs().sum()) == 0.0
+
+
+def test_to_pyg_batch_of_partitions(cora, cora_sets):
+    ps = cora_sets["metis"]
+    out = P.to_pyg([ps[3], ps[1]])
+    _check_part_against_source(cora, out, ps, [3, 1], "fetch")
+    singles = [P.to_pyg(ps[i]) for i in (3, 1)]
+    assert set(out.n_id.tolist()) == set(singles[0].n_id.tolist()) | set(singles[1].n_id.tolist())
+    assert set(out.e_id.tolist()) == set(singles[0].e_id.tolist()) | set(singles[1].e_id.tolist())
+    # inner nodes of partition 3 first, then those of 1, then HALO nodes
+    n3, n1 = int(singles[0].inner_node.sum()), int(singles[1].inner_node.sum())
+    assert torch.equal(out.n_id[:n3], singles[0].n_id[:n3])
+    assert torch.equal(out.n_id[n3:n3 + n1], singles[1].n_id[:n1])
+    assert not out.inner_node[n3 + n1:].any()
+    with pytest.raises(ValueError, match="repeat"):
+        P.to_pyg([ps[1], ps[1]])
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_to_pyg_hetero_partitions_match_input_by_id(hetero, hetero_sets, method):
+    ps = hetero_sets[method]
+    owned = {}
+    for part in ps:
+        out = P.to_pyg(part)
+        assert isinstance(out, HeteroData)
+        assert set(out.node_types) == set(HETERO_COUNTS)
+        for et, e in _check_part_against_source(hetero, out, ps, [part.part_id], "fetch").items():
+            owned.setdefault(et, []).append(e)
+    for et in hetero.edge_types:
+        assert torch.equal(torch.sort(torch.cat(owned[et])).values, torch.arange(hetero[et].num_edges)), et
+    batch = P.to_pyg(list(ps))
+    _check_part_against_source(hetero, batch, ps, list(range(ps.num_parts)), "fetch")
+    for nt, c in HETERO_COUNTS.items():
+        assert batch[nt].num_nodes == c and bool(batch[nt].inner_node.all())
+
+
+# -- FeatureStore / GraphStore / NeighborLoader -------------------------------------------------
+def test_feature_store_reads_rows_by_id(cora, cora_sets):
+    ps = cora_sets["metis"]
+    fs, gs = P.to_pyg_stores(ps)
+    assert {(a.group_name, a.attr_name) for a in fs.get_all_tensor_attrs()} == \
+        {(None, k) for k in ("x", "y", "train_mask", "val_mask", "test_mask")}
+    idx = torch.tensor([2707, 0, 5, 5, 1200])
+    assert torch.equal(fs[None, "x", idx], cora.x[idx])
+    assert torch.equal(fs.get_tensor(None, "y", None), cora.y)
+    assert torch.equal(fs[None, "train_mask", 10:50], cora.train_mask[10:50])
+    assert fs.get_tensor_size(None, "x") == (2708, 1433)
+    row, col = gs.get_edge_index(edge_type=None, layout="coo")
+    assert torch.equal(torch.stack([row, col]), cora.edge_index)
+    fs_g, _ = P.to_pyg_stores(ps, ids="gpf")
+    assert torch.equal(fs_g[None, "x", torch.arange(3)], cora.x[torch.from_numpy(ps.orig_nids("_N")[:3])])
+    with pytest.raises(KeyError, match="no feature 'nope'"):
+        fs[None, "nope", idx]
+    with pytest.raises(gpf.UnsupportedError, match="read-only"):
+        fs[None, "x", None] = torch.zeros(2708, 1433)
+
+
+def _check_sampled_homo(batch, cora, seeds, fanouts):
+    n_id, e_id = batch.n_id, batch.e_id
+    assert torch.equal(n_id[:batch.batch_size], seeds)
+    assert n_id.unique().numel() == n_id.numel()
+    # every sampled edge exists in the source graph, in its direction (row -> col)
+    assert torch.equal(n_id[batch.edge_index], cora.edge_index[:, e_id])
+    assert e_id.unique().numel() == e_id.numel()
+    for k in ("x", "y", "train_mask", "val_mask", "test_mask"):
+        assert torch.equal(batch[k], cora[k][n_id]), k
+    # fan-outs respected hop by hop, and each hop samples edges into the previous hop's nodes
+    ends = np.cumsum(batch.num_sampled_nodes)
+    e_ends = np.cumsum([0] + list(batch.num_sampled_edges))
+    for hop, k in enumerate(fanouts):
+        cols = batch.edge_index[1, e_ends[hop]:e_ends[hop + 1]]
+        lo = 0 if hop == 0 else ends[hop - 1]
+        assert torch.all((cols >= lo) & (cols < ends[hop]))
+        assert int(torch.bincount(cols).max()) <= k
+
+
+@pytest.mark.parametrize("ids", ["original", "gpf"])
+def test_neighbor_loader_over_gpf_stores(cora, cora_sets, ids):
+    from torch_geometric.loader import NeighborLoader
+
+    ps = cora_sets["metis"]
+    fs, gs = P.to_pyg_stores(ps, ids=ids)
+    if ids == "gpf":   # compare against the source relabelled into gpf IDs
+        orig_n = torch.from_numpy(ps.orig_nids("_N"))
+        orig_e = torch.from_numpy(ps.orig_eids())
+        new_of = torch.empty_like(orig_n)
+        new_of[orig_n] = torch.arange(orig_n.numel())
+        src = Data(edge_index=new_of[cora.edge_index[:, orig_e]], num_nodes=2708,
+                   **{k: cora[k][orig_n] for k in ("x", "y", "train_mask", "val_mask", "test_mask")})
+    else:
+        src = cora
+    seeds = torch.nonzero(src.train_mask).view(-1)
+    sampler = P.GpfNeighborSampler(gs, [4, 3], seed=1)
+    loader = NeighborLoader((fs, gs), [4, 3], input_nodes=seeds, batch_size=32, neighbor_sampler=sampler)
+    got = []
+    for batch in loader:
+        assert isinstance(batch, Data)
+        _check_sampled_homo(batch, src, seeds[len(got) * 32:len(got) * 32 + batch.batch_size], [4, 3])
+        got.append(batch.batch_size)
+    assert sum(got) == 140 and len(got) == 5
+
+
+def test_neighbor_loader_full_fanout_is_every_in_edge(cora, cora_sets):
+    from torch_geometric.loader import NeighborLoader
+
+    fs, gs = P.to_pyg_stores(cora_sets["random"])
+    seeds = torch.tensor([0, 17, 633, 2000])
+    loader = NeighborLoader((fs, gs), [-1], input_nodes=seeds, batch_size=4,
+                            neighbor_sampler=P.GpfNeighborSampler(gs, [-1]))
+    batch = next(iter(loader))
+    expect = torch.nonzero(torch.isin(cora.edge_index[1], seeds)).view(-1)
+    assert torch.equal(torch.sort(batch.e_id).values, expect)
+    assert torch.equal(batch.n_id[batch.edge_index], cora.edge_index[:, batch.e_id])
+
+
+def test_neighbor_sampler_with_replacement_stays_in_source(cora, cora_sets):
+    from torch_geometric.loader import NeighborLoader
+
+    fs, gs = P.to_pyg_stores(cora_sets["metis"])
+    seeds = torch.arange(0, 300, 7)
+    loader = NeighborLoader((fs, gs), [6, 2], input_nodes=seeds, batch_size=len(seeds),
+                            neighbor_sampler=P.GpfNeighborSampler(gs, [6, 2], replace=True, seed=3))
+    batch = next(iter(loader))
+    assert torch.equal(batch.n_id[batch.edge_index], cora.edge_index[:, batch.e_id])
+    # with replacement every node with in-edges gets exactly k samples in hop 0
+    deg = torch.bincount(cora.edge_index[1], minlength=2708)
+    hop0 = batch.edge_index[1, :batch.num_sampled_edges[0]]
+    assert torch.equal(torch.bincount(hop0, minlength=len(seeds))[:len(seeds)], (deg[seeds] > 0).long() * 6)
+
+
+def test_pyg_neighbor_sampler_needs_compiled_ops(cora_sets):
+    """Why GpfNeighborSampler exists: PyG's own sampler needs pyg-lib or torch-sparse."""
+    import torch_geometric.typing as tg_typing
+    from torch_geometric.loader import NeighborLoader
+
+    assert not tg_typing.WITH_PYG_LIB and not tg_typing.WITH_TORCH_SPARSE
+    fs, gs = P.to_pyg_stores(cora_sets["metis"])
+    with pytest.raises(ImportError, match="pyg-lib"):
+        next(iter(NeighborLoader((fs, gs), [2], input_nodes=torch.arange(4), batch_size=4)))
+
+
+def test_neighbor_loader_hetero(hetero, hetero_sets):
+    from torch_geometric.loader import NeighborLoader
+
+    ps = hetero_sets["metis"]
+    fs, gs = P.to_pyg_stores(ps)
+    assert fs.get_tensor_size("user", "x") == (60, 4)
+    assert torch.equal(fs[("user", "buys", "item"), "edge_attr", torch.tensor([3, 1])],
+                       hetero["user", "buys", "item"].edge_attr[[3, 1]])
+    fan = {et: [3, 2] for et in hetero.edge_types}
+    seeds = torch.arange(0, 60, 3)
+    loader = NeighborLoader((fs, gs), fan, input_nodes=("user", seeds), batch_size=8,
+                            neighbor_sampler=P.GpfNeighborSampler(gs, fan, seed=0))
+    n = 0
+    sampled_edges = 0
+    for batch in loader:
+        assert isinstance(batch, HeteroData)
+        bs = batch["user"].batch_size
+        assert torch.equal(batch["user"].n_id[:bs], seeds[n:n + bs])
+        n += bs
+        for nt in batch.node_types:
+            st = batch[nt]
+            for k in _node_keys(hetero[nt], hetero):
+                assert torch.equal(st[k], hetero[nt][k][st.n_id]), (nt, k)
+        for et in batch.edge_types:
+            st = batch[et]
+            s_nt, _, d_nt = et
+            e_id = st.e_id
+            assert torch.equal(batch[s_nt].n_id[st.edge_index[0]], hetero[et].edge_index[0, e_id])
+            assert torch.equal(batch[d_nt].n_id[st.edge_index[1]], hetero[et].edge_index[1, e_id])
+            sampled_edges += e_id.numel()
+    assert n == seeds.numel() and sampled_edges > 0

@@ -25,3 +25,7 @@ from gpf.sdk.graph import Graph  # noqa: E402
 from gpf.sdk.writer import partition  # noqa: E402
 
 __all__ += ["Graph", "partition"]
+
+from gpf.validators import Report, validate  # noqa: E402
+
+__all__ += ["validate", "Report"]

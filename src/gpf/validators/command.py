@@ -1,0 +1,48 @@
+"""``gpf validate graph.json [--json] [--quick] [--against ORIGINAL] [--max-examples N]``.
+
+Exit status: 0 valid (warnings allowed), 1 invalid, 2 the set (or ORIGINAL) could not be read
+at all, or bad usage.  Human output: one line per problem and a summary line; ``--json``: one
+JSON document ``{"valid", "config", "problems": [...], "checked": {...}}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["add_parser", "cmd_validate"]
+
+
+def _non_negative(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {n}")
+    return n
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("validate", help="check a partition set against every rule of the spec (exit 0 valid, "
+                       "1 invalid, 2 unreadable)")
+    p.add_argument("config", help="the partition config JSON (local path or fsspec URL)")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.add_argument("--quick", action="store_true", help="config-level checks only (no array is read)")
+    p.add_argument("--against", metavar="ORIGINAL", help="also check the set is a faithful partitioning of this "
+                   "graph (any INPUT `gpf partition` accepts)")
+    p.add_argument("--max-examples", type=_non_negative, default=5, metavar="N",
+                   help="example IDs shown per problem (default 5)")
+    p.set_defaults(func=cmd_validate)
+
+
+def cmd_validate(args) -> int:
+    from gpf.validators.core import validate
+
+    report = validate(args.config, quick=args.quick, against=args.against, max_examples=args.max_examples)
+    if args.json:
+        print(report.to_json())
+    else:
+        out = sys.stdout if report.readable else sys.stderr
+        print(report.render(), file=out)
+    return report.exit_code

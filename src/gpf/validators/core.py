@@ -1,0 +1,273 @@
+"""``gpf.validate(path) -> Report``: run every check of SPEC.md section 10 on a partition set.
+
+Order: read the config JSON (unreadable: exit status 2), normalise legacy forms, config checks
+(all of them, reporting every defect), then — unless ``quick`` or the config is too broken to
+interpret the files — each partition's graph, features and ID maps one at a time (a partition
+that does not decode is reported and skipped), then the checks across partitions, the warnings
+and, with ``against``, the comparison with the original graph.
+
+Boundary between "invalid" (1) and "unreadable" (2): the set is unreadable only when the config
+itself cannot be read as a JSON object (missing file, a directory, over 64 MiB, not UTF-8, not
+JSON, nested deeper than 64, not an object) or the ``against`` graph cannot be read.  Everything
+else — a config that is valid JSON but breaks the spec, files that are missing or corrupt — is
+an invalid set with problem codes.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from gpf.errors import FormatError, GpfError, UnsupportedError
+from gpf.sdk import paths
+from gpf.validators import against as against_checks
+from gpf.validators.config_checks import ConfigContext, run_config_checks
+from gpf.validators.feature_checks import (
+    check_feature_consistency,
+    check_feature_keys,
+    check_orig_map,
+    check_orig_permutation,
+    check_orig_presence,
+)
+from gpf.validators.guard import guarded
+from gpf.validators.partition_checks import PARTITION_CHECKS, PartData, SetFacts, load_part
+from gpf.validators.report import Report
+from gpf.validators.set_checks import (
+    HaloCopy,
+    build_global_edges,
+    check_balance,
+    check_duplicate_edges,
+    check_halo_endpoints,
+    check_halo_hops,
+    check_isolated_nodes,
+    check_self_loops,
+)
+
+__all__ = ["validate"]
+
+
+def validate(path: "str | os.PathLike[str]", *, quick: bool = False, against: Any = None, max_examples: int = 5,
+             prefer: str = "dgl") -> Report:
+    """Check the partition set whose config is at ``path``; return a :class:`Report` (never raises on bad input).
+
+    ``quick``: config-level checks only (no array is read).  ``against``: the original graph (a
+    :class:`gpf.Graph` or any input ``gpf partition`` accepts) to check the set is a faithful
+    partitioning of it.  ``max_examples``: example IDs kept per problem.  ``prefer``: which graph
+    file to check when a partition names both a DGL and a GraphBolt one.
+    """
+    path = os.fspath(path)
+    rep = Report(path, max_examples)
+    raw = _read_config(rep, path)
+    if raw is None:
+        return rep
+    cfg_obj = _check_config(rep, raw, path)
+    if cfg_obj is None or quick:
+        return rep
+    config, ctx = cfg_obj
+    graph = _load_against(rep, against)
+    if against is not None and graph is None:
+        return rep
+    _Run(rep, config, path, prefer, graph, ctx.bad_files).run()
+    return rep
+
+
+def _load_against(rep: Report, against: Any):
+    from gpf.sdk.graph import Graph
+    from gpf.sdk.inputs import load_graph
+
+    if against is None or isinstance(against, Graph):
+        return against
+    try:
+        return load_graph(against)
+    except (GpfError, OSError, ValueError) as e:
+        rep.error("against.unreadable", f"cannot read the original graph: {' '.join(str(e).split())}",
+                  path=os.fspath(against))
+        return None
+
+
+# -- config ----------------------------------------------------------------------------------------
+def _read_config(rep: Report, path: str) -> dict | None:
+    from gpf.spec import decode_config_json, read_config_json
+    from gpf.errors import ConfigError
+
+    try:
+        if paths.is_url(path):
+            from gpf.sdk.storage.buffer import open_buffer
+
+            raw = decode_config_json(bytes(open_buffer(path).data), source=path)
+        else:
+            raw = read_config_json(path)
+    except (ConfigError, FormatError) as e:
+        rep.error("config.unreadable", e.message if hasattr(e, "message") else str(e), path=path)
+        return None
+    if not isinstance(raw, dict):
+        kind = "an array" if isinstance(raw, list) else type(raw).__name__
+        rep.error("config.not_object", f"the config must be a JSON object, got {kind}", path=path)
+        return None
+    return raw
+
+
+def _check_config(rep: Report, raw: dict, path: str):
+    from gpf.sdk.reader import PlainEtypeResolver
+    from gpf.spec import normalize_config, parse_config
+
+    ctx = ConfigContext(path, paths.dataset_root(path))
+    resolver = PlainEtypeResolver(path)
+    try:
+        norm, _notes = normalize_config(raw, etype_resolver=resolver, source=path)
+    except UnsupportedError as e:
+        rep.error("config.unsupported", str(e), path=path)
+        return None
+    except GpfError as e:
+        rep.error("config.schema", getattr(e, "message", str(e)), path=path,
+                  examples=[e.key] if getattr(e, "key", None) else [])
+        return None
+    run_config_checks(rep, norm, ctx)
+    had_errors = bool(rep.errors)
+    try:
+        config = parse_config(raw, source=path, etype_resolver=resolver)
+    except GpfError as e:
+        if not had_errors:  # a defect the named checks above do not know: the model's message says it
+            rep.error("config.schema", getattr(e, "message", str(e)), path=path,
+                      examples=[e.key] if getattr(e, "key", None) else [])
+        return None
+    if not ctx.sound:
+        rep.warn("check.skipped", "partition files not checked: the config's types or ranges are broken", path=path)
+        return None
+    f = guarded(rep, "partition book", SetFacts.from_config, config)
+    if f is None:
+        return None
+    guarded(rep, "check_balance", check_balance, rep, f)
+    rep.count("partitions", config.num_parts)
+    return config, ctx
+
+
+# -- partitions ------------------------------------------------------------------------------------
+class _Run:
+    """One pass over the partitions, then the checks across them."""
+
+    def __init__(self, rep: Report, config, path: str, prefer: str, against: Any,
+                 bad_files: set[tuple[int, str]]) -> None:
+        from gpf.sdk.reader import PartitionSet
+
+        self.rep = rep
+        self.config = config
+        self.pset = PartitionSet(config, path, prefer=prefer, mmap=True)
+        self.f = SetFacts.from_config(config)
+        self.against = against
+        self.bad_files = bad_files  # (partition, role) whose path checks failed: not read again
+        self.inner_ok = True
+        self.parts: list[PartData] = []
+        self.halos: list[HaloCopy] = []
+        self.feats: dict[str, dict[int, dict]] = {"node": {}, "edge": {}}
+        self.orig: dict[str, dict[int, dict]] = {"node": {}, "edge": {}}
+        self.orig_present: dict[str, dict[int, bool]] = {"node": {}, "edge": {}}
+
+    def run(self) -> None:
+        rep, f = self.rep, self.f
+        for p in range(f.num_parts):
+            guarded(rep, "partition graph checks", self._graph, p, partition=p)
+            guarded(rep, "feature checks", self._features, p, partition=p)
+            guarded(rep, "original-ID checks", self._orig_ids, p, partition=p)
+        for kind in ("node", "edge"):
+            guarded(rep, "check_feature_consistency", check_feature_consistency, rep, f, kind, self.feats[kind])
+        orig = {kind: guarded(rep, "original-ID maps", self._orig_maps, kind) for kind in ("node", "edge")}
+        ge = None
+        if self.inner_ok and len(self.parts) == f.num_parts:
+            ge = guarded(rep, "global edges", build_global_edges, f, self.parts)
+        self.parts.clear()
+        if ge is not None:
+            guarded(rep, "check_halo_endpoints", check_halo_endpoints, rep, ge, self.halos)
+            guarded(rep, "check_halo_hops", check_halo_hops, rep, f, ge, self.halos)
+            for check in (check_self_loops, check_duplicate_edges, check_isolated_nodes):
+                guarded(rep, check.__name__, check, rep, f, ge)
+        elif f.num_parts:
+            rep.warn("check.skipped", "checks across partitions (HALO copies, k-hop HALO, self-loops, parallel "
+                     "edges, isolated nodes) skipped: some partition's inner edges are broken")
+        if self.against is not None:
+            guarded(rep, "against", self._against, ge, orig)
+
+    def _graph(self, p: int) -> None:
+        rep, f = self.rep, self.f
+        role = self.pset.store.graph_role(p)
+        if (p, role) in self.bad_files:
+            self.inner_ok = False
+            return
+        path = getattr(self.config.parts[p], role, None) or f"part-{p}"
+        d = load_part(rep, p, lambda: self.pset.store.read_graph(p), path)
+        if d is None:
+            self.inner_ok = False
+            return
+        rep.count("nodes read", d.num_nodes)
+        rep.count("edges read", d.num_edges)
+        for check in PARTITION_CHECKS:
+            guarded(rep, check.__name__, check, rep, f, d, partition=p)
+        if not (d.inner_edges_ok and d.nodes_ok and d.local_ok):
+            self.inner_ok = False
+            return
+        lo, hi = f.edge_range(p)
+        self.halos.append(HaloCopy(p, d.path, *d.halo_edges(hi - lo)))
+        self.parts.append(d)
+
+    def _features(self, p: int) -> None:
+        rep, f = self.rep, self.f
+        store = self.pset.store
+        for kind, role, read in (("node", "node_feats", store.read_node_feats),
+                                 ("edge", "edge_feats", store.read_edge_feats)):
+            if (p, role) in self.bad_files:
+                continue
+            path = getattr(self.config.parts[p], role, None) or f"part-{p}.{role}"
+            try:
+                feats = read(p)
+            except FormatError as e:
+                rep.error("feature.format", f"cannot decode: {e}", partition=p, path=e.path,
+                          examples=[] if e.offset is None else [e.offset])
+                continue
+            except GpfError as e:
+                rep.error("feature.format", str(e), partition=p, path=path)
+                continue
+            self.feats[kind][p] = check_feature_keys(rep, f, p, kind, feats, path)
+            rep.count(f"{kind} feature tensors", len(feats))
+
+    def _orig_ids(self, p: int) -> None:
+        rep, f = self.rep, self.f
+        for kind, what in (("node", "nodes"), ("edge", "edges")):
+            if (p, f"orig_{kind[0]}ids") in self.bad_files:
+                self.orig_present[kind][p] = True
+                continue
+            try:
+                maps = self.pset.store.read_orig_ids(p, what)
+            except FormatError as e:
+                rep.error("orig_ids.format", f"cannot decode: {e}", partition=p, path=e.path,
+                          examples=[] if e.offset is None else [e.offset])
+                self.orig_present[kind][p] = True
+                continue
+            except GpfError as e:
+                rep.error("orig_ids.format", str(e), partition=p)
+                self.orig_present[kind][p] = True
+                continue
+            self.orig_present[kind][p] = maps is not None
+            if maps is not None:
+                self.orig[kind][p] = check_orig_map(rep, f, p, kind, maps, f"part-{p} orig_{kind[0]}ids")
+
+    def _orig_maps(self, kind: str) -> dict[str, np.ndarray] | None:
+        if not check_orig_presence(self.rep, kind, self.orig_present[kind]):
+            return None
+        return check_orig_permutation(self.rep, self.f, kind, self.orig[kind])
+
+    def _against(self, ge, orig) -> None:
+        rep, f = self.rep, self.f
+        g = self.against
+        if not against_checks.check_types_and_counts(rep, f, g):
+            return
+        if orig["node"] is None or orig["edge"] is None:
+            if not any(self.orig_present[k].values() for k in ("node", "edge")):
+                rep.error("against.no_orig_ids", "the set stores no original-ID maps (orig_nids/orig_eids), so it "
+                          "cannot be compared with the original graph")
+            return
+        if ge is not None:
+            against_checks.check_edges_against(rep, f, g, ge, orig["node"], orig["edge"])
+        against_checks.check_features_against(rep, f, g, "node", self.feats["node"], orig["node"])
+        against_checks.check_features_against(rep, f, g, "edge", self.feats["edge"], orig["edge"])

@@ -1,0 +1,161 @@
+"""Feature files (F1-F4) and original-ID maps (M1-M2).
+
+Feature keys are checked as stored (legacy ``rel/name`` or bare keys are reported, F1); the
+arrays themselves are only looked at for their dtype and shape (memory-mapped, not read), except
+the original-ID maps, whose values must form a permutation (one ``bincount`` per type).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from gpf.validators.partition_checks import SetFacts
+from gpf.validators.report import Report
+
+__all__ = [
+    "RESERVED_NAMES",
+    "type_counts",
+    "check_feature_keys",
+    "check_feature_consistency",
+    "check_orig_map",
+    "check_orig_presence",
+    "check_orig_permutation",
+]
+
+RESERVED_NAMES = frozenset({"_ID", "inner_node", "inner_edge"})
+
+
+def type_counts(f: SetFacts, kind: str) -> np.ndarray:
+    """(types, partitions) item counts c(t, p) of ``kind`` "node" or "edge"."""
+    r = (f.book.nodes if kind == "node" else f.book.edges).ranges
+    return r[:, :, 1] - r[:, :, 0]
+
+
+def check_feature_keys(rep: Report, f: SetFacts, p: int, kind: str, feats: Mapping[str, np.ndarray],
+                       path: str) -> dict[tuple[str, str], np.ndarray]:
+    """F1 (key form and type), F3 (reserved names), F2 (row counts) for one feature file.
+
+    Returns ``{(type, name): array}`` of the well-formed entries."""
+    names = f.ntypes if kind == "node" else f.etypes
+    counts = type_counts(f, kind)
+    good: dict[tuple[str, str], np.ndarray] = {}
+    for key, arr in feats.items():
+        if key.count("/") != 1 or not key.split("/", 1)[1] or not key.split("/", 1)[0]:
+            rep.error("feature.key", f"{kind} feature key {key!r} is not '<type>/<name>' with exactly one '/' "
+                      "(DGL < 1.0 wrote bare or relation-only keys)", partition=p, path=path, examples=[key])
+            continue
+        t, name = key.split("/", 1)
+        if t not in names:
+            rep.error("feature.unknown_type", f"{kind} feature key {key!r}: {t!r} is not a {kind} type of the "
+                      "config", partition=p, path=path, examples=[key])
+            continue
+        if name in RESERVED_NAMES:
+            rep.error("feature.reserved", f"{kind} feature {key!r} uses a reserved name", partition=p, path=path,
+                      examples=[key])
+            continue
+        want = int(counts[names.index(t), p])
+        arr = np.asarray(arr)
+        rows = arr.shape[0] if arr.ndim else None
+        if rows != want:
+            got = "a 0-d tensor" if rows is None else f"{rows} rows"
+            rep.error("feature.rows", f"{kind} feature {key!r} has {got}, expected {want} (one per owned {kind} "
+                      f"of type {t!r})", partition=p, path=path, examples=[key])
+            continue
+        good[(t, name)] = arr
+    return good
+
+
+def check_feature_consistency(rep: Report, f: SetFacts, kind: str,
+                              per_part: dict[int, dict[tuple[str, str], np.ndarray]]) -> None:
+    """F4: a feature of type t is in every partition that owns items of t, with one dtype and trailing shape."""
+    names = f.ntypes if kind == "node" else f.etypes
+    counts = type_counts(f, kind)
+    seen: dict[tuple[str, str], dict[int, np.ndarray]] = {}
+    for p, feats in per_part.items():
+        for k, arr in feats.items():
+            seen.setdefault(k, {})[p] = arr
+    for (t, name), arrs in seen.items():
+        key = f"{t}/{name}"
+        need = [p for p in per_part if counts[names.index(t), p] > 0 and p not in arrs]
+        if need:
+            rep.error("feature.missing", f"{kind} feature {key!r} is missing from {len(need)} partition(s) that own "
+                      f"{kind}s of type {t!r}", partition=need[0], examples=need)
+        dtypes = {str(a.dtype) for a in arrs.values()}
+        if len(dtypes) > 1:
+            rep.error("feature.dtype", f"{kind} feature {key!r} has dtypes {sorted(dtypes)} in different partitions",
+                      examples=sorted(arrs))
+        shapes = {tuple(a.shape[1:]) for a in arrs.values()}
+        if len(shapes) > 1:
+            rep.error("feature.shape", f"{kind} feature {key!r} has trailing shapes {sorted(shapes)} in different "
+                      "partitions", examples=sorted(arrs))
+
+
+def check_orig_map(rep: Report, f: SetFacts, p: int, kind: str, maps: Mapping[str, np.ndarray],
+                   path: str) -> dict[str, np.ndarray]:
+    """M1: keys are types of the config; arrays integer, 1-D, of c(t, p) entries."""
+    names = f.ntypes if kind == "node" else f.etypes
+    counts = type_counts(f, kind)
+    good: dict[str, np.ndarray] = {}
+    for key, arr in maps.items():
+        arr = np.asarray(arr)
+        if key not in names:
+            rep.error("orig_ids.key", f"original {kind}-ID map key {key!r} is not a {kind} type of the config",
+                      partition=p, path=path, examples=[key])
+            continue
+        if arr.ndim != 1 or arr.dtype.kind not in "iu":
+            rep.error("orig_ids.dtype", f"original {kind}-ID map {key!r} has shape {arr.shape} dtype {arr.dtype}, "
+                      "expected 1-D integers", partition=p, path=path, examples=[key])
+            continue
+        want = int(counts[names.index(key), p])
+        if arr.shape[0] != want:
+            rep.error("orig_ids.rows", f"original {kind}-ID map {key!r} has {arr.shape[0]} entries, expected {want}",
+                      partition=p, path=path, examples=[key])
+            continue
+        good[key] = arr
+    return good
+
+
+def check_orig_presence(rep: Report, kind: str, present: dict[int, bool]) -> bool:
+    """M1: either every partition stores the original-ID map of ``kind`` or none does."""
+    have = [p for p, v in present.items() if v]
+    lack = [p for p, v in present.items() if not v]
+    if have and lack:
+        rep.error("orig_ids.missing", f"original {kind}-ID maps are stored for partitions {have[:5]} but not for "
+                  f"{len(lack)} other(s)", partition=lack[0], examples=lack)
+        return False
+    return bool(have)
+
+
+def check_orig_permutation(rep: Report, f: SetFacts, kind: str,
+                           per_part: dict[int, dict[str, np.ndarray]]) -> dict[str, np.ndarray] | None:
+    """M2: for each type, the maps concatenated over partitions are a permutation of [0, n_t).
+
+    Returns the concatenated maps (new per-type ID -> original per-type ID), or None if unusable."""
+    names = f.ntypes if kind == "node" else f.etypes
+    counts = type_counts(f, kind)
+    out: dict[str, np.ndarray] = {}
+    ok = True
+    for t, name in enumerate(names):
+        chunks = [per_part.get(p, {}).get(name) for p in range(f.num_parts)]
+        if any(c is None for c in chunks):
+            ok = False
+            continue
+        cat = np.concatenate([c.astype(np.int64, copy=False) for c in chunks]) if chunks else np.zeros(0, np.int64)
+        n = int(counts[t].sum())
+        bad = np.flatnonzero((cat < 0) | (cat >= n))
+        if bad.size:
+            rep.error("orig_ids.permutation", f"original {kind}-ID map of {name!r} has {bad.size} value(s) outside "
+                      f"[0, {n}) (new per-type IDs in examples)", examples=bad)
+            ok = False
+            continue
+        hits = np.bincount(cat, minlength=n)
+        if n and (hits != 1).any():
+            rep.error("orig_ids.permutation", f"original {kind}-ID map of {name!r} is not a permutation of [0, {n}): "
+                      f"{int((hits == 0).sum())} original ID(s) missing (examples), "
+                      f"{int((hits > 1).sum())} repeated", examples=np.flatnonzero(hits != 1))
+            ok = False
+            continue
+        out[name] = cat
+    return out if ok else None

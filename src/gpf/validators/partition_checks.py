@@ -1,0 +1,352 @@
+"""Per-partition graph checks (SPEC.md section 10: G1-G9), vectorised over one partition's arrays.
+
+:func:`load_part` turns a stored partition graph into a :class:`PartData` (or reports why it
+cannot: ``graph.format``, ``graph.field_missing``...); each ``check_*`` function then checks one
+rule on it and adds problems.  Every function is O(local nodes + local edges) numpy work: no
+Python loop runs per node or per edge.  What later set-level checks need (the global endpoints of
+inner and HALO edges) is kept on the :class:`PartData`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gpf.errors import FormatError, GpfError
+from gpf.sdk.book import PartitionBook
+from gpf.sdk.storage.base import PartGraph
+from gpf.validators.report import Report
+
+__all__ = [
+    "SetFacts",
+    "PartData",
+    "load_part",
+    "check_local_ids",
+    "check_node_ids",
+    "check_inner_nodes",
+    "check_halo_nodes",
+    "check_node_types",
+    "check_part_ids",
+    "check_edge_ids",
+    "check_inner_edges",
+    "check_inner_edge_flags",
+    "check_halo_edges",
+    "check_edge_types",
+    "check_endpoint_types",
+    "PARTITION_CHECKS",
+]
+
+
+@dataclass
+class SetFacts:
+    """What the (sound) config says about the whole set."""
+
+    book: PartitionBook
+    num_parts: int
+    num_nodes: int
+    num_edges: int
+    ntypes: list[str]
+    etypes: list[str]                 # canonical keys, type-ID order
+    etype_ends: np.ndarray            # (R, 2) node type IDs of each etype's src and dst
+    halo_hops: int
+
+    @classmethod
+    def from_config(cls, cfg) -> "SetFacts":
+        ntypes = list(cfg.ntype_names)
+        etypes = [":".join(c) for c in cfg.canonical_etypes]
+        ends = np.asarray([[ntypes.index(s), ntypes.index(d)] for s, _r, d in cfg.canonical_etypes],
+                          dtype=np.int64).reshape(-1, 2)
+        return cls(PartitionBook.from_config(cfg), cfg.num_parts, cfg.num_nodes, cfg.num_edges, ntypes, etypes,
+                   ends, cfg.halo_hops)
+
+    def node_range(self, p: int) -> tuple[int, int]:
+        return self.book.nodes.part_range(p)
+
+    def edge_range(self, p: int) -> tuple[int, int]:
+        return self.book.edges.part_range(p)
+
+
+@dataclass
+class PartData:
+    """One partition's arrays, plus what the checks established about them."""
+
+    p: int
+    path: str
+    num_nodes: int
+    src: np.ndarray            # local IDs, int64
+    dst: np.ndarray
+    nid: np.ndarray            # _ID, int64
+    inner: np.ndarray          # bool
+    eid: np.ndarray
+    inner_e: np.ndarray
+    ndata: dict
+    edata: dict
+    local_ok: bool = False     # src/dst are local node IDs
+    nodes_ok: bool = False     # every _ID is a valid hid
+    inner_nodes_ok: bool = False   # inner nodes are exactly the range, in order (G3)
+    edges_ok: bool = False
+    inner_edges_ok: bool = False   # inner edges are exactly the edge range, in order (G5)
+    node_types: np.ndarray | None = None   # book type of each local node (when nodes_ok)
+
+    @property
+    def num_edges(self) -> int:
+        return int(self.src.shape[0])
+
+    # Global endpoints (hids) of the inner and HALO edges, for the set-level checks.
+    def inner_endpoints(self, m_inner: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.nid[self.src[:m_inner]], self.nid[self.dst[:m_inner]]
+
+    def halo_edges(self, m_inner: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.eid[m_inner:], self.nid[self.src[m_inner:]], self.nid[self.dst[m_inner:]]
+
+
+def _is_int_like(a: np.ndarray) -> bool:
+    return a.dtype.kind in "iub"
+
+
+def load_part(rep: Report, p: int, read, path: str) -> PartData | None:
+    """Read partition ``p`` with ``read()`` -> :class:`PartGraph`; G1 (decodes), G2 (fields exist),
+    fields are 1-D integer arrays of the node/edge count.  None when later checks cannot run."""
+    try:
+        g: PartGraph = read()
+    except FormatError as e:
+        at = f" at byte {e.offset}" if e.offset is not None else ""
+        rep.error("graph.format", f"cannot decode{at}: {e.message}", partition=p, path=e.path,
+                  examples=[] if e.offset is None else [e.offset])
+        return None
+    except GpfError as e:
+        rep.error("graph.format", str(e), partition=p, path=path)
+        return None
+    path = g.source or path
+    n, m = int(g.num_nodes), int(g.src.shape[0])
+    ok = True
+    for kind, data, names, rows in (("node", g.ndata, ("_ID", "inner_node"), n),
+                                    ("edge", g.edata, ("_ID", "inner_edge"), m)):
+        missing = [k for k in names if k not in data]
+        if missing:
+            rep.error("graph.field_missing", f"{kind} field(s) {missing} missing (have {sorted(data)[:8]})",
+                      partition=p, path=path, examples=missing)
+            ok = False
+        for k in (*names, "_TYPE", "part_id"):
+            a = data.get(k)
+            if a is None:
+                continue
+            a = np.asarray(a)
+            if a.ndim != 1 or a.shape[0] != rows or not _is_int_like(a):
+                rep.error("graph.field_dtype", f"{kind} field {k!r} has shape {a.shape} dtype {a.dtype}, expected "
+                          f"{rows} integer values (one per {kind})", partition=p, path=path, examples=[k])
+                ok = False
+    if not ok:
+        return None
+    nd, ed = g.ndata, g.edata
+    return PartData(p, path, n, np.asarray(g.src, dtype=np.int64), np.asarray(g.dst, dtype=np.int64),
+                    np.asarray(nd["_ID"]).astype(np.int64, copy=False), np.asarray(nd["inner_node"]) != 0,
+                    np.asarray(ed["_ID"]).astype(np.int64, copy=False), np.asarray(ed["inner_edge"]) != 0,
+                    nd, ed)
+
+
+def _outside(a: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    return np.flatnonzero((a < lo) | (a >= hi))
+
+
+def check_local_ids(rep: Report, f: SetFacts, d: PartData) -> None:
+    """G1: edge endpoints are local node IDs (0 <= id < stored node count)."""
+    bad = np.concatenate([_outside(d.src, 0, d.num_nodes), _outside(d.dst, 0, d.num_nodes)])
+    if bad.size:
+        rep.error("graph.local_id", f"{bad.size} edge endpoint(s) outside the {d.num_nodes} local nodes "
+                  "(local edge IDs in examples)", partition=d.p, path=d.path, examples=np.unique(bad))
+        return
+    d.local_ok = True
+
+
+def check_node_ids(rep: Report, f: SetFacts, d: PartData) -> None:
+    """G4 (part): every node _ID is a hid of the set."""
+    bad = _outside(d.nid, 0, f.num_nodes)
+    if bad.size:
+        rep.error("node_id.range", f"{bad.size} node _ID(s) outside [0, {f.num_nodes})", partition=d.p,
+                  path=d.path, examples=d.nid[bad])
+        return
+    d.nodes_ok = True
+    if len(f.ntypes) > 1:
+        d.node_types = f.book.nodes.to_per_type(d.nid)[0]
+
+
+def _range_coverage(rep: Report, ids: np.ndarray, lo: int, hi: int, p: int, path: str, kind: str) -> bool:
+    """Report IDs of [lo, hi) missing or repeated among ``ids`` (all inside the range)."""
+    counts = np.bincount(ids - lo, minlength=hi - lo) if ids.size else np.zeros(hi - lo, np.int64)
+    ok = True
+    missing = np.flatnonzero(counts == 0)
+    if missing.size:
+        rep.error(f"inner_{kind}.missing", f"{missing.size} {kind}(s) of this partition's range [{lo}, {hi}) are "
+                  f"not stored as inner {kind}s", partition=p, path=path, examples=missing + lo)
+        ok = False
+    dup = np.flatnonzero(counts > 1)
+    if dup.size:
+        rep.error(f"{kind}_id.duplicate", f"{dup.size} {kind} _ID(s) stored more than once as inner {kind}s",
+                  partition=p, path=path, examples=dup + lo)
+        ok = False
+    return ok
+
+
+def check_inner_nodes(rep: Report, f: SetFacts, d: PartData) -> None:
+    """G3: the inner nodes are exactly local IDs 0..n_inner-1 with _ID = S_p + local."""
+    if not d.nodes_ok:
+        return
+    lo, hi = f.node_range(d.p)
+    n_in = hi - lo
+    if (n_in <= d.num_nodes and d.inner[:n_in].all() and not d.inner[n_in:].any()
+            and np.array_equal(d.nid[:n_in], np.arange(lo, hi, dtype=np.int64))):
+        d.inner_nodes_ok = True
+        return
+    ids = d.nid[d.inner]
+    out = _outside(ids, lo, hi)
+    if out.size:
+        rep.error("inner_node.owner", f"{out.size} inner node(s) have an _ID outside this partition's range "
+                  f"[{lo}, {hi}) (owned elsewhere)", partition=d.p, path=d.path, examples=ids[out])
+        ids = np.delete(ids, out)
+    ok = _range_coverage(rep, ids, lo, hi, d.p, d.path, "node") and not out.size
+    if ok:
+        first_halo = np.flatnonzero(~d.inner)
+        rep.error("inner_node.order", "inner nodes are not local IDs 0..n_inner-1 in ascending _ID (local = _ID - "
+                  f"{lo}); first HALO node at local ID {int(first_halo[0]) if first_halo.size else '-'}",
+                  partition=d.p, path=d.path, examples=first_halo)
+
+
+def _duplicates(a: np.ndarray) -> np.ndarray:
+    if a.size < 2:
+        return a[:0]
+    s = a if bool(np.all(a[1:] > a[:-1])) else np.sort(a)
+    return np.unique(s[1:][s[1:] == s[:-1]])
+
+
+def check_halo_nodes(rep: Report, f: SetFacts, d: PartData) -> None:
+    """G4: HALO nodes are owned by other partitions, and no HALO _ID repeats."""
+    if not d.nodes_ok:
+        return
+    halo = d.nid[~d.inner]
+    own = halo[f.book.nid2partid(halo) == d.p]
+    if own.size:
+        rep.error("halo_node.owner", f"{own.size} HALO node(s) have an _ID owned by this partition itself",
+                  partition=d.p, path=d.path, examples=own)
+    dup = _duplicates(halo)
+    if dup.size:
+        rep.error("node_id.duplicate", f"{dup.size} HALO node _ID(s) appear more than once", partition=d.p,
+                  path=d.path, examples=dup)
+
+
+def check_node_types(rep: Report, f: SetFacts, d: PartData) -> None:
+    """G7 (nodes): _TYPE, when stored, is the type node_map gives each _ID."""
+    t = d.ndata.get("_TYPE")
+    if t is None or not d.nodes_ok:
+        return
+    want = d.node_types if d.node_types is not None else np.zeros(d.num_nodes, np.int64)
+    bad = np.flatnonzero(np.asarray(t).astype(np.int64) != want)
+    if bad.size:
+        rep.error("node_type.mismatch", f"{bad.size} node(s) have a _TYPE other than the type of their _ID",
+                  partition=d.p, path=d.path, examples=d.nid[bad])
+
+
+def check_part_ids(rep: Report, f: SetFacts, d: PartData) -> None:
+    """G8: part_id, when stored, is the owner node_map gives each _ID."""
+    pid = d.ndata.get("part_id")
+    if pid is None or not d.nodes_ok:
+        return
+    bad = np.flatnonzero(np.asarray(pid).astype(np.int64) != f.book.nid2partid(d.nid))
+    if bad.size:
+        rep.error("part_id.mismatch", f"{bad.size} node(s) have a part_id other than the owner of their _ID",
+                  partition=d.p, path=d.path, examples=d.nid[bad])
+
+
+def check_edge_ids(rep: Report, f: SetFacts, d: PartData) -> None:
+    """G5 (part): every edge _ID is an EID of the set."""
+    bad = _outside(d.eid, 0, f.num_edges)
+    if bad.size:
+        rep.error("edge_id.range", f"{bad.size} edge _ID(s) outside [0, {f.num_edges})", partition=d.p,
+                  path=d.path, examples=d.eid[bad])
+        return
+    d.edges_ok = True
+
+
+def check_inner_edges(rep: Report, f: SetFacts, d: PartData) -> None:
+    """G5: the inner edges are exactly local edge IDs 0..m_inner-1 with _ID = edge S_p + local."""
+    if not d.edges_ok:
+        return
+    lo, hi = f.edge_range(d.p)
+    m_in = hi - lo
+    if (m_in <= d.num_edges and d.inner_e[:m_in].all() and not d.inner_e[m_in:].any()
+            and np.array_equal(d.eid[:m_in], np.arange(lo, hi, dtype=np.int64))):
+        d.inner_edges_ok = True
+        return
+    ids = d.eid[d.inner_e]
+    out = _outside(ids, lo, hi)
+    if out.size:
+        rep.error("inner_edge.owner", f"{out.size} inner edge(s) have an _ID outside this partition's edge range "
+                  f"[{lo}, {hi})", partition=d.p, path=d.path, examples=ids[out])
+        ids = np.delete(ids, out)
+    ok = _range_coverage(rep, ids, lo, hi, d.p, d.path, "edge") and not out.size
+    if ok:
+        first = np.flatnonzero(~d.inner_e)
+        rep.error("inner_edge.order", "inner edges are not local edge IDs 0..m_inner-1 in ascending _ID "
+                  f"(local = _ID - {lo})", partition=d.p, path=d.path, examples=first)
+
+
+def check_inner_edge_flags(rep: Report, f: SetFacts, d: PartData) -> None:
+    """G6: inner_edge is 1 exactly for the edges whose destination is an inner node."""
+    if not d.local_ok:
+        return
+    bad = np.flatnonzero(d.inner_e != d.inner[d.dst])
+    if bad.size:
+        rep.error("inner_edge.dst", f"{bad.size} edge(s) have inner_edge != inner_node of their destination "
+                  "(edge _IDs in examples)", partition=d.p, path=d.path, examples=d.eid[bad])
+
+
+def check_halo_edges(rep: Report, f: SetFacts, d: PartData) -> None:
+    """G5: HALO edges are owned by other partitions and no HALO _ID repeats."""
+    if not d.edges_ok:
+        return
+    halo = d.eid[~d.inner_e]
+    own = halo[f.book.eid2partid(halo) == d.p]
+    if own.size:
+        rep.error("halo_edge.owner", f"{own.size} HALO edge(s) have an _ID owned by this partition itself",
+                  partition=d.p, path=d.path, examples=own)
+    dup = _duplicates(halo)
+    if dup.size:
+        rep.error("edge_id.duplicate", f"{dup.size} HALO edge _ID(s) appear more than once", partition=d.p,
+                  path=d.path, examples=dup)
+
+
+def _edge_types(f: SetFacts, d: PartData) -> np.ndarray:
+    if len(f.etypes) == 1:
+        return np.zeros(d.num_edges, np.int64)
+    return f.book.edges.to_per_type(d.eid)[0]
+
+
+def check_edge_types(rep: Report, f: SetFacts, d: PartData) -> None:
+    """G7 (edges): _TYPE, when stored, is the etype edge_map gives each _ID."""
+    t = d.edata.get("_TYPE")
+    if t is None or not d.edges_ok:
+        return
+    bad = np.flatnonzero(np.asarray(t).astype(np.int64) != _edge_types(f, d))
+    if bad.size:
+        rep.error("edge_type.mismatch", f"{bad.size} edge(s) have a _TYPE other than the etype of their _ID",
+                  partition=d.p, path=d.path, examples=d.eid[bad])
+
+
+def check_endpoint_types(rep: Report, f: SetFacts, d: PartData) -> None:
+    """G9: each edge of etype src:rel:dst joins a node of type src to a node of type dst."""
+    if len(f.ntypes) == 1 or not (d.edges_ok and d.nodes_ok and d.local_ok):
+        return
+    et = _edge_types(f, d)
+    ends = f.etype_ends[et]
+    bad = np.flatnonzero((d.node_types[d.src] != ends[:, 0]) | (d.node_types[d.dst] != ends[:, 1]))
+    if bad.size:
+        rep.error("edge.endpoint_type", f"{bad.size} edge(s) join nodes whose types differ from their etype's "
+                  "source/destination types (edge _IDs in examples)", partition=d.p, path=d.path,
+                  examples=d.eid[bad])
+
+
+#: Per-partition checks in the order they run (later ones use what earlier ones established).
+PARTITION_CHECKS = (check_local_ids, check_node_ids, check_inner_nodes, check_halo_nodes, check_node_types,
+                    check_part_ids, check_edge_ids, check_inner_edges, check_inner_edge_flags, check_halo_edges,
+                    check_edge_types, check_endpoint_types)

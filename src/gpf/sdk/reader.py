@@ -26,9 +26,11 @@ HOMO_ETYPE = "_N:_E:_N"
 
 
 def open_set(path: "str | os.PathLike[str]", *, prefer: str = "dgl", mmap: bool = True) -> "PartitionSet":
-    """Open the partition set whose config JSON is at ``path`` (local path or fsspec URL).
+    """Open the partition set whose config JSON is at ``path`` (local path or fsspec URL),
+    or the Zarr store at ``path`` (its root, or its ``zarr.json``).
 
-    ``prefer`` chooses the graph file when a part names both a DGL ``part_graph``
+    Each partition is read by the storage backend its config entry names
+    (:mod:`gpf.sdk.storage.registry`: ``dgl``, ``npy``, ``hdf5``, ``zarr``).  ``prefer`` chooses the graph file when a part names both a DGL ``part_graph``
     and a GraphBolt ``part_graph_graphbolt``.  ``mmap=True`` (default) memory-maps
     local files (arrays are zero-copy read-only views, pages read on first touch);
     ``mmap=False`` reads each file into private memory with one ``readinto``.
@@ -36,6 +38,14 @@ def open_set(path: "str | os.PathLike[str]", *, prefer: str = "dgl", mmap: bool 
     from gpf.spec import load_config, loads_config
 
     path = os.fspath(path)
+    from gpf.sdk.storage.zarr_store import ROOT_META, find_zarr_root, read_zarr_config
+
+    zarr_root = find_zarr_root(path)
+    if zarr_root is not None:  # the config lives in the store's root attributes
+        from gpf.spec import parse_config
+
+        path = f"{zarr_root}/{ROOT_META}"
+        return PartitionSet(parse_config(read_zarr_config(zarr_root), source=path), path, prefer=prefer, mmap=mmap)
     resolver = PlainEtypeResolver(path)
     if paths.is_url(path):
         from gpf.sdk.storage.buffer import open_buffer
@@ -55,10 +65,10 @@ class PartitionSet:
         self.path = path
         self.root = paths.dataset_root(path)
         if store is None:
-            from gpf.sdk.storage.dgl_store import DglStore
+            from gpf.sdk.storage.registry import open_store
 
-            store = DglStore(config, path, self.root, prefer=prefer, use_mmap=mmap,
-                             owner_of=lambda ids: self.book.nid2partid(ids))
+            store = open_store(config, path, self.root, prefer=prefer, use_mmap=mmap,
+                               owner_of=lambda ids: self.book.nid2partid(ids))
         self.store = store
 
     # -- shape of the set ------------------------------------------------------------------
@@ -301,7 +311,11 @@ class Partition:
     # -- features -----------------------------------------------------------------------------
     @functools.cached_property
     def node_feats(self) -> Mapping[str, np.ndarray]:
-        """``"ntype/name" -> array`` with one row per inner node of that type, in global-ID order."""
+        """``"ntype/name" -> array`` with one row per inner node of that type, in global-ID order.
+
+        numpy arrays (memory-mapped where the backend allows), except for the ``zarr``
+        backend: lazy :class:`~gpf.sdk.storage.zarr_store.ZarrFeature` handles (``.shape``,
+        ``.dtype``, ``feat[rows]`` reads only the chunks it needs, ``np.asarray(feat)``)."""
         return _canonical_feature_keys(self.set.store.read_node_feats(self.part_id), self.set, "node")
 
     @functools.cached_property

@@ -1,31 +1,31 @@
 """``gpf.partition``: partition a :class:`gpf.Graph` and write a DGL-loadable partition set.
 
 Phases: assign nodes (:mod:`partitioners`) -> new IDs (:mod:`reshuffle`) -> per
-partition, the local graph (:mod:`halo`) and its files.  Per partition ``p`` the
-writer puts in ``OUT/part{p}/``:
+partition, the local graph (:mod:`halo`) and its arrays, handed to the backend's
+:class:`~gpf.sdk.storage.base.PartitionWriter` (:mod:`gpf.sdk.storage.registry`).  Per
+partition ``p`` the writer stores:
 
-* ``graph.dgl``: the local graph (DGL ``save_graphs``, COO), fields as DGL writes them;
-* ``node_feat.dgl`` / ``edge_feat.dgl``: ``"ntype/name"`` / ``"src:rel:dst/name"`` ->
+* the local graph (``src``/``dst`` and the fields as DGL writes them);
+* ``node_feats`` / ``edge_feats``: ``"ntype/name"`` / ``"src:rel:dst/name"`` ->
   the rows of the nodes / edges ``p`` owns, in new-ID order;
-* ``orig_nids.dgl`` / ``orig_eids.dgl``: ``{ntype: original per-type IDs}`` /
+* ``orig_nids`` / ``orig_eids``: ``{ntype: original per-type IDs}`` /
   ``{"src:rel:dst": original per-type edge IDs}`` of the owned items in new-ID order
-  (DGL's pipeline convention), named in the config by the extra part keys
-  ``orig_nids`` / ``orig_eids``.
+  (DGL's pipeline convention).
 
-Every file is written atomically, data files first; the config ``OUT/<graph_name>.json``
-is written last, so an interrupted run never leaves a config that points at partial
-data.  Features are gathered one feature of one partition at a time, straight from
+With the default ``dgl`` backend these are DGL's files in ``OUT/part{p}/`` (``graph.dgl``,
+``node_feat.dgl``...; see :mod:`gpf.sdk.storage.dgl_writer`).  Every file is written
+atomically, data files first; the config (``OUT/<graph_name>.json``, or the root
+attributes of a Zarr store) is written last, so an interrupted run never leaves a
+config that points at partial data.  Features are gathered one feature of one partition at a time, straight from
 the input arrays (no homogeneous copy of heterogeneous features).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -37,10 +37,10 @@ from gpf.sdk.graph import Graph, GraphError, etype_key
 from gpf.sdk.halo import HaloBuilder, LocalGraph
 from gpf.sdk.partitioners import Assignment, AssignmentLike, assign_nodes
 from gpf.sdk.reshuffle import Reshuffle, reshuffle
+from gpf.sdk.storage.base import PartGraph, PartitionWriter
+from gpf.sdk.storage.registry import BACKENDS, open_writer
 
-__all__ = ["partition", "PartitionReport", "write_partitions"]
-
-BACKENDS = ("dgl",)
+__all__ = ["partition", "PartitionReport", "write_partitions", "BACKENDS"]
 
 
 @dataclass
@@ -82,12 +82,16 @@ def partition(
     *,
     overwrite: bool = False,
     verbose: bool = True,
+    compressor: str | None = None,
+    chunk_rows: int | None = None,
 ):
     """Partition ``graph`` into ``num_parts`` and write the set to ``out_dir``; return it opened.
 
     ``method``: ``"metis"`` (pymetis, DGL's balance options), ``"random"`` (seeded), an
     int array with one partition ID per node (node types in sorted order) or
-    ``{ntype: array}``.  ``halo_hops`` >= 1.  ``backend``: ``"dgl"`` (files DGL loads).
+    ``{ntype: array}``.  ``halo_hops`` >= 1.  ``backend``: ``"dgl"`` (files DGL loads), ``"npy"``,
+    ``"hdf5"`` or ``"zarr"`` (then ``out_dir`` is the Zarr store: a path or an fsspec URL);
+    ``compressor`` and ``chunk_rows`` tune hdf5 and zarr (see ``gpf.sdk.storage``).
     ``num_trainers_per_machine > 1`` adds ``trainer_id`` node and edge features as DGL
     does.  An existing ``<graph_name>.json`` in ``out_dir`` is an error unless
     ``overwrite``.  With ``verbose``, progress bars (on a terminal) and a one-line
@@ -96,7 +100,8 @@ def partition(
     ps, report = write_partitions(graph, num_parts, out_dir, graph_name, method=method, halo_hops=halo_hops,
                                   backend=backend, balance_edges=balance_edges, balance_ntypes=balance_ntypes,
                                   num_trainers_per_machine=num_trainers_per_machine, seed=seed,
-                                  overwrite=overwrite, progress=verbose)
+                                  overwrite=overwrite, progress=verbose, compressor=compressor,
+                                  chunk_rows=chunk_rows)
     if verbose:
         print(report.line(), file=sys.stderr)
     return ps
@@ -120,7 +125,8 @@ def _check_args(graph: Any, graph_name: Any, halo_hops: Any, backend: Any) -> No
 def write_partitions(graph: Graph, num_parts: int, out_dir: "str | os.PathLike[str]", graph_name: str, *,
                      method: AssignmentLike = "metis", halo_hops: int = 1, backend: str = "dgl",
                      balance_edges: bool = False, balance_ntypes: Any = None, num_trainers_per_machine: int = 1,
-                     seed: int = 0, overwrite: bool = False, progress: bool = True):
+                     seed: int = 0, overwrite: bool = False, progress: bool = True,
+                     compressor: str | None = None, chunk_rows: int | None = None):
     """:func:`partition` without printing; returns ``(PartitionSet, PartitionReport)``."""
     from gpf.sdk.memory import reuse_freed_memory
 
@@ -128,21 +134,23 @@ def write_partitions(graph: Graph, num_parts: int, out_dir: "str | os.PathLike[s
         return _write_partitions(graph, num_parts, out_dir, graph_name, method=method, halo_hops=halo_hops,
                                  backend=backend, balance_edges=balance_edges, balance_ntypes=balance_ntypes,
                                  num_trainers_per_machine=num_trainers_per_machine, seed=seed,
-                                 overwrite=overwrite, progress=progress)
+                                 overwrite=overwrite, progress=progress, compressor=compressor,
+                                 chunk_rows=chunk_rows)
 
 
 def _write_partitions(graph: Graph, num_parts: int, out_dir: "str | os.PathLike[str]", graph_name: str, *,
                       method: AssignmentLike, halo_hops: int, backend: str, balance_edges: bool,
                       balance_ntypes: Any, num_trainers_per_machine: int, seed: int, overwrite: bool,
-                      progress: bool):
+                      progress: bool, compressor: str | None, chunk_rows: int | None):
     from gpf.progress import track
     from gpf.sdk.reader import open_set
 
     t0 = time.perf_counter()
     _check_args(graph, graph_name, halo_hops, backend)
     out_dir = os.fspath(out_dir)
-    config_path = os.path.join(out_dir, f"{graph_name}.json")
-    if os.path.lexists(config_path) and not overwrite:
+    store = open_writer(backend, out_dir, graph_name, compressor=compressor, chunk_rows=chunk_rows)
+    config_path = store.config_path
+    if store.exists() and not overwrite:
         raise GpfError(f"{config_path}: already exists (pass overwrite=True, or --overwrite, to replace it)")
     phases: dict[str, float] = {}
 
@@ -167,9 +175,7 @@ def _write_partitions(graph: Graph, num_parts: int, out_dir: "str | os.PathLike[
 
     # Past this point only I/O can fail.  Remove a config being replaced *first*, so
     # no config ever points at a mix of old and new files.
-    os.makedirs(out_dir, exist_ok=True)
-    if os.path.lexists(config_path):
-        os.unlink(config_path)
+    store.begin()
     tick = time.perf_counter()
     parts = []
     P = asg.num_parts
@@ -181,16 +187,14 @@ def _write_partitions(graph: Graph, num_parts: int, out_dir: "str | os.PathLike[
             local = builder.build(p)
             if pending is not None:
                 parts.append(pending.result())
-            pending = pool.submit(_write_partition, graph, asg, rs, local, p, out_dir)
+            pending = pool.submit(_write_partition, graph, asg, rs, local, p, store)
             del local
         if pending is not None:
             parts.append(pending.result())
     phases["write"] = time.perf_counter() - tick
 
     cfg = _config(graph, graph_name, asg, rs, int(halo_hops), parts)
-    from gpf.spec import dump_config
-
-    dump_config(cfg, config_path)
+    store.commit(cfg)
     node_sizes = rs.node_ranges[:, :, 1].max(axis=0) - rs.node_ranges[:, :, 0].min(axis=0)
     edge_sizes = (rs.edge_ranges[:, :, 1] - rs.edge_ranges[:, :, 0]).sum(axis=0)
     report = PartitionReport(
@@ -227,59 +231,12 @@ def _check_nonempty(rs: Reshuffle) -> None:
                        "another assignment")
 
 
-class _LazyTensors(Mapping):
-    """``{name: array}`` whose arrays are computed on access, so a tensor file is written
-    one array at a time."""
-
-    def __init__(self, makers: dict[str, Callable[[], np.ndarray]]) -> None:
-        self._makers = makers
-
-    def __getitem__(self, key: str) -> np.ndarray:
-        return self._makers[key]()
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._makers)
-
-    def __len__(self) -> int:
-        return len(self._makers)
-
-
-def _write_tensor_file(path: str, makers: dict[str, Callable[[], np.ndarray]]) -> None:
-    """A DGL ``save_tensors`` file, one array at a time, via a temp file and ``os.replace``.
-
-    No fsync (DGL does none either): the rename makes the file appear whole or not at all,
-    and the config, written last, is the commit point of the set.
-    """
-    from gpf.sdk.storage.dgl_bytes import MAGIC_TENSORS, write_named_tensors, write_u64
-
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb", buffering=1 << 20) as fh:
-            write_u64(fh, MAGIC_TENSORS)
-            write_u64(fh, len(makers))
-            write_named_tensors(fh, _LazyTensors(makers))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def _take(arr: np.ndarray, idx: np.ndarray) -> Callable[[], np.ndarray]:
     return lambda: np.take(arr, idx, axis=0)
 
 
 def _write_partition(graph: Graph, asg: Assignment, rs: Reshuffle, lg: LocalGraph, p: int,
-                     out_dir: str) -> dict[str, str]:
-    from gpf.sdk.storage.dgl_graph import StoredGraph, write_graphs
-
-    rel = {"part_graph": f"part{p}/graph.dgl", "node_feats": f"part{p}/node_feat.dgl",
-           "edge_feats": f"part{p}/edge_feat.dgl", "orig_nids": f"part{p}/orig_nids.dgl",
-           "orig_eids": f"part{p}/orig_eids.dgl"}
-    path = {k: os.path.join(out_dir, v) for k, v in rel.items()}
-    os.makedirs(os.path.join(out_dir, f"part{p}"), exist_ok=True)
+                     store: PartitionWriter) -> dict[str, Any]:
 
     nfeat: dict[str, Callable[[], np.ndarray]] = {}
     nids: dict[str, Callable[[], np.ndarray]] = {}
@@ -302,18 +259,13 @@ def _write_partition(graph: Graph, asg: Assignment, rs: Reshuffle, lg: LocalGrap
             dst = graph.edges_dict[et][1]
             tr = asg.trainers[et[2]]
             efeat[f"{key}/trainer_id"] = (lambda i=idx, d=dst, t=tr: t[d[i]])
-    _write_tensor_file(path["node_feats"], nfeat)
-    _write_tensor_file(path["edge_feats"], efeat)
-    _write_tensor_file(path["orig_nids"], nids)
-    _write_tensor_file(path["orig_eids"], eids)
-
-    sg = StoredGraph.homogeneous(lg.src, lg.dst, lg.num_nodes, lg.ndata, lg.edata)
-    write_graphs(path["part_graph"], sg, formats=("coo",))
-    return rel
+    part = PartGraph(lg.num_nodes, lg.src, lg.dst, lg.ndata, lg.edata)
+    return store.write_part(p, part, {"node_feats": nfeat, "edge_feats": efeat, "orig_nids": nids,
+                                      "orig_eids": eids})
 
 
 def _config(graph: Graph, graph_name: str, asg: Assignment, rs: Reshuffle, halo_hops: int,
-            parts: list[dict[str, str]]):
+            parts: list[dict[str, Any]]):
     from gpf.spec import PartFiles, PartitionConfig
 
     return PartitionConfig(

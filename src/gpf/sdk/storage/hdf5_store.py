@@ -1,0 +1,226 @@
+"""The ``hdf5`` backend (h5py): one ``.h5`` file per partition, the tree of :mod:`layout`
+as groups and datasets.
+
+A partition entry ``{"gpf_backend": "hdf5", "gpf_path": "part0/part.h5"}`` names the
+file.  Feature datasets are chunked by rows (about 64 KiB per chunk unless
+``chunk_rows`` is given) and optionally compressed (``gzip[:level]`` or ``lzf``;
+HDF5 has no built-in zstd).
+
+Files are opened lazily, once per *process*: the store remembers the process ID and
+reopens its files when it changes, so a :class:`PartitionSet` opened before a
+``torch.utils.data.DataLoader`` forks its workers is safe to use inside them (an HDF5
+handle must never be shared across ``fork``).  A pickled store (spawned workers)
+carries no open handle either.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+
+import numpy as np
+
+from gpf.errors import ConfigError, FormatError, UnsupportedError
+from gpf.sdk import paths
+from gpf.sdk.storage.base import PartGraph, materialize
+from gpf.sdk.storage.dir_writer import DirectoryWriter
+from gpf.sdk.storage.layout import GRAPH, check_feature, check_graph, check_key, default_chunk_rows, graph_arrays, as_stored
+
+__all__ = ["Hdf5Store", "Hdf5Writer", "hdf5_compression"]
+
+FILE_NAME = "part.h5"
+
+
+def hdf5_compression(spec: str | None) -> tuple[str | None, int | None]:
+    """``None``/``"none"`` -> no compression; ``"gzip[:level]"``; ``"lzf"``."""
+    if spec in (None, "", "none"):
+        return None, None
+    name, _, level = spec.partition(":")
+    if name == "gzip":
+        return "gzip", int(level) if level else 4
+    if name == "lzf" and not level:
+        return "lzf", None
+    raise UnsupportedError(f"hdf5 backend: compressor {spec!r} is not available "
+                           "(use none, gzip[:0-9] or lzf; HDF5 has no built-in zstd)")
+
+
+class _LazyArrays(Mapping):
+    """``{key: array}`` read from the file on first access of each key."""
+
+    def __init__(self, read, keys: list[str]) -> None:
+        self._read = read
+        self._keys = keys
+        self._cache: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        if key not in self._cache:
+            if key not in self._keys:
+                raise KeyError(key)
+            self._cache[key] = self._read(key)
+        return self._cache[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+class Hdf5Store:
+    """Reads partitions stored as one HDF5 file each (local path or fsspec URL)."""
+
+    name = "hdf5"
+
+    def __init__(self, config, config_path: str, root: str) -> None:
+        self.config = config
+        self.config_path = config_path
+        self.root = root
+        self._pid = os.getpid()
+        self._files: dict[int, object] = {}
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_files"] = {}
+        return state
+
+    def path(self, part_id: int) -> str:
+        entry = self.config.part_files(part_id)
+        rel = (entry.model_extra or {}).get("gpf_path")
+        if not isinstance(rel, str):
+            raise ConfigError(self.config_path, "hdf5 partition names no file ('gpf_path')", f"part-{part_id}")
+        return paths.resolve(self.root, rel, config=self.config_path, key=f"part-{part_id}.gpf_path")
+
+    def _file(self, part_id: int):
+        if self._pid != os.getpid():  # forked: never touch the parent's handles
+            self._files = {}
+            self._pid = os.getpid()
+        f = self._files.get(part_id)
+        if f is None:
+            f = self._files[part_id] = self._open(part_id)
+        return f
+
+    def _open(self, part_id: int):
+        import h5py
+
+        path = self.path(part_id)
+        try:
+            if paths.is_url(path):
+                import fsspec
+
+                return h5py.File(fsspec.open(path, "rb").open(), "r")
+            return h5py.File(path, "r")
+        except FileNotFoundError:
+            raise FormatError(path, None, f"partition {part_id}: file not found") from None
+        except OSError as exc:
+            raise FormatError(path, None, f"partition {part_id}: not a readable HDF5 file ({exc})") from None
+
+    def _read(self, part_id: int, name: str) -> np.ndarray:
+        import h5py
+
+        f = self._file(part_id)
+        obj = f.get(name)
+        if not isinstance(obj, h5py.Dataset):
+            raise FormatError(self.path(part_id), None, f"partition {part_id}: dataset {name!r} is missing")
+        if obj.dtype.kind in "OSUV" and obj.dtype.names is None or obj.dtype.hasobject:
+            raise FormatError(self.path(part_id), None, f"partition {part_id}: dataset {name!r} has dtype "
+                              f"{obj.dtype}, expected a numeric dtype")
+        a = obj[()]
+        a = np.asarray(a)
+        check_feature(a, self.path(part_id), part_id, name)
+        return a
+
+    def _keys(self, part_id: int, group: str) -> list[str] | None:
+        import h5py
+
+        g = self._file(part_id).get(group)
+        if g is None:
+            return None
+        if not isinstance(g, h5py.Group):
+            raise FormatError(self.path(part_id), None, f"partition {part_id}: {group!r} is not a group")
+        keys: list[str] = []
+        g.visititems(lambda name, obj: keys.append(name) if isinstance(obj, h5py.Dataset) else None)
+        return keys
+
+    def read_graph(self, part_id: int) -> PartGraph:
+        keys = self._keys(part_id, GRAPH)
+        path = self.path(part_id)
+        if keys is None:
+            raise FormatError(path, None, f"partition {part_id}: group 'graph' is missing")
+        arrays = {k: self._read(part_id, f"{GRAPH}/{k}") for k in keys}
+        for need in ("src", "dst"):
+            if need not in arrays:
+                raise FormatError(path, None, f"partition {part_id}: dataset 'graph/{need}' is missing")
+        ndata = {k[6:]: a for k, a in arrays.items() if k.startswith("ndata/")}
+        edata = {k[6:]: a for k, a in arrays.items() if k.startswith("edata/")}
+        return check_graph(path, part_id, arrays["src"], arrays["dst"], ndata, edata)
+
+    def _lazy(self, part_id: int, role: str) -> Mapping[str, np.ndarray] | None:
+        keys = self._keys(part_id, role)
+        if keys is None:
+            return None
+        return _LazyArrays(lambda k: self._read(part_id, f"{role}/{k}"), keys)
+
+    def read_node_feats(self, part_id: int) -> Mapping[str, np.ndarray]:
+        return self._lazy(part_id, "node_feats") or {}
+
+    def read_edge_feats(self, part_id: int) -> Mapping[str, np.ndarray]:
+        return self._lazy(part_id, "edge_feats") or {}
+
+    def read_orig_ids(self, part_id: int, kind: str) -> Mapping[str, np.ndarray] | None:
+        return self._lazy(part_id, {"nodes": "orig_nids", "edges": "orig_eids"}[kind])
+
+    def files(self, part_id: int) -> dict[str, str]:
+        return {"hdf5": self.path(part_id)}
+
+
+class Hdf5Writer(DirectoryWriter):
+    """Writes ``part<N>/part.h5`` (temp file, then ``os.replace``)."""
+
+    name = "hdf5"
+
+    def __init__(self, out_dir, graph_name: str, *, compressor: str | None = None,
+                 chunk_rows: int | None = None) -> None:
+        super().__init__(out_dir, graph_name)
+        self.compression, self.level = hdf5_compression(compressor)
+        if chunk_rows is not None and chunk_rows < 1:
+            raise UnsupportedError(f"chunk_rows must be >= 1, got {chunk_rows}")
+        self.chunk_rows = chunk_rows
+
+    def write_part(self, part_id: int, graph: PartGraph, arrays) -> dict:
+        import h5py
+
+        d = self.part_dir(part_id)
+        final = os.path.join(d, FILE_NAME)
+        fd, tmp = tempfile.mkstemp(prefix=f".{FILE_NAME}.", suffix=".tmp", dir=d)
+        os.close(fd)
+        try:
+            with h5py.File(tmp, "w") as f:
+                for key, a in graph_arrays(graph).items():
+                    self._dataset(f, f"{GRAPH}/{key}", as_stored(a), features=False)
+                for role, tensors in arrays.items():
+                    if tensors is None:
+                        continue
+                    f.require_group(role)
+                    for key, source in tensors.items():
+                        self._dataset(f, f"{role}/{check_key(key, role)}", as_stored(materialize(source)), features=True)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, final)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        return {"gpf_backend": self.name, "gpf_path": f"part{part_id}/{FILE_NAME}"}
+
+    def _dataset(self, f, name: str, a: np.ndarray, *, features: bool) -> None:
+        a = np.ascontiguousarray(a)
+        kw: dict = {}
+        if a.ndim >= 1 and a.size and (features or self.compression):
+            rows = self.chunk_rows if features and self.chunk_rows else \
+                default_chunk_rows(a.shape, a.dtype.itemsize, 64 << 10 if features else 1 << 20)
+            kw["chunks"] = (min(rows, a.shape[0]), *a.shape[1:])
+            if self.compression:
+                kw.update(compression=self.compression, shuffle=a.dtype.itemsize > 1)
+                if self.level is not None:
+                    kw["compression_opts"] = self.level
+        f.create_dataset(name, data=a, **kw)

@@ -29,3 +29,7 @@ __all__ += ["Graph", "partition"]
 from gpf.validators import Report, validate  # noqa: E402
 
 __all__ += ["validate", "Report"]
+
+from gpf.sdk.convert import convert  # noqa: E402
+
+__all__ += ["convert"]

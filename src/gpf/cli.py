@@ -22,7 +22,7 @@ EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
 # Subcommands that live beside their feature: each module defines
 # ``add_parser(subparsers) -> None`` and sets ``func`` (returning an exit code).
-FEATURE_COMMANDS: tuple[str, ...] = ("gpf.validators.command",)
+FEATURE_COMMANDS: tuple[str, ...] = ("gpf.validators.command", "gpf.sdk.convert_cli")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,137 @@
+"""``gpf.convert``: copy a partition set into another storage backend, losslessly.
+
+Any backend to any other (``dgl``, ``npy``, ``hdf5``, ``zarr``; GraphBolt-only DGL sets
+as input too): the same config (IDs, ranges, types), and for every partition the
+same graph arrays, node/edge features and original-ID maps with the same dtypes.
+Partitions are copied one at a time and features one array at a time, through the
+backends' :class:`~gpf.sdk.storage.base.PartitionWriter`; the config is written last.
+
+``src`` and ``dst`` are local paths or fsspec URLs.  ``dst`` is a directory (it gets
+``<graph_name>.json`` and ``part<N>/``), or for ``zarr`` the store itself.  A
+``dgl``/``npy``/``hdf5`` set bound for a URL is written to a local temporary folder and
+uploaded, its config last.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from typing import Any
+
+from gpf.errors import GpfError
+from gpf.sdk import paths
+from gpf.sdk.storage.base import ARRAY_ROLES
+from gpf.sdk.storage.registry import BACKEND_KEY, BACKENDS, PATH_KEY, open_writer
+
+__all__ = ["convert", "BACKENDS"]
+
+# Part keys that name files of a backend: replaced, never carried over.
+_FILE_KEYS = {"part_graph", "part_graph_graphbolt", "node_feats", "edge_feats", "orig_nids", "orig_eids",
+              BACKEND_KEY, PATH_KEY}
+
+
+def convert(src: Any, dst: "str | os.PathLike[str]", to: str = "dgl", *, compressor: str | None = None,
+            chunk_rows: int | None = None, shard_rows: int | None = None, overwrite: bool = False,
+            progress: bool = True):
+    """Write the set ``src`` (a config path, a Zarr store, a URL or an open
+    :class:`~gpf.PartitionSet`) to ``dst`` in backend ``to``; return the new set, opened.
+
+    ``compressor``/``chunk_rows`` apply to ``hdf5`` and ``zarr``, ``shard_rows`` to ``zarr``
+    (0: no sharding).  An existing set at ``dst`` is an error unless ``overwrite``.
+    """
+    from gpf.sdk.reader import PartitionSet, open_set
+
+    ps = src if isinstance(src, PartitionSet) else open_set(src)
+    dst = os.fspath(dst)
+    _check_not_inside(ps, dst)
+    staged = to != "zarr" and paths.is_url(dst)
+    out = tempfile.mkdtemp(prefix=".gpf-convert-") if staged else dst
+    try:
+        writer = open_writer(to, out, ps.graph_name, compressor=compressor, chunk_rows=chunk_rows,
+                             shard_rows=shard_rows)
+        target = f"{dst.rstrip('/')}/{os.path.basename(writer.config_path)}" if staged else writer.config_path
+        if (_url_exists(target) if staged else writer.exists()) and not overwrite:
+            raise GpfError(f"{target}: already exists (pass overwrite=True, or --overwrite, to replace it)")
+        writer.begin()
+        entries = [_copy_part(ps, p, writer) for p in _progress(ps, to, progress)]
+        writer.commit(_config(ps, entries))
+        if staged:
+            _upload(out, dst, os.path.basename(writer.config_path))
+    finally:
+        if staged:
+            shutil.rmtree(out, ignore_errors=True)
+    return open_set(target)
+
+
+def _progress(ps, to: str, enabled: bool):
+    if not enabled:
+        return range(ps.num_parts)
+    from gpf.progress import track
+
+    return track(range(ps.num_parts), total=ps.num_parts, description=f"converting to {to}")
+
+
+def _copy_part(ps, p: int, writer) -> dict[str, Any]:
+    """One partition: its graph, then each feature and ID map as the writer asks for it."""
+    store = ps.store
+    graph = store.read_graph(p)
+    arrays = {
+        "node_feats": _lazy(store.read_node_feats(p)),
+        "edge_feats": _lazy(store.read_edge_feats(p)),
+        "orig_nids": _lazy(store.read_orig_ids(p, "nodes")),
+        "orig_eids": _lazy(store.read_orig_ids(p, "edges")),
+    }
+    assert tuple(arrays) == ARRAY_ROLES
+    return writer.write_part(p, graph, arrays)
+
+
+def _lazy(mapping):
+    """``{key: maker}``: each array is fetched from the source only when it is written."""
+    if mapping is None:
+        return None
+    return {k: (lambda k=k: mapping[k]) for k in mapping}
+
+
+def _config(ps, entries: list[dict[str, Any]]):
+    from gpf.spec import PartFiles
+
+    parts = []
+    for old, new in zip(ps.config.parts, entries):
+        keep = {k: v for k, v in (old.model_extra or {}).items() if k not in _FILE_KEYS}
+        parts.append(PartFiles(**new, **{k: v for k, v in keep.items() if k not in new}))
+    return ps.config.model_copy(update={"parts": parts})
+
+
+def _check_not_inside(ps, dst: str) -> None:
+    """Refuse a destination that is the source's own directory or store (files being read)."""
+    a, b = ps.root.rstrip("/"), dst.rstrip("/")
+    if not paths.is_url(a) and not paths.is_url(b):
+        a, b = os.path.realpath(a[7:] if a.startswith("file://") else a), \
+            os.path.realpath(b[7:] if b.startswith("file://") else b)
+    if a == b:
+        raise GpfError(f"{dst}: is where the source set lives; convert into another directory or store")
+
+
+def _url_exists(url: str) -> bool:
+    import fsspec
+
+    fs, p = fsspec.core.url_to_fs(url)
+    return bool(fs.exists(p))
+
+
+def _upload(local: str, url: str, config_name: str) -> None:
+    """Copy the staged set to ``url``: every data file, then the config."""
+    import fsspec
+
+    fs, root = fsspec.core.url_to_fs(url)
+    root = root.rstrip("/")
+    for dirpath, dirnames, filenames in os.walk(local):
+        dirnames.sort()
+        for name in sorted(filenames):
+            rel = os.path.relpath(os.path.join(dirpath, name), local).replace(os.sep, "/")
+            if rel == config_name:
+                continue
+            fs.makedirs(f"{root}/{os.path.dirname(rel)}".rstrip("/"), exist_ok=True)
+            fs.put_file(os.path.join(dirpath, name), f"{root}/{rel}")
+    fs.put_file(os.path.join(local, config_name), f"{root}/{config_name}")

@@ -1,0 +1,30 @@
+"""``gpf convert SRC DST --to dgl|npy|hdf5|zarr``: the CLI of :func:`gpf.sdk.convert.convert`."""
+
+from __future__ import annotations
+
+__all__ = ["add_parser", "cmd_convert"]
+
+
+def add_parser(subparsers) -> None:
+    from gpf.sdk.storage.registry import BACKENDS
+
+    p = subparsers.add_parser("convert", help="copy a partition set into another storage backend, losslessly")
+    p.add_argument("src", help="the set: config JSON, Zarr store, or an fsspec URL of either")
+    p.add_argument("dst", help="output directory (gets <name>.json and part<N>/), or the Zarr store for --to zarr; "
+                   "local path or fsspec URL")
+    p.add_argument("--to", required=True, choices=BACKENDS, help="storage backend to write")
+    p.add_argument("--compressor", metavar="NAME[:LEVEL]",
+                   help="hdf5: none (default), gzip, lzf; zarr: zstd (default), blosc, blosc-zstd, gzip, none")
+    p.add_argument("--chunk-rows", type=int, metavar="N", help="hdf5/zarr: feature rows per chunk (default ~64 KiB)")
+    p.add_argument("--shard-rows", type=int, metavar="N", help="zarr: feature rows per shard (default 256 chunks; 0: none)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing set at DST")
+    p.set_defaults(func=cmd_convert)
+
+
+def cmd_convert(args) -> int:
+    from gpf.sdk.convert import convert
+
+    ps = convert(args.src, args.dst, to=args.to, compressor=args.compressor, chunk_rows=args.chunk_rows,
+                 shard_rows=args.shard_rows, overwrite=args.overwrite, progress=True)
+    print(f"wrote {ps.path} ({args.to}, {ps.num_parts} partitions)")
+    return 0

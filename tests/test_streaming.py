@@ -60,6 +60,25 @@ def test_out_of_core_equals_in_memory_byte_for_byte(tmp_path, kind, fmt, method)
     assert report.edge_cut == sum(int((~p.inner_node[p.src] & p.inner_edge).sum()) for p in ooc)
 
 
+@pytest.mark.parametrize("backend", ["npy", "zarr"])
+def test_out_of_core_other_backends_equal_in_memory(tmp_path, backend):
+    g = make_hetero(seed=4)
+    src = write_chunked(tmp_path / "in", g, "numpy")
+    mem, _ = write_partitions(load_graph(src), 3, tmp_path / "mem", "chunky", method="random", backend=backend)
+    ooc, _ = partition_chunked(src, 3, tmp_path / "ooc", method="random", backend=backend)
+    if backend == "npy":
+        assert_same_tree(tmp_path / "mem", tmp_path / "ooc")
+    for a, b in zip(mem, ooc):
+        for attr in ("src", "dst", "global_nid", "global_eid", "inner_node", "inner_edge", "ntype_ids", "etype_ids"):
+            assert np.array_equal(getattr(a, attr), getattr(b, attr)), attr
+        for feats in ("node_feats", "edge_feats"):
+            fa, fb = getattr(a, feats), getattr(b, feats)
+            assert sorted(fa) == sorted(fb)
+            assert all(np.array_equal(np.asarray(fa[k]), np.asarray(fb[k])) for k in fa)
+    for nt in ooc.ntypes:
+        assert np.array_equal(mem.orig_nids(nt), ooc.orig_nids(nt))
+
+
 def test_two_dask_workers_write_the_same_set(tmp_path):
     pytest.importorskip("dask.distributed", reason="dask[distributed] is a dev dependency: install it")
     g = make_hetero(seed=2)

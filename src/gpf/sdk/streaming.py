@@ -27,6 +27,7 @@ HALO depth is 1, as in DGL's distributed pipeline; ``num_trainers_per_machine`` 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -51,10 +52,18 @@ class Job:
 
     meta_path: str
     spill: str
-    out_dir: str
+    out: str
+    graph_name: str
     num_parts: int
     ntypes: tuple[str, ...]
     etypes: tuple[CanonicalEtype, ...]
+    backend: str = "dgl"
+    writer_options: tuple[tuple[str, Any], ...] = ()
+
+    def writer(self):
+        from gpf.sdk.storage.registry import open_writer
+
+        return open_writer(self.backend, self.out, self.graph_name, **dict(self.writer_options))
 
     def meta(self) -> ChunkedMeta:
         return parse_chunked(self.meta_path)
@@ -72,15 +81,21 @@ class Job:
 def partition_chunked(metadata: "str | os.PathLike[str]", num_parts: int, out_dir: "str | os.PathLike[str]",
                       graph_name: str | None = None, *, method: Any = "random", halo_hops: int = 1, seed: int = 0,
                       balance_edges: bool = False, balance_ntypes: Any = None, overwrite: bool = False,
+                      backend: str = "dgl", compressor: str | None = None, chunk_rows: int | None = None,
                       workers: int | None = None, scheduler: str | None = None, client: Any = None,
-                      progress: bool = False):
+                      spill_dir: "str | os.PathLike[str] | None" = None, progress: bool = False):
     """Partition the chunked graph at ``metadata`` (its ``metadata.json`` or folder) out of core.
 
     ``method``: ``"random"``, ``"metis"``, an assignment array / ``{ntype: array}``, or the
-    path of one (``.npy`` / ``.npz``, as ``gpf partition --assignment``).  Returns
-    ``(PartitionSet, PartitionReport)`` like :func:`gpf.sdk.writer.write_partitions`.
+    path of one (``.npy`` / ``.npz``, as ``gpf partition --assignment``).  ``backend``,
+    ``compressor``, ``chunk_rows``: as :func:`gpf.partition`.  ``spill_dir``: where the
+    intermediate ``.npy`` files go (default: inside ``out_dir`` for a local directory
+    backend, beside a local Zarr store, the system temp dir for URLs); on a multi-machine
+    cluster it must be a shared file system.  Returns ``(PartitionSet, PartitionReport)``
+    like :func:`gpf.sdk.writer.write_partitions`.
     """
     from gpf.parallel import runner
+    from gpf.sdk import paths
     from gpf.sdk.reader import open_set
     from gpf.sdk.writer import PartitionReport, _balance
 
@@ -93,22 +108,29 @@ def partition_chunked(metadata: "str | os.PathLike[str]", num_parts: int, out_di
                                f"got halo_hops={halo_hops}: partition in memory for deeper HALO")
     cm = parse_chunked(meta_path)
     graph_name = graph_name or cm.graph_name or "graph"
-    out_dir = os.fspath(out_dir)
-    config_path = os.path.join(out_dir, f"{graph_name}.json")
-    if os.path.lexists(config_path) and not overwrite:
+    out = os.fspath(out_dir)
+    if not paths.is_url(out):
+        out = os.path.abspath(out)
+    options = tuple((k, v) for k, v in (("compressor", compressor), ("chunk_rows", chunk_rows)) if v is not None)
+    job = Job(os.path.abspath(meta_path), "", out, graph_name, int(num_parts), tuple(cm.counts), tuple(cm.etypes),
+              backend, options)
+    store = job.writer()
+    config_path = store.config_path
+    if store.exists() and not overwrite:
         raise GpfError(f"{config_path}: already exists (pass overwrite=True, or --overwrite, to replace it)")
-    os.makedirs(out_dir, exist_ok=True)
-    spill = tempfile.mkdtemp(prefix=".gpf-spill-", dir=out_dir)
-    job = Job(os.path.abspath(meta_path), spill, os.path.abspath(out_dir), int(num_parts),
-              tuple(cm.counts), tuple(cm.etypes))
+    if spill_dir is None and not paths.is_url(out):
+        spill_dir = out if backend != "zarr" else os.path.dirname(out)
+    if spill_dir is not None:
+        os.makedirs(spill_dir, exist_ok=True)
+    spill = tempfile.mkdtemp(prefix=".gpf-spill-", dir=None if spill_dir is None else os.fspath(spill_dir))
+    job = dataclasses.replace(job, spill=spill)
     phases: dict[str, float] = {}
     try:
         tick = time.perf_counter()
         asg = _assign(cm, job, method, seed, balance_edges, balance_ntypes)
         node_ranges = _save_node_ids(job, asg.parts, cm.counts)
         phases["assign"] = time.perf_counter() - tick
-        if os.path.lexists(config_path):
-            os.unlink(config_path)  # no config may point at a mix of old and new files
+        store.begin()  # removes an old config first: no config may point at a mix of old and new files
         with runner(workers, scheduler, client) as run:
             tick = time.perf_counter()
             chunks = [(r, c) for r, et in enumerate(cm.etypes) for c in range(len(cm.edge_files[et]))]
@@ -128,11 +150,8 @@ def partition_chunked(metadata: "str | os.PathLike[str]", num_parts: int, out_di
             built = run.map(_build_partition, [(job, p, node_ranges, edge_ranges) for p in range(job.num_parts)],
                             description="writing partitions", progress=progress)
             phases["write"] = time.perf_counter() - tick
-        _check_built(job, built, node_ranges, edge_ranges)
-        cfg = _config(graph_name, asg.method, node_ranges, edge_ranges, job, [b["files"] for b in built])
-        from gpf.spec import dump_config
-
-        dump_config(cfg, config_path)
+        _check_built(built, node_ranges, edge_ranges)
+        store.commit(_config(graph_name, asg.method, node_ranges, edge_ranges, job, [b["entry"] for b in built]))
     finally:
         shutil.rmtree(spill, ignore_errors=True)
     node_sizes = node_ranges[:, :, 1].max(axis=0) - node_ranges[:, :, 0].min(axis=0)
@@ -373,8 +392,12 @@ def _build_partition(job: Job, p: int, node_ranges: np.ndarray, edge_ranges: np.
     nids = {nt: job.load(f"orig-nids-{t}.npy", part=p, mmap=False) for t, nt in enumerate(job.ntypes)}
     bounds = edge_ranges[:, p, :] - es
     eids_orig = {etype_key(et): inner[3][bounds[r, 0]: bounds[r, 1]] for r, et in enumerate(job.etypes)}
-    files = _write_files(job.out_dir, p, lg, nfeat, efeat, nids, eids_orig)
-    return {"files": files, "inner_nodes": n_inner, "inner_edges": m_inner, "nodes": lg.num_nodes,
+    from gpf.sdk.storage.base import PartGraph
+
+    entry = job.writer().write_part(p, PartGraph(lg.num_nodes, lg.src, lg.dst, lg.ndata, lg.edata),
+                                    {"node_feats": nfeat, "edge_feats": efeat, "orig_nids": nids,
+                                     "orig_eids": eids_orig})
+    return {"entry": entry, "inner_nodes": n_inner, "inner_edges": m_inner, "nodes": lg.num_nodes,
             "edges": int(eids.shape[0])}
 
 
@@ -405,34 +428,14 @@ def _local_ids(ns: int, ne: int, halo: np.ndarray):
     return local
 
 
-def _write_files(out_dir: str, p: int, lg, nfeat: dict, efeat: dict, nids: dict, eids: dict) -> dict[str, str]:
-    from gpf.sdk.storage.dgl_graph import StoredGraph, write_graphs
-    from gpf.sdk.writer import _write_tensor_file
-
-    rel = {"part_graph": f"part{p}/graph.dgl", "node_feats": f"part{p}/node_feat.dgl",
-           "edge_feats": f"part{p}/edge_feat.dgl", "orig_nids": f"part{p}/orig_nids.dgl",
-           "orig_eids": f"part{p}/orig_eids.dgl"}
-    path = {k: os.path.join(out_dir, v) for k, v in rel.items()}
-    os.makedirs(os.path.join(out_dir, f"part{p}"), exist_ok=True)
-    const = lambda a: (lambda: a)  # noqa: E731
-    for role, arrays in (("node_feats", nfeat), ("edge_feats", efeat), ("orig_nids", nids), ("orig_eids", eids)):
-        _write_tensor_file(path[role], {k: const(v) for k, v in arrays.items()})
-    write_graphs(path["part_graph"], StoredGraph.homogeneous(lg.src, lg.dst, lg.num_nodes, lg.ndata, lg.edata),
-                 formats=("coo",))
-    return rel
-
-
 # -- 6. check and config (driver) --------------------------------------------------------------------
-def _check_built(job: Job, built: list[dict], node_ranges: np.ndarray, edge_ranges: np.ndarray) -> None:
+def _check_built(built: list[dict], node_ranges: np.ndarray, edge_ranges: np.ndarray) -> None:
     for p, b in enumerate(built):
         want_n = int((node_ranges[:, p, 1] - node_ranges[:, p, 0]).sum())
         want_e = int((edge_ranges[:, p, 1] - edge_ranges[:, p, 0]).sum())
         if b["inner_nodes"] != want_n or b["inner_edges"] != want_e:
             raise GpfError(f"partition {p}: wrote {b['inner_nodes']} inner nodes / {b['inner_edges']} inner edges, "
                            f"its ranges hold {want_n} / {want_e}; no config written")
-        for rel in b["files"].values():
-            if not os.path.isfile(os.path.join(job.out_dir, rel)):
-                raise GpfError(f"partition {p}: {rel} is missing after writing; no config written")
 
 
 def _config(graph_name: str, method: str, node_ranges: np.ndarray, edge_ranges: np.ndarray, job: Job,

@@ -385,9 +385,10 @@ def _build_partition(job: Job, p: int, node_ranges: np.ndarray, edge_ranges: np.
         edata["_TYPE"] = IdMap(edge_ranges, tuple(map(etype_key, job.etypes)), "edge").to_per_type(eids)[0].astype(np.int32)
     lg = LocalGraph(int(nodes.shape[0]), src, dst, ndata, edata, n_inner, m_inner)
 
-    nfeat = {f"{nt}/{spec.name}": _concat_feature(job, p, "node", t, f, len(spec.files))
+    # Features are made when the writer asks for them: one feature of this partition in memory at a time.
+    nfeat = {f"{nt}/{spec.name}": _feature_maker(job, p, "node", t, f, len(spec.files))
              for t, nt in enumerate(job.ntypes) for f, spec in enumerate(cm.node_data.get(nt, []))}
-    efeat = {f"{etype_key(et)}/{spec.name}": _concat_feature(job, p, "edge", r, f, len(spec.files))
+    efeat = {f"{etype_key(et)}/{spec.name}": _feature_maker(job, p, "edge", r, f, len(spec.files))
              for r, et in enumerate(job.etypes) for f, spec in enumerate(cm.edge_data.get(et, []))}
     nids = {nt: job.load(f"orig-nids-{t}.npy", part=p, mmap=False) for t, nt in enumerate(job.ntypes)}
     bounds = edge_ranges[:, p, :] - es
@@ -408,9 +409,13 @@ def _concat_parts(job: Job, p: int, prefix: str, rows: int) -> np.ndarray:
     return np.concatenate(arrays, axis=1) if arrays else np.zeros((rows, 0), dtype=np.int64)
 
 
-def _concat_feature(job: Job, p: int, kind: str, t: int, f: int, chunks: int) -> np.ndarray:
-    arrays = [job.load(f"{kind}-{t}-{f}-{c}.npy", part=p, mmap=False) for c in range(chunks)]
-    return np.concatenate(arrays) if len(arrays) > 1 else arrays[0] if arrays else np.zeros(0)
+def _feature_maker(job: Job, p: int, kind: str, t: int, f: int, chunks: int):
+    """A function returning partition ``p``'s rows of one feature (its routed chunks, concatenated)."""
+    def make() -> np.ndarray:
+        arrays = [job.load(f"{kind}-{t}-{f}-{c}.npy", part=p) for c in range(chunks)]
+        return np.concatenate(arrays) if len(arrays) > 1 else np.array(arrays[0]) if arrays else np.zeros(0)
+
+    return make
 
 
 def _local_ids(ns: int, ne: int, halo: np.ndarray):

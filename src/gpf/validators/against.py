@@ -79,7 +79,7 @@ def _rows_differ(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if a.dtype.kind == "f":
         eq |= np.isnan(a) & np.isnan(b)
     if eq.ndim > 1:
-        eq = eq.reshape(eq.shape[0], -1).all(axis=1)
+        eq = eq.reshape(eq.shape[0], -1).all(axis=1) if eq.size else np.ones(eq.shape[0], bool)
     return np.flatnonzero(~eq)
 
 

@@ -204,11 +204,13 @@ def check_part_entries(rep: Report, cfg: Mapping[str, Any], ctx: ConfigContext) 
     for i in no_graph:
         rep.error("part.no_graph", f"part-{i} names neither part_graph nor part_graph_graphbolt", partition=i,
                   path=ctx.path)
+        ctx.bad_files.update({(i, "graph"), (i, "orig_nids"), (i, "orig_eids")})
     for i in no_feats:
         rep.error("part.no_feats", f"part-{i} lacks node_feats or edge_feats (DGL asserts both)", partition=i,
                   path=ctx.path)
-    if missing or extra or no_graph:
-        ctx.bad_keys.add("parts")
+        ctx.bad_files.update((i, r) for r in ("node_feats", "edge_feats") if cfg[f"part-{i}"].get(r) is None)
+    for i in missing[: 1000]:
+        ctx.bad_files.add((i, "*"))
 
 
 # -- C5, C3, C9, C4 ----------------------------------------------------------------------------------------

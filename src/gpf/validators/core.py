@@ -162,17 +162,22 @@ class _Run:
         self.parts: list[PartData] = []
         self.halos: list[HaloCopy] = []
         self.feats: dict[str, dict[int, dict]] = {"node": {}, "edge": {}}
+        self.feat_keys: dict[str, dict[int, set]] = {"node": {}, "edge": {}}
         self.orig: dict[str, dict[int, dict]] = {"node": {}, "edge": {}}
         self.orig_present: dict[str, dict[int, bool]] = {"node": {}, "edge": {}}
 
     def run(self) -> None:
         rep, f = self.rep, self.f
         for p in range(f.num_parts):
+            if (p, "*") in self.bad_files or p >= len(self.config.parts):
+                self.inner_ok = False  # part.missing says why
+                continue
             guarded(rep, "partition graph checks", self._graph, p, partition=p)
             guarded(rep, "feature checks", self._features, p, partition=p)
             guarded(rep, "original-ID checks", self._orig_ids, p, partition=p)
         for kind in ("node", "edge"):
-            guarded(rep, "check_feature_consistency", check_feature_consistency, rep, f, kind, self.feats[kind])
+            guarded(rep, "check_feature_consistency", check_feature_consistency, rep, f, kind, self.feats[kind],
+                    self.feat_keys[kind])
         orig = {kind: guarded(rep, "original-ID maps", self._orig_maps, kind) for kind in ("node", "edge")}
         ge = None
         if self.inner_ok and len(self.parts) == f.num_parts:
@@ -191,6 +196,9 @@ class _Run:
 
     def _graph(self, p: int) -> None:
         rep, f = self.rep, self.f
+        if (p, "graph") in self.bad_files:
+            self.inner_ok = False
+            return
         role = self.pset.store.graph_role(p)
         if (p, role) in self.bad_files:
             self.inner_ok = False
@@ -228,15 +236,14 @@ class _Run:
             except GpfError as e:
                 rep.error("feature.format", str(e), partition=p, path=path)
                 continue
-            self.feats[kind][p] = check_feature_keys(rep, f, p, kind, feats, path)
+            self.feats[kind][p], self.feat_keys[kind][p] = check_feature_keys(rep, f, p, kind, feats, path)
             rep.count(f"{kind} feature tensors", len(feats))
 
     def _orig_ids(self, p: int) -> None:
         rep, f = self.rep, self.f
         for kind, what in (("node", "nodes"), ("edge", "edges")):
             if (p, f"orig_{kind[0]}ids") in self.bad_files:
-                self.orig_present[kind][p] = True
-                continue
+                continue  # a path problem says why; presence unknown
             try:
                 maps = self.pset.store.read_orig_ids(p, what)
             except FormatError as e:

@@ -34,13 +34,15 @@ def type_counts(f: SetFacts, kind: str) -> np.ndarray:
 
 
 def check_feature_keys(rep: Report, f: SetFacts, p: int, kind: str, feats: Mapping[str, np.ndarray],
-                       path: str) -> dict[tuple[str, str], np.ndarray]:
+                       path: str) -> tuple[dict[tuple[str, str], np.ndarray], set[tuple[str, str]]]:
     """F1 (key form and type), F3 (reserved names), F2 (row counts) for one feature file.
 
-    Returns ``{(type, name): array}`` of the well-formed entries."""
+    Returns ``({(type, name): array}`` of the entries that pass, ``{(type, name)}`` of every entry
+    with a well-formed key of a known type), so F4 does not report a bad entry as missing too."""
     names = f.ntypes if kind == "node" else f.etypes
     counts = type_counts(f, kind)
     good: dict[tuple[str, str], np.ndarray] = {}
+    named: set[tuple[str, str]] = set()
     for key, arr in feats.items():
         if key.count("/") != 1 or not key.split("/", 1)[1] or not key.split("/", 1)[0]:
             rep.error("feature.key", f"{kind} feature key {key!r} is not '<type>/<name>' with exactly one '/' "
@@ -55,6 +57,7 @@ def check_feature_keys(rep: Report, f: SetFacts, p: int, kind: str, feats: Mappi
             rep.error("feature.reserved", f"{kind} feature {key!r} uses a reserved name", partition=p, path=path,
                       examples=[key])
             continue
+        named.add((t, name))
         want = int(counts[names.index(t), p])
         arr = np.asarray(arr)
         rows = arr.shape[0] if arr.ndim else None
@@ -64,21 +67,27 @@ def check_feature_keys(rep: Report, f: SetFacts, p: int, kind: str, feats: Mappi
                       f"of type {t!r})", partition=p, path=path, examples=[key])
             continue
         good[(t, name)] = arr
-    return good
+    return good, named
 
 
 def check_feature_consistency(rep: Report, f: SetFacts, kind: str,
-                              per_part: dict[int, dict[tuple[str, str], np.ndarray]]) -> None:
-    """F4: a feature of type t is in every partition that owns items of t, with one dtype and trailing shape."""
+                              per_part: dict[int, dict[tuple[str, str], np.ndarray]],
+                              named: dict[int, set[tuple[str, str]]]) -> None:
+    """F4: a feature of type t is in every partition that owns items of t, with one dtype and trailing shape.
+
+    ``per_part``: the entries that passed F1-F3 per partition; ``named``: every known-type key per partition."""
     names = f.ntypes if kind == "node" else f.etypes
     counts = type_counts(f, kind)
     seen: dict[tuple[str, str], dict[int, np.ndarray]] = {}
+    for p, keys in named.items():
+        for k in keys:
+            seen.setdefault(k, {})
     for p, feats in per_part.items():
         for k, arr in feats.items():
             seen.setdefault(k, {})[p] = arr
     for (t, name), arrs in seen.items():
         key = f"{t}/{name}"
-        need = [p for p in per_part if counts[names.index(t), p] > 0 and p not in arrs]
+        need = [p for p in named if counts[names.index(t), p] > 0 and (t, name) not in named[p]]
         if need:
             rep.error("feature.missing", f"{kind} feature {key!r} is missing from {len(need)} partition(s) that own "
                       f"{kind}s of type {t!r}", partition=need[0], examples=need)

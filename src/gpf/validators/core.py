@@ -114,7 +114,7 @@ def _check_config(rep: Report, raw: dict, path: str):
     from gpf.spec import normalize_config, parse_config
 
     ctx = ConfigContext(path, paths.dataset_root(path))
-    resolver = PlainEtypeResolver(path)
+    resolver = _SafeResolver(PlainEtypeResolver(path), path)
     try:
         norm, _notes = normalize_config(raw, etype_resolver=resolver, source=path)
     except UnsupportedError as e:
@@ -142,6 +142,25 @@ def _check_config(rep: Report, raw: dict, path: str):
     guarded(rep, "check_balance", check_balance, rep, f)
     rep.count("partitions", config.num_parts)
     return config, ctx
+
+
+class _SafeResolver:
+    """The reader's pre-1.0 etype resolver, with any failure on a malformed config turned into a ConfigError."""
+
+    def __init__(self, resolver, path: str) -> None:
+        self.resolver = resolver
+        self.path = path
+
+    def __call__(self, names):
+        from gpf.errors import ConfigError
+
+        try:
+            return self.resolver(names)
+        except GpfError:
+            raise
+        except Exception as e:  # noqa: BLE001 - e.g. a non-object etypes: the config is malformed
+            raise ConfigError(self.path, f"plain edge-type keys {list(names)[:5]} cannot be resolved: "
+                              f"{type(e).__name__}: {' '.join(str(e).split())[:200]}", key="etypes") from None
 
 
 # -- partitions ------------------------------------------------------------------------------------

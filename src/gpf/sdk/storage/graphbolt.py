@@ -393,6 +393,14 @@ def _record_view(buf: Buffer, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.
     raise FormatError(buf.name, info.header_offset, f"zip record {info.filename} is compressed (torch stores records uncompressed)")
 
 
+def _check_record_size(buf: Buffer, info: zipfile.ZipInfo, limit: int) -> None:
+    """Refuse a record before ``zf.read`` inflates it: over ``limit`` or larger than the whole archive
+    (a deflated record can claim gigabytes in a few kilobytes: a zip bomb)."""
+    if info.file_size > min(limit, len(buf.data)):
+        raise FormatError(buf.name, info.header_offset, f"zip record {info.filename} claims {info.file_size} bytes, "
+                          f"more than {'the archive holds' if info.file_size <= limit else 'any GraphBolt record'}")
+
+
 def read_graphbolt(source: "str | os.PathLike[str] | BytesLike | Buffer", name: str | None = None) -> GraphBoltGraph:
     """Read a GraphBolt ``fused_csc_sampling_graph.pt`` without DGL (and without torch).
 
@@ -437,11 +445,11 @@ def _read_zip(buf: Buffer, zf: zipfile.ZipFile) -> GraphBoltGraph:
     prefix = pkls[0][: -len("data.pkl")]
     byteorder = "little"
     if prefix + "byteorder" in infos:
+        _check_record_size(buf, infos[prefix + "byteorder"], 16)
         byteorder = zf.read(prefix + "byteorder").decode("ascii", "replace").strip()
         if byteorder not in ("little", "big"):
             raise FormatError(label, None, f"unknown byteorder record {byteorder!r}")
-    if infos[pkls[0]].file_size > _MAX_PICKLE_BYTES:
-        raise FormatError(label, None, f"{pkls[0]} is {infos[pkls[0]].file_size} bytes, larger than any GraphBolt pickle")
+    _check_record_size(buf, infos[pkls[0]], _MAX_PICKLE_BYTES)
     data_pkl = zf.read(pkls[0])
     cache: dict[str, _Storage] = {}
 

@@ -1,0 +1,239 @@
+"""Fuzzing the codec, the config parser and the validator: no input may crash or escape them.
+
+Runs in CI with a few dozen examples per target (seconds).  For a long run by hand select the
+``long`` profile (10^5 examples per target, no time limit)::
+
+    GPF_FUZZ_PROFILE=long .venv/bin/pytest -p no:xdist tests/test_fuzz.py
+
+or run the coverage-guided atheris target ``tools/fuzz_codec.py`` (see its header).
+
+Every target asserts the contract: the only exception a reader raises is its own error class
+(FormatError / ConfigError / UnsupportedError), it allocates no more than a small multiple of
+the input's size (tracemalloc), and ``gpf.validate`` returns a report (exit 1 or 2, never a
+``check.crashed`` problem) for any config or any damaged file of a set.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import struct
+import tracemalloc
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import gpf
+from gpf.errors import ConfigError, FormatError, UnsupportedError
+from gpf.sdk.storage.dgl_graph import StoredGraph, read_graphs, write_graphs
+from gpf.sdk.storage.dgl_tensors import read_tensors, write_tensors
+from gpf.sdk.storage.graphbolt import read_graphbolt
+from gpf.spec import decode_config_json, parse_config
+from writer_helpers import make_hetero
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "dgl2_graphbolt"
+
+PROFILES = {
+    "ci": settings(max_examples=40, deadline=None, derandomize=True,
+                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]),
+    "medium": settings(max_examples=1_000, deadline=None,
+                       suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]),
+    "long": settings(max_examples=100_000, deadline=None,
+                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]),
+}
+FUZZ = PROFILES[os.environ.get("GPF_FUZZ_PROFILE", "ci")]
+#: Allocation a reader may make beyond the input (numpy bookkeeping, Python objects).
+SLACK = 8 << 20
+
+
+def _seed_files(tmp: Path) -> dict[str, bytes]:
+    """Small valid files of every kind, written by the codec (and a GraphBolt file DGL 2.1 wrote)."""
+    rng = np.random.default_rng(0)
+    src, dst = rng.integers(0, 12, 40), rng.integers(0, 12, 40)
+    g = StoredGraph.homogeneous(src, dst, 12, {"_ID": np.arange(12), "inner_node": np.ones(12, np.uint8)},
+                                {"_ID": np.arange(40), "inner_edge": np.ones(40, np.uint8)})
+    write_graphs(tmp / "g.dgl", g, formats=("coo", "csr", "csc"))
+    write_tensors(tmp / "t.dgl", {"_N/feat": rng.standard_normal((12, 3)).astype(np.float32),
+                                  "_N/label": np.arange(12), "w": np.zeros((0, 2))})
+    return {"graphs": (tmp / "g.dgl").read_bytes(), "tensors": (tmp / "t.dgl").read_bytes(),
+            "graphbolt": (FIXTURES / "homo" / "part0" / "fused_csc_sampling_graph.pt").read_bytes()}
+
+
+READERS = {"graphs": read_graphs, "tensors": read_tensors, "graphbolt": read_graphbolt}
+
+
+@pytest.fixture(scope="module")
+def seeds(tmp_path_factory) -> dict[str, bytes]:
+    return _seed_files(tmp_path_factory.mktemp("seeds"))
+
+
+def _read_bounded(kind: str, data: bytes) -> None:
+    """Read ``data``; only FormatError may escape, and peak allocation stays near the input size."""
+    tracemalloc.start()
+    try:
+        READERS[kind](data)
+    except FormatError:
+        pass
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert peak < 4 * len(data) + SLACK, f"{kind}: {peak} bytes allocated for a {len(data)}-byte input"
+
+
+def _mutate(data, buf: bytearray) -> bytearray:
+    for _ in range(data.draw(st.integers(1, 4), label="n_ops")):
+        op = data.draw(st.sampled_from(["flip", "set8", "cut", "insert", "delete"]), label="op")
+        pos = data.draw(st.integers(0, max(len(buf) - 1, 0)), label="pos")
+        if op == "flip" and buf:
+            buf[pos] ^= 1 << data.draw(st.integers(0, 7))
+        elif op == "set8" and len(buf) >= pos + 8:
+            word = data.draw(st.sampled_from([0, 1, 255, 2**31, 2**32 + 1, 2**40, 2**62, 2**63, 2**64 - 1]))
+            buf[pos:pos + 8] = struct.pack("<Q", word)
+        elif op == "cut":
+            del buf[pos:]
+        elif op == "insert":
+            buf[pos:pos] = data.draw(st.binary(min_size=1, max_size=16))
+        elif op == "delete":
+            del buf[pos:pos + data.draw(st.integers(1, 16))]
+    return buf
+
+
+# -- codec ------------------------------------------------------------------------------------------------
+@FUZZ
+@given(data=st.data())
+def test_codec_mutations_raise_only_format_error(seeds, data):
+    kind = data.draw(st.sampled_from(sorted(seeds)), label="kind")
+    _read_bounded(kind, bytes(_mutate(data, bytearray(seeds[kind]))))
+
+
+@FUZZ
+@given(kind=st.sampled_from(sorted(READERS)), blob=st.binary(max_size=512))
+def test_codec_random_bytes(kind, blob):
+    _read_bounded(kind, blob)
+
+
+@pytest.mark.parametrize("kind", sorted(READERS))
+def test_every_truncation_is_a_format_error(seeds, kind):
+    data = seeds[kind]
+    step = max(1, len(data) // 300)
+    for cut in range(0, len(data), step):
+        with pytest.raises(FormatError):
+            READERS[kind](data[:cut])
+
+
+def _zip_with(records: dict[str, bytes], compress: set[str]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, payload in records.items():
+            z.writestr(name, payload, compress_type=zipfile.ZIP_DEFLATED if name in compress else zipfile.ZIP_STORED)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("record", ["archive/byteorder", "archive/data.pkl"])
+def test_graphbolt_zip_bomb_is_refused_before_inflating(record):
+    """A deflated record claiming 200 MiB in a few hundred KiB: refused without allocating it."""
+    records = {"archive/data.pkl": b"\x80\x02}q\x00.", "archive/byteorder": b"little"}
+    records[record] = b"\x00" * (200 << 20)
+    data = _zip_with(records, {record})
+    assert len(data) < 1 << 20
+    tracemalloc.start()
+    try:
+        with pytest.raises(FormatError, match="byteorder|data.pkl"):
+            read_graphbolt(data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20
+
+
+def test_huge_shape_claims_allocate_nothing(seeds):
+    """Header words claiming 2^40..2^63 elements: FormatError without allocating them."""
+    data = seeds["tensors"]
+    for at in range(0, len(data) - 8, 8):
+        for word in (2**40, 2**62 - 1, 2**63 - 1):
+            buf = bytearray(data)
+            buf[at:at + 8] = struct.pack("<Q", word)
+            _read_bounded("tensors", bytes(buf))
+
+
+# -- config parser ---------------------------------------------------------------------------------------
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=8), kids, max_size=4),
+    max_leaves=20,
+)
+_keys = st.sampled_from(["graph_name", "num_nodes", "num_edges", "part_method", "num_parts", "halo_hops", "node_map",
+                         "edge_map", "ntypes", "etypes", "part-0", "part-1", "gpf_version", "node_map_dtype"])
+
+
+def _valid_config() -> dict:
+    return {"graph_name": "g", "num_nodes": 4, "num_edges": 3, "part_method": "random", "num_parts": 2,
+            "halo_hops": 1, "node_map": {"_N": [[0, 2], [2, 4]]}, "edge_map": {"_N:_E:_N": [[0, 1], [1, 3]]},
+            "ntypes": {"_N": 0}, "etypes": {"_N:_E:_N": 0},
+            "part-0": {"node_feats": "part0/node_feat.dgl", "edge_feats": "part0/edge_feat.dgl",
+                       "part_graph": "part0/graph.dgl"},
+            "part-1": {"node_feats": "part1/node_feat.dgl", "edge_feats": "part1/edge_feat.dgl",
+                       "part_graph": "part1/graph.dgl"}}
+
+
+@FUZZ
+@given(changes=st.dictionaries(_keys, _json, max_size=3), drop=st.lists(_keys, max_size=2))
+def test_config_parser_raises_only_config_errors(changes, drop):
+    cfg = _valid_config()
+    cfg.update(changes)
+    for k in drop:
+        cfg.pop(k, None)
+    try:
+        parse_config(decode_config_json(json.dumps(cfg)))
+    except (ConfigError, UnsupportedError):
+        pass
+
+
+@FUZZ
+@given(blob=st.binary(max_size=256))
+def test_config_bytes_raise_only_config_errors(blob):
+    try:
+        parse_config(decode_config_json(blob))
+    except (ConfigError, UnsupportedError):
+        pass
+
+
+@FUZZ
+@given(changes=st.dictionaries(_keys, _json, max_size=3), drop=st.lists(_keys, max_size=2))
+def test_validate_any_config_never_crashes(tmp_path, changes, drop):
+    cfg = _valid_config()
+    cfg.update(changes)
+    for k in drop:
+        cfg.pop(k, None)
+    path = tmp_path / "g.json"
+    path.write_text(json.dumps(cfg))
+    rep = gpf.validate(path)
+    assert "check.crashed" not in rep.codes, rep.problems
+    assert rep.exit_code in (1, 2)  # the files do not exist: never valid
+
+
+# -- the validator on damaged files of a real set ----------------------------------------------------------
+@pytest.fixture(scope="module")
+def small_set(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("fuzzset")
+    gpf.partition(make_hetero(seed=1), 2, root / "s", "s", method="random", halo_hops=2, verbose=False)
+    return root / "s"
+
+
+@FUZZ
+@given(data=st.data())
+def test_validate_damaged_set_never_crashes(small_set, tmp_path_factory, data):
+    work = tmp_path_factory.mktemp("damaged") / "s"
+    shutil.copytree(small_set, work)
+    files = sorted(p for p in work.rglob("*.dgl"))
+    target = data.draw(st.sampled_from(files), label="file")
+    target.write_bytes(bytes(_mutate(data, bytearray(target.read_bytes()))))
+    rep = gpf.validate(work / "s.json")
+    assert "check.crashed" not in rep.codes, rep.problems
+    assert rep.exit_code in (0, 1)

@@ -223,7 +223,7 @@ def test_existing_config_and_overwrite(tmp_path):
 
 @pytest.mark.parametrize("kw, msg", [
     ({"halo_hops": 0}, "halo_hops must be an integer >= 1"),
-    ({"backend": "zarr"}, "backend 'zarr' is not supported"),
+    ({"backend": "parquet"}, "backend 'parquet' is not supported"),
     ({"num_parts": 0}, "num_parts must be a positive integer"),
 ])
 def test_bad_arguments(tmp_path, kw, msg):

@@ -435,3 +435,170 @@ def test_neighbor_loader_hetero(hetero, hetero_sets):
             assert torch.equal(batch[d_nt].n_id[st.edge_index[1]], hetero[et].edge_index[1, e_id])
             sampled_edges += e_id.numel()
     assert n == seeds.numel() and sampled_edges > 0
+
+
+# -- imports: ClusterData caches and distributed.Partitioner directories ------------------------
+def _pymetis_clusters(self, edge_index, num_nodes):
+    """Stands in for ClusterData._metis only (pyg-lib / torch-sparse METIS do not install here):
+    the same node -> cluster vector from pymetis on the symmetrised graph; the real PyG code
+    around it sorts, permutes and writes the files."""
+    import pymetis
+
+    ei = edge_index.numpy()
+    s = np.concatenate([ei[0], ei[1]])
+    d = np.concatenate([ei[1], ei[0]])
+    keep = s != d
+    s, d = s[keep], d[keep]
+    order = np.lexsort((d, s))
+    s, d = s[order], d[order]
+    xadj = np.zeros(num_nodes + 1, np.int64)
+    np.cumsum(np.bincount(s, minlength=num_nodes), out=xadj[1:])
+    _, parts = pymetis.part_graph(self.num_parts, pymetis.CSRAdjacency(xadj, d))
+    return torch.tensor(parts, dtype=torch.int64)
+
+
+@pytest.fixture()
+def pymetis_for_pyg(monkeypatch):
+    from torch_geometric.loader import ClusterData
+
+    monkeypatch.setattr(ClusterData, "_metis", _pymetis_clusters)
+
+
+def _small_data(seed=0, n=200, m=900):
+    g = torch.Generator().manual_seed(seed)
+    return Data(edge_index=torch.randint(0, n, (2, m), generator=g), x=torch.randn(n, 5, generator=g),
+                y=torch.randint(0, 3, (n,), generator=g), edge_attr=torch.randn(m, 2, generator=g), num_nodes=n)
+
+
+def _pairs(src, dst):
+    return sorted(zip(src.tolist(), dst.tolist()))
+
+
+def test_cluster_data_cache_import(pymetis_for_pyg, tmp_path):
+    from torch_geometric.loader import ClusterData
+
+    data = _small_data()
+    cd = ClusterData(data, 4, save_dir=str(tmp_path / "cache"), log=False)
+    cache = tmp_path / "cache" / "part_4" / "metis.pt"
+    assert cache.is_file()
+    graph, assignment = P.from_cluster_data(tmp_path / "cache", data)
+    part = cd.partition
+    for c in range(4):
+        block = part.node_perm[part.partptr[c]:part.partptr[c + 1]]
+        assert np.all(assignment[block.numpy()] == c)
+    assert_same_graph(data, P.to_pyg_graph(gpf.partition(graph, 1, tmp_path / "one", "one", method="random",
+                                                         verbose=False)))
+    g2, a2 = P.from_cluster_data(cd)                   # the live object: structure only, same answer
+    assert np.array_equal(a2, assignment) and np.array_equal(g2.edges()[0], data.edge_index[0].numpy())
+    g3, _ = P.from_cluster_data(cache)
+    assert np.array_equal(g3.edges()[1], data.edge_index[1].numpy()) and g3.ndata["_N"] == {}
+
+    # the same partitioning as a gpf set: each partition owns exactly PyG's cluster, and PyG's
+    # cluster subgraph (intra-cluster edges) is the partition's owned edges between owned nodes
+    ps = gpf.partition(graph, 4, tmp_path / "set", "clustered", method=assignment, verbose=False)
+    for c in range(4):
+        out = P.to_pyg(ps[c])
+        pyg_cluster = cd[c]
+        block = part.node_perm[part.partptr[c]:part.partptr[c + 1]]
+        assert torch.equal(torch.sort(out.n_id[out.inner_node]).values, torch.sort(block).values)
+        assert torch.equal(pyg_cluster.x, data.x[block]) and torch.equal(pyg_cluster.y, data.y[block])
+        both_inner = out.inner_edge & out.inner_node[out.edge_index[0]]
+        mine = out.n_id[out.edge_index[:, both_inner]]
+        theirs = block[pyg_cluster.edge_index]
+        assert _pairs(*mine) == _pairs(*theirs)
+
+
+def test_cluster_data_cache_of_another_graph_is_refused(pymetis_for_pyg, tmp_path):
+    from torch_geometric.loader import ClusterData
+
+    ClusterData(_small_data(seed=0), 4, save_dir=str(tmp_path), log=False)
+    with pytest.raises(gpf.GpfError, match="another graph"):
+        P.from_cluster_data(tmp_path, _small_data(seed=1))
+    with pytest.raises(gpf.GpfError, match="another graph"):
+        P.from_cluster_data(tmp_path, _small_data(seed=0, n=201))
+
+
+def test_partitioner_import_homogeneous(pymetis_for_pyg, tmp_path):
+    from torch_geometric.distributed import LocalGraphStore, Partitioner
+
+    data = _small_data(seed=2)
+    Partitioner(data, 3, str(tmp_path / "pyg")).generate_partition()
+    graph, owner = P.from_pyg_partitioner(tmp_path / "pyg")
+    # everything the Partitioner saves comes back: structure, x, edge_attr (it saves no y)
+    back = P.to_pyg_graph(gpf.partition(graph, 3, tmp_path / "set", "imported", method=owner, verbose=False))
+    assert torch.equal(back.edge_index, data.edge_index)
+    assert torch.equal(back.x, data.x) and torch.equal(back.edge_attr, data.edge_attr)
+    assert "y" not in back
+    ps = gpf.open(tmp_path / "set" / "imported.json")
+    for p in range(3):
+        pyg_store = LocalGraphStore.from_partition(str(tmp_path / "pyg"), p)   # PyG's own reader
+        assert np.array_equal(owner, pyg_store.node_pb.numpy())
+        pyg_eids = pyg_store.get_edge_id(edge_type=None, layout="coo")
+        out = P.to_pyg(ps[p])
+        assert torch.equal(torch.sort(out.e_id[out.inner_edge]).values, torch.sort(pyg_eids).values)
+        assert torch.equal(torch.sort(out.n_id[out.inner_node]).values,
+                           torch.nonzero(pyg_store.node_pb == p).view(-1))
+
+
+def test_partitioner_import_heterogeneous(pymetis_for_pyg, tmp_path):
+    from torch_geometric.distributed import LocalGraphStore, Partitioner
+
+    g = torch.Generator().manual_seed(4)
+    h = HeteroData()
+    for nt, n in (("a", 30), ("b", 20), ("c", 7)):
+        h[nt].x = torch.randn(n, 4, generator=g)      # equal widths: the Partitioner keeps x
+    h["a", "r", "b"].edge_index = torch.stack([torch.randint(0, 30, (60,), generator=g),
+                                               torch.randint(0, 20, (60,), generator=g)])
+    h["b", "s", "a"].edge_index = torch.stack([torch.randint(0, 20, (40,), generator=g),
+                                               torch.randint(0, 30, (40,), generator=g)])
+    h["a", "r", "b"].edge_attr = torch.randn(60, 2, generator=g)
+    h["b", "s", "a"].edge_attr = torch.randn(40, 2, generator=g)
+    Partitioner(h, 2, str(tmp_path / "pyg")).generate_partition()
+    graph, owner = P.from_pyg_partitioner(tmp_path / "pyg")
+    ps = gpf.partition(graph, 2, tmp_path / "set", "imported", method=owner, verbose=False)
+    assert_same_graph(h, P.to_pyg_graph(ps))
+    for p in range(2):
+        pyg_store = LocalGraphStore.from_partition(str(tmp_path / "pyg"), p)
+        out = P.to_pyg(ps[p])
+        for nt in ("a", "b", "c"):
+            assert np.array_equal(owner[nt], pyg_store.node_pb[nt].numpy())
+            assert torch.equal(torch.sort(out[nt].n_id[out[nt].inner_node]).values,
+                               torch.nonzero(pyg_store.node_pb[nt] == p).view(-1))
+        for et in h.edge_types:
+            pyg_eids = pyg_store.get_edge_id(edge_type=et, layout="coo")
+            offset = 0 if et == ("a", "r", "b") else 60          # combined-graph edge IDs
+            assert torch.equal(torch.sort(out[et].e_id[out[et].inner_edge]).values,
+                               torch.sort(pyg_eids - offset).values), et
+
+
+class _Evil:
+    def __reduce__(self):
+        return (print, ("this must never run",))
+
+
+def test_pickles_are_never_unpickled_unrestricted(tmp_path, capsys):
+    from collections import defaultdict
+
+    from gpf.converters.pyg_import import safe_torch_load
+
+    torch.save({"x": _Evil()}, tmp_path / "evil.pt")
+    with pytest.raises(gpf.FormatError, match=r"evil\.pt: refusing to unpickle.*print"):
+        safe_torch_load(str(tmp_path / "evil.pt"))
+    # a defaultdict first sends the file to the restricted unpickler, which refuses the rest
+    torch.save((defaultdict(dict, {"a": torch.ones(2)}), _Evil()), tmp_path / "evil2.pt")
+    with pytest.raises(gpf.FormatError, match=r"evil2\.pt: refusing to unpickle global __builtin__\.print"):
+        safe_torch_load(str(tmp_path / "evil2.pt"))
+    assert "must never run" not in capsys.readouterr().out
+    ok = safe_torch_load_roundtrip(tmp_path, defaultdict(dict, {("a", "r", "b"): {"ids": torch.arange(3)}}))
+    assert torch.equal(ok[("a", "r", "b")]["ids"], torch.arange(3))
+    (tmp_path / "part_2").mkdir()
+    torch.save({"not": "a partition"}, tmp_path / "part_2" / "metis.pt")
+    with pytest.raises(gpf.FormatError, match="not a ClusterData Partition"):
+        P.from_cluster_data(tmp_path / "part_2" / "metis.pt")
+
+
+def safe_torch_load_roundtrip(tmp_path, obj):
+    from gpf.converters.pyg_import import safe_torch_load
+
+    torch.save(obj, tmp_path / "ok.pt")
+    return safe_torch_load(str(tmp_path / "ok.pt"))

@@ -602,3 +602,31 @@ def safe_torch_load_roundtrip(tmp_path, obj):
 
     torch.save(obj, tmp_path / "ok.pt")
     return safe_torch_load(str(tmp_path / "ok.pt"))
+
+
+# -- any storage backend behind gpf.open -----------------------------------------------------------
+@pytest.mark.parametrize("backend", ["npy", "hdf5", "zarr"])
+def test_converters_read_every_backend(hetero, hetero_sets, tmp_path, backend):
+    from torch_geometric.loader import NeighborLoader
+
+    ref = hetero_sets["metis"]
+    out = tmp_path / "set"
+    assignment = {nt: ref.book.nid2partid(ref.book.map_to_homogeneous(nt, ref.from_original(nt, np.arange(c))))
+                  for nt, c in HETERO_COUNTS.items()}
+    ps = gpf.partition(P.from_pyg(hetero), 3, out, "het", method=assignment, backend=backend, verbose=False)
+    assert_same_graph(hetero, P.to_pyg_graph(ps))
+    for p in range(3):
+        a, b = P.to_pyg(ps[p]), P.to_pyg(ref[p])
+        for nt in HETERO_COUNTS:
+            order_a, order_b = torch.argsort(a[nt].n_id), torch.argsort(b[nt].n_id)
+            for k in b[nt].keys():
+                if k != "num_nodes":
+                    assert torch.equal(a[nt][k][order_a], b[nt][k][order_b]), (backend, p, nt, k)
+    fs, gs = P.to_pyg_stores(ps)
+    fan = {et: [2, 2] for et in hetero.edge_types}
+    loader = NeighborLoader((fs, gs), fan, input_nodes=("user", torch.arange(10)), batch_size=10,
+                            neighbor_sampler=P.GpfNeighborSampler(gs, fan, seed=0))
+    batch = next(iter(loader))
+    assert torch.equal(batch["user"].x, hetero["user"].x[batch["user"].n_id])
+    et = ("user", "follows", "user")
+    assert torch.equal(batch["user"].n_id[batch[et].edge_index], hetero[et].edge_index[:, batch[et].e_id])

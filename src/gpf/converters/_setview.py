@@ -46,6 +46,13 @@ class SetView:
         self.etypes: list[tuple[str, str, str]] = [tuple(e) for e in ps.etypes]
         self.ekeys: list[str] = [":".join(e) for e in self.etypes]
 
+    def part(self, part_id: int):
+        """Partition ``part_id``, opened once per view (its files stay mapped between calls)."""
+        parts = self.__dict__.setdefault("_parts", {})
+        if part_id not in parts:
+            parts[part_id] = self.ps.partition(int(part_id))
+        return parts[part_id]
+
     # -- sizes ---------------------------------------------------------------------------
     def num_nodes(self, ntype: str) -> int:
         return self.book.nodes.count(self.book.nodes.type_id(ntype))
@@ -64,11 +71,11 @@ class SetView:
     @functools.cached_property
     def node_feature_names(self) -> dict[str, list[str]]:
         """``{ntype: [name, ...]}`` as stored (taken from partition 0, checked on read)."""
-        return _names_by_type(self.ps.partition(0).node_feats, self.ntypes)
+        return _names_by_type(self.part(0).node_feats, self.ntypes)
 
     @functools.cached_property
     def edge_feature_names(self) -> dict[str, list[str]]:
-        return _names_by_type(self.ps.partition(0).edge_feats, self.ekeys)
+        return _names_by_type(self.part(0).edge_feats, self.ekeys)
 
     def _feature(self, part, kind: str, tname: str, name: str) -> np.ndarray:
         feats = part.node_feats if kind == "node" else part.edge_feats
@@ -81,7 +88,7 @@ class SetView:
 
     def whole_feature(self, kind: str, tname: str, name: str) -> np.ndarray:
         """All rows of one feature, in gpf per-type ID order (partition blocks concatenated)."""
-        blocks = [self._feature(p, kind, tname, name) for p in self.ps]
+        blocks = [self._feature(self.part(p), kind, tname, name) for p in range(self.ps.num_parts)]
         return np.concatenate(blocks, axis=0) if len(blocks) > 1 else np.array(blocks[0])
 
     def feature_rows(self, kind: str, tname: str, name: str, ids: np.ndarray) -> np.ndarray:
@@ -93,11 +100,11 @@ class SetView:
             bad = int(ids.min()) if int(ids.min()) < 0 else int(ids.max())
             raise IndexError(f"{self.ps.path}: {kind} type {tname!r}: ID {bad} is out of range [0, {total})")
         owner = np.searchsorted(off[1:], ids, side="right")
-        first = self._feature(self.ps.partition(0), kind, tname, name)
+        first = self._feature(self.part(0), kind, tname, name)
         out = np.empty((ids.shape[0],) + first.shape[1:], dtype=first.dtype)
         for p in np.unique(owner):
             sel = np.flatnonzero(owner == p)
-            block = first if p == 0 else self._feature(self.ps.partition(int(p)), kind, tname, name)
+            block = self._feature(self.part(int(p)), kind, tname, name)
             out[sel] = block[ids[sel] - off[p]]
         return out
 
@@ -124,8 +131,8 @@ class SetView:
         """``{etype key: (src, dst)}`` in gpf per-type IDs, indexed by gpf per-type edge ID."""
         out = {k: (np.full(self.num_edges(k), -1, np.int64), np.full(self.num_edges(k), -1, np.int64))
                for k in self.ekeys}
-        for part in self.ps:
-            pe = self.part_edges(part)
+        for p in range(self.ps.num_parts):
+            pe = self.part_edges(self.part(p))
             for k in self.ekeys:
                 out[k][0][pe.eid[k]] = pe.src[k]
                 out[k][1][pe.eid[k]] = pe.dst[k]
@@ -138,11 +145,15 @@ class SetView:
 
     # -- original IDs --------------------------------------------------------------------
     def has_original_ids(self) -> bool:
-        try:
-            self.ps.orig_nids(self.ntypes[0])
-        except GpfError:
-            return False
-        return True
+        """True when the set stores original-ID maps (``orig_nids``/``orig_eids``)."""
+        if "_has_orig" not in self.__dict__:
+            try:
+                self.ps.to_original(self.ntypes[0], np.zeros(0, np.int64))
+                self.ps.to_original(self.ekeys[0], np.zeros(0, np.int64))
+                self.__dict__["_has_orig"] = True
+            except GpfError:
+                self.__dict__["_has_orig"] = False
+        return self.__dict__["_has_orig"]
 
     def to_original(self, tname: str, ids: np.ndarray) -> np.ndarray:
         return self.ps.to_original(tname, ids)

@@ -152,7 +152,7 @@ class GpfFeatureStore(FeatureStore):
     def _get_tensor_size(self, attr: TensorAttr) -> tuple[int, ...]:
         kind, tname, name = self._resolve(attr)
         v = self._space.view
-        part0 = v.ps.partition(0)
+        part0 = v.part(0)
         sample = (part0.node_feats if kind == "node" else part0.edge_feats)[f"{tname}/{name}"]
         return (self._space.count(kind, tname),) + tuple(sample.shape[1:])
 

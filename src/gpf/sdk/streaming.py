@@ -371,15 +371,11 @@ def _build_partition(job: Job, p: int, node_ranges: np.ndarray, edge_ranges: np.
         raise GpfError(f"partition {p}: routed inner edges do not cover its edge range [{es}, {ee})")
     out = _concat_parts(job, p, "out", 3)
     out = out[:, np.argsort(out[0], kind="stable")]
-    outside = inner[1][(inner[1] < ns) | (inner[1] >= ne)]
-    hop0 = np.unique(outside)
-    extra = np.setdiff1d(np.unique(out[2]), hop0, assume_unique=True)
-    halo = np.concatenate([hop0, extra])
+    halo, inner_src_local, out_dst_local = _halo_layout(ns, ne, inner[1], out[2])
     nodes = np.concatenate([np.arange(ns, ne, dtype=np.int64), halo])
-    local = _local_ids(ns, ne, halo)
     eids = np.concatenate([inner[0], out[0]])
-    src = local(np.concatenate([inner[1], out[1]]))
-    dst = local(np.concatenate([inner[2], out[2]]))
+    src = np.concatenate([inner_src_local, out[1] - ns])  # out-edges start at inner nodes
+    dst = np.concatenate([inner[2] - ns, out_dst_local])  # inner edges end at inner nodes
     n_inner, m_inner = ne - ns, ee - es
     inner_node = np.zeros(nodes.shape[0], dtype=np.uint8)
     inner_node[:n_inner] = 1
@@ -428,19 +424,37 @@ def _feature_maker(job: Job, p: int, kind: str, t: int, f: int, chunks: int):
     return make
 
 
-def _local_ids(ns: int, ne: int, halo: np.ndarray):
-    """hid -> local ID: inner nodes ``hid - ns``, HALO nodes ``ne - ns + position in halo``."""
-    order = np.argsort(halo, kind="stable")
-    sorted_halo = halo[order]
+def _halo_layout(ns: int, ne: int, inner_src: np.ndarray, out_dst: np.ndarray):
+    """HALO nodes of a partition owning hids ``[ns, ne)`` and local IDs of the endpoints that may be HALO.
+
+    HALO order as :class:`gpf.sdk.halo.HaloBuilder` (1 hop): the sources of inner edges
+    outside the partition, ascending, then the other destinations of cut out-edges,
+    ascending.  One sort of the candidates gives both the order and every local ID (no
+    searches).  Returns ``(halo hids, local IDs of inner_src, local IDs of out_dst)``.
+    """
     base = ne - ns
-
-    def local(hids: np.ndarray) -> np.ndarray:
-        out = hids - ns
-        outside = (hids < ns) | (hids >= ne)
-        out[outside] = base + order[np.searchsorted(sorted_halo, hids[outside])]
-        return out
-
-    return local
+    src_out = (inner_src < ns) | (inner_src >= ne)
+    cand = np.concatenate([inner_src[src_out], out_dst])
+    from_src = np.zeros(cand.shape[0], dtype=bool)
+    from_src[: int(src_out.sum())] = True
+    order = np.argsort(cand)  # any order inside a group will do
+    ordered = cand[order]
+    first = np.ones(ordered.shape[0], dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    group = np.cumsum(first) - 1  # group (distinct hid) of each sorted candidate
+    hop0 = np.zeros(int(first.sum()), dtype=bool)
+    hop0[group[from_src[order]]] = True  # a group is hop 0 when an inner edge's source is in it
+    rank_hop0 = np.cumsum(hop0) - 1
+    rank_rest = np.cumsum(~hop0) - 1 + int(hop0.sum())
+    local_of_group = base + np.where(hop0, rank_hop0, rank_rest)
+    local = np.empty(cand.shape[0], dtype=np.int64)
+    local[order] = local_of_group[group]
+    distinct = ordered[first]
+    halo = np.concatenate([distinct[hop0], distinct[~hop0]])
+    inner_src_local = inner_src - ns
+    n_src = int(src_out.sum())
+    inner_src_local[src_out] = local[:n_src]
+    return halo, inner_src_local, local[n_src:]
 
 
 # -- 6. check and config (driver) --------------------------------------------------------------------

@@ -12,8 +12,8 @@ workers (and once in-process, ``W = 0``):
 * validate:  ``gpf.validate(set, workers=W)``;
 * convert:   ``gpf.convert(set, dst, to="npy", workers=W)``.
 
-Peak RSS is ``ru_maxrss`` of the driver process and of every Dask worker process
-(``client.run``); "largest part" is the biggest partition's bytes on disk.  The claim
+Peak RSS is ``VmHWM`` (own high-water resident memory) of the driver process and of
+every Dask worker process (``client.run``); "largest part" is the biggest partition's bytes on disk.  The claim
 checked: worker RSS follows the largest partition (it drops when the same graph is cut
 into ``--extra-parts`` partitions), not the whole graph.  Prints a markdown table and
 writes a PNG plot.
@@ -40,9 +40,10 @@ sys.path.insert(0, str(HERE))
 from rmat import rmat  # noqa: E402
 
 WORKER = textwrap.dedent("""
-    import json, os, resource, sys, time
-    def rss_mb():
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    import json, os, sys, time
+    def rss_mb():  # VmHWM: own high-water RSS (ru_maxrss would inherit the parent's across exec)
+        with open("/proc/self/status") as fh:
+            return next(int(l.split()[1]) for l in fh if l.startswith("VmHWM:")) / 1024
     def main():
         import gpf
         from gpf.sdk.streaming import partition_chunked

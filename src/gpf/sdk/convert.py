@@ -33,13 +33,16 @@ _FILE_KEYS = {"part_graph", "part_graph_graphbolt", "node_feats", "edge_feats", 
 
 def convert(src: Any, dst: "str | os.PathLike[str]", to: str = "dgl", *, compressor: str | None = None,
             chunk_rows: int | None = None, shard_rows: int | None = None, overwrite: bool = False,
-            progress: bool = True):
+            progress: bool = True, workers: int | None = None, scheduler: str | None = None, client: Any = None):
     """Write the set ``src`` (a config path, a Zarr store, a URL or an open
     :class:`~gpf.PartitionSet`) to ``dst`` in backend ``to``; return the new set, opened.
 
     ``compressor``/``chunk_rows`` apply to ``hdf5`` and ``zarr``, ``shard_rows`` to ``zarr``
     (0: no sharding).  An existing set at ``dst`` is an error unless ``overwrite``.
+    ``workers``/``scheduler``/``client``: copy the partitions in parallel on Dask
+    (:mod:`gpf.parallel`; each task opens the source and copies one partition).
     """
+    from gpf.parallel import runner
     from gpf.sdk.reader import PartitionSet, open_set
 
     ps = src if isinstance(src, PartitionSet) else open_set(src)
@@ -54,7 +57,14 @@ def convert(src: Any, dst: "str | os.PathLike[str]", to: str = "dgl", *, compres
         if (_url_exists(target) if staged else writer.exists()) and not overwrite:
             raise GpfError(f"{target}: already exists (pass overwrite=True, or --overwrite, to replace it)")
         writer.begin()
-        entries = [_copy_part(ps, p, writer) for p in _progress(ps, to, progress)]
+        with runner(workers, scheduler, client) as run:
+            if run.distributed:
+                options = {"compressor": compressor, "chunk_rows": chunk_rows, "shard_rows": shard_rows}
+                entries = run.map(_copy_part_task, [(ps.path, p, to, out, ps.graph_name, options)
+                                                    for p in range(ps.num_parts)],
+                                  description=f"converting to {to}", progress=progress)
+            else:
+                entries = [_copy_part(ps, p, writer) for p in _progress(ps, to, progress)]
         writer.commit(_config(ps, entries))
         if staged:
             _upload(out, dst, os.path.basename(writer.config_path))
@@ -84,6 +94,13 @@ def _copy_part(ps, p: int, writer) -> dict[str, Any]:
     }
     assert tuple(arrays) == ARRAY_ROLES
     return writer.write_part(p, graph, arrays)
+
+
+def _copy_part_task(src: str, p: int, to: str, out: str, graph_name: str, options: dict) -> dict[str, Any]:
+    """:func:`_copy_part` in a worker process: opens the source set and the destination itself."""
+    from gpf.sdk.reader import open_set
+
+    return _copy_part(open_set(src), p, open_writer(to, out, graph_name, **options))
 
 
 def _lazy(mapping):

@@ -18,6 +18,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--chunk-rows", type=int, metavar="N", help="hdf5/zarr: feature rows per chunk (default ~64 KiB)")
     p.add_argument("--shard-rows", type=int, metavar="N", help="zarr: feature rows per shard (default 256 chunks; 0: none)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing set at DST")
+    from gpf.cli import add_scale_out_flags
+
+    add_scale_out_flags(p)
     p.set_defaults(func=cmd_convert)
 
 
@@ -25,6 +28,7 @@ def cmd_convert(args) -> int:
     from gpf.sdk.convert import convert
 
     ps = convert(args.src, args.dst, to=args.to, compressor=args.compressor, chunk_rows=args.chunk_rows,
-                 shard_rows=args.shard_rows, overwrite=args.overwrite, progress=True)
+                 shard_rows=args.shard_rows, overwrite=args.overwrite, progress=True, workers=args.workers,
+                 scheduler=args.scheduler)
     print(f"wrote {ps.path} ({args.to}, {ps.num_parts} partitions)")
     return 0

@@ -630,3 +630,18 @@ def test_converters_read_every_backend(hetero, hetero_sets, tmp_path, backend):
     assert torch.equal(batch["user"].x, hetero["user"].x[batch["user"].n_id])
     et = ("user", "follows", "user")
     assert torch.equal(batch["user"].n_id[batch[et].edge_index], hetero[et].edge_index[:, batch[et].e_id])
+
+
+def test_homogeneous_name_clash_and_whole_set_batch(tmp_path):
+    rng = np.random.default_rng(3)
+    src, dst = rng.integers(0, 40, 150), rng.integers(0, 40, 150)
+    w_n, w_e = rng.random(40), rng.random(150)
+    g = gpf.Graph.homogeneous(src, dst, 40, ndata={"w": w_n}, edata={"w": w_e})
+    ps = gpf.partition(g, 2, tmp_path, "clash", method="random", verbose=False)
+    whole = P.to_pyg_graph(ps)
+    assert np.array_equal(whole.w.numpy(), w_n) and np.array_equal(whole.edge_w.numpy(), w_e)
+    batch = P.to_pyg(ps)                                     # a PartitionSet is a batch of all partitions
+    assert bool(batch.inner_node.all()) and batch.num_nodes == 40 and bool(batch.inner_edge.all())
+    assert np.array_equal(batch.w.numpy(), w_n[batch.n_id.numpy()])
+    assert np.array_equal(batch.edge_w.numpy(), w_e[batch.e_id.numpy()])
+    assert torch.equal(torch.sort(batch.e_id).values, torch.arange(150))

@@ -27,6 +27,10 @@
   (``train_mask``...) and that hold only 0/1; an iterable of names; or ``None`` to keep
   the stored dtypes.  Backends that store bool natively need no conversion.
 
+  A homogeneous ``Data`` has one namespace for node and edge attributes: an edge feature
+  whose name a node feature also has (possible in DGL-made sets) is handed back as
+  ``edge_<name>``.
+
   A set stores feature rows for owned nodes/edges only.  ``halo="fetch"`` (default)
   gives HALO rows the real values, read from their owner partitions through the
   partition book; ``halo="zeros"`` fills HALO rows with zeros (``inner_node`` /
@@ -43,7 +47,7 @@ imports of PyG ``Partitioner`` directories and ``ClusterData`` caches in
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any, Union
 
 import numpy as np
@@ -173,7 +177,7 @@ def to_pyg(parts, *, halo: str = "fetch", features: bool = True,
            bool_features: BoolFeatures = "masks") -> Union[Data, HeteroData]:
     """One partition (a :class:`gpf.Partition`) or a batch (a list of partitions of one set)
     as a PyG ``Data`` (homogeneous set) or ``HeteroData`` (see the module docstring)."""
-    plist = [parts] if not isinstance(parts, Sequence) else list(parts)
+    plist = [parts] if hasattr(parts, "part_id") else list(parts)
     if not plist:
         raise ValueError("to_pyg: no partitions given")
     ps = plist[0].set
@@ -197,6 +201,7 @@ def to_pyg(parts, *, halo: str = "fetch", features: bool = True,
             out["n_id"] = view.to_original(nt, n_per[sel])
         if features:
             for name in view.node_feature_names[nt]:
+                _check_free(out, name, ps.path, nt)
                 out[name] = as_bool(name, _rows(view, "node", nt, name, n_per[sel], out["inner_node"], halo),
                                     bool_features)
         return out
@@ -208,6 +213,7 @@ def to_pyg(parts, *, halo: str = "fetch", features: bool = True,
             out["e_id"] = view.to_original(key, e_per[sel])
         if features:
             for name in view.edge_feature_names[key]:
+                _check_free(out, name, ps.path, key)
                 out[name] = as_bool(name, _rows(view, "edge", key, name, e_per[sel], out["inner_edge"], halo),
                                     bool_features)
         return out
@@ -216,7 +222,7 @@ def to_pyg(parts, *, halo: str = "fetch", features: bool = True,
         every_n = np.arange(b.nid.shape[0])
         every_e = np.arange(b.eid.shape[0])
         data = Data(edge_index=_tensor(np.stack([b.src, b.dst])), num_nodes=int(b.nid.shape[0]))
-        for k, v in {**node_fields(0, every_n), **edge_fields(0, every_e)}.items():
+        for k, v in _one_namespace(node_fields(0, every_n), edge_fields(0, every_e), ps.path).items():
             data[k] = _tensor(v)
         return data
 
@@ -291,7 +297,7 @@ def to_pyg_graph(ps, *, ids: str = "original", bool_features: BoolFeatures = "ma
 
     if ps.is_homogeneous:
         data = Data(num_nodes=view.num_nodes(HOMO_NTYPE))
-        for k, v in {**nodes[HOMO_NTYPE], **edges[HOMO_ETYPE]}.items():
+        for k, v in _one_namespace(nodes[HOMO_NTYPE], edges[HOMO_ETYPE], ps.path).items():
             data[k] = _tensor(v)
         return data
     data = HeteroData()
@@ -303,6 +309,23 @@ def to_pyg_graph(ps, *, ids: str = "original", bool_features: BoolFeatures = "ma
         for k, v in fields.items():
             data[et][k] = _tensor(v)
     return data
+
+
+def _check_free(fields: dict, name: str, path: str, tname: str) -> None:
+    if name in fields or name in STRUCTURE_KEYS:
+        raise GpfError(f"{path}: type {tname!r}: feature {name!r} has the name of a field to_pyg sets itself")
+
+
+def _one_namespace(node: dict, edge: dict, path: str) -> dict:
+    """Node and edge fields of a homogeneous ``Data``, which has one namespace: an edge feature
+    whose name a node field already has is renamed ``edge_<name>``."""
+    out = dict(node)
+    for k, v in edge.items():
+        name = k if k not in out else f"edge_{k}"
+        if name in out:
+            raise GpfError(f"{path}: edge feature {k!r} clashes with node fields {k!r} and {name!r}")
+        out[name] = v
+    return out
 
 
 def as_bool(name: str, rows: np.ndarray, bool_features: BoolFeatures) -> np.ndarray:

@@ -645,3 +645,37 @@ def test_homogeneous_name_clash_and_whole_set_batch(tmp_path):
     assert np.array_equal(batch.w.numpy(), w_n[batch.n_id.numpy()])
     assert np.array_equal(batch.edge_w.numpy(), w_e[batch.e_id.numpy()])
     assert torch.equal(torch.sort(batch.e_id).values, torch.arange(150))
+
+
+# -- sets written by real DGL (no original-ID maps in the files) -----------------------------------
+@pytest.mark.oracle
+@pytest.mark.parametrize("case", ["homo_random_h1", "hetero_random_h1"])
+def test_dgl_written_sets_in_gpf_ids(dgl_sets, case):
+    from writer_helpers import graph_from_dgl_input
+
+    ps = gpf.open(dgl_sets / case / f"{case}.json")
+    graph, orig_n, orig_e = graph_from_dgl_input(dgl_sets / case / "expected" / "graph.npz")
+    with pytest.raises(gpf.GpfError, match="no original-ID maps"):
+        P.to_pyg_graph(ps)
+    with pytest.raises(gpf.GpfError, match="ids='gpf'"):
+        P.to_pyg_stores(ps)
+    whole = P.to_pyg_graph(ps, ids="gpf")
+    nodes, edges = _stores(whole)
+    for nt, st in nodes.items():
+        o = orig_n[nt]                                   # original ID of each gpf per-type ID
+        assert st.num_nodes == graph.num_nodes(nt)
+        assert sorted(_node_keys(st, whole)) == sorted(graph.ndata[nt])
+        for k, v in graph.ndata[nt].items():
+            got = st[k].numpy()
+            assert got.dtype == v.dtype and np.array_equal(got, v[o]), (nt, k)   # masks come back bool
+    for et, st in edges.items():
+        key = ":".join(et)
+        s, d = graph.edges(et)
+        oe = orig_e[key]
+        assert np.array_equal(orig_n[et[0]][st.edge_index[0].numpy()], s[oe]), et
+        assert np.array_equal(orig_n[et[2]][st.edge_index[1].numpy()], d[oe]), et
+        for k, v in graph.edata[et].items():
+            name = k if isinstance(whole, HeteroData) or k not in graph.ndata["_N"] else f"edge_{k}"
+            assert np.array_equal(st[name].numpy(), v[oe]), (et, k)
+    part = P.to_pyg(ps[1])
+    assert "n_id" not in _stores(part)[0][ps.ntypes[0]] and "gpf_type_nid" in _stores(part)[0][ps.ntypes[0]]

@@ -236,7 +236,7 @@ def test_load_part_reports_missing_and_bad_fields():
 
 # -- across partitions and warnings ---------------------------------------------------------------------------------
 def test_set_checks(facts):
-    g = sc.GlobalEdges(SRC.copy(), DST.copy())
+    g = sc.GlobalEdges(SRC.copy(), DST.copy(), 4)
     halos = [sc.HaloCopy(0, "p0", np.array([2]), np.array([1]), np.array([2]))]
     rep = Report("g.json")
     sc.check_halo_endpoints(rep, g, halos)
@@ -245,7 +245,7 @@ def test_set_checks(facts):
     sc.check_isolated_nodes(rep, facts, g)
     assert codes(rep) == {"graph.self_loop"} and rep.problems[0].examples == [3]
     halos[0].src[0] = 0
-    g2 = sc.GlobalEdges(np.array([2, 0, 0, 0]), np.array([0, 1, 1, 1]))
+    g2 = sc.GlobalEdges(np.array([2, 0, 0, 0]), np.array([0, 1, 1, 1]), 4)
     rep = Report("g.json")
     sc.check_halo_endpoints(rep, g, halos)
     sc.check_duplicate_edges(rep, facts, g2)
@@ -260,7 +260,7 @@ def test_check_halo_hops_two_hops():
                   edge_map={"_N:_E:_N": [[0, 1], [1, 5]]})
     f = pc.SetFacts.from_config(parse_config(cfg))
     # e0: 2->0 (p0); e1..e4 owned by p1: 3->2, 4->3, 5->5, 0->4.  Hop 0 of p0 = {2}; hop 1 needs e1 (3->2).
-    g = sc.GlobalEdges(np.array([2, 3, 4, 5, 0]), np.array([0, 2, 3, 5, 4]))
+    g = sc.GlobalEdges(np.array([2, 3, 4, 5, 0]), np.array([0, 2, 3, 5, 4]), 6)
     rep = Report("g.json")
     ok = [sc.HaloCopy(0, "p0", np.array([1, 4]), g.src[[1, 4]], g.dst[[1, 4]]),
           sc.HaloCopy(1, "p1", np.array([0]), g.src[[0]], g.dst[[0]])]

@@ -159,6 +159,11 @@ def check_orig_permutation(rep: Report, f: SetFacts, kind: str,
                       f"[0, {n}) (new per-type IDs in examples)", examples=bad)
             ok = False
             continue
+        seen = np.zeros(n, dtype=bool)
+        seen[cat] = True
+        if cat.shape[0] == n and seen.all():
+            out[name] = cat
+            continue
         hits = np.bincount(cat, minlength=n)
         if n and (hits != 1).any():
             rep.error("orig_ids.permutation", f"original {kind}-ID map of {name!r} is not a permutation of [0, {n}): "

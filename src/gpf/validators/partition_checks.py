@@ -94,8 +94,11 @@ class PartData:
         return int(self.src.shape[0])
 
     # Global endpoints (hids) of the inner and HALO edges, for the set-level checks.
-    def inner_endpoints(self, m_inner: int) -> tuple[np.ndarray, np.ndarray]:
-        return self.nid[self.src[:m_inner]], self.nid[self.dst[:m_inner]]
+    def inner_endpoints(self, m_inner: int, node_lo: int) -> tuple[np.ndarray, np.ndarray]:
+        dst = self.dst[:m_inner]
+        # Inner edges end at inner nodes, whose hid is local + node_lo when G3 holds (no gather).
+        gdst = dst + node_lo if self.inner_nodes_ok else self.nid[dst]
+        return self.nid[self.src[:m_inner]], gdst
 
     def halo_edges(self, m_inner: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return self.eid[m_inner:], self.nid[self.src[m_inner:]], self.nid[self.dst[m_inner:]]
@@ -147,7 +150,19 @@ def load_part(rep: Report, p: int, read, path: str) -> PartData | None:
 
 
 def _outside(a: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Positions of values outside [lo, hi) (two reductions when there are none)."""
+    if a.size == 0 or (int(a.min()) >= lo and int(a.max()) < hi):
+        return np.zeros(0, dtype=np.int64)
     return np.flatnonzero((a < lo) | (a >= hi))
+
+
+def _is_range(a: np.ndarray, lo: int, hi: int) -> bool:
+    """``a`` equals ``arange(lo, hi)`` (strictly increasing from lo to hi-1 with hi-lo values)."""
+    if a.shape[0] != hi - lo:
+        return False
+    if a.shape[0] == 0:
+        return True
+    return int(a[0]) == lo and int(a[-1]) == hi - 1 and bool(np.all(a[1:] > a[:-1]))
 
 
 def check_local_ids(rep: Report, f: SetFacts, d: PartData) -> None:
@@ -195,8 +210,7 @@ def check_inner_nodes(rep: Report, f: SetFacts, d: PartData) -> None:
         return
     lo, hi = f.node_range(d.p)
     n_in = hi - lo
-    if (n_in <= d.num_nodes and d.inner[:n_in].all() and not d.inner[n_in:].any()
-            and np.array_equal(d.nid[:n_in], np.arange(lo, hi, dtype=np.int64))):
+    if n_in <= d.num_nodes and d.inner[:n_in].all() and not d.inner[n_in:].any() and _is_range(d.nid[:n_in], lo, hi):
         d.inner_nodes_ok = True
         return
     ids = d.nid[d.inner]
@@ -220,12 +234,21 @@ def _duplicates(a: np.ndarray) -> np.ndarray:
     return np.unique(s[1:][s[1:] == s[:-1]])
 
 
+def _owned_here(f: SetFacts, ids: np.ndarray, p: int, kind: str) -> np.ndarray:
+    """The IDs of ``ids`` owned by partition ``p`` (binary search when ``ids`` is sorted, as HALO edges are)."""
+    lo, hi = f.node_range(p) if kind == "node" else f.edge_range(p)
+    if ids.size > 1 and bool(np.all(ids[1:] >= ids[:-1])):
+        a, b = np.searchsorted(ids, [lo, hi])
+        return ids[a:b]
+    return ids[(ids >= lo) & (ids < hi)]
+
+
 def check_halo_nodes(rep: Report, f: SetFacts, d: PartData) -> None:
     """G4: HALO nodes are owned by other partitions, and no HALO _ID repeats."""
     if not d.nodes_ok:
         return
     halo = d.nid[~d.inner]
-    own = halo[f.book.nid2partid(halo) == d.p]
+    own = _owned_here(f, halo, d.p, "node")
     if own.size:
         rep.error("halo_node.owner", f"{own.size} HALO node(s) have an _ID owned by this partition itself",
                   partition=d.p, path=d.path, examples=own)
@@ -240,8 +263,8 @@ def check_node_types(rep: Report, f: SetFacts, d: PartData) -> None:
     t = d.ndata.get("_TYPE")
     if t is None or not d.nodes_ok:
         return
-    want = d.node_types if d.node_types is not None else np.zeros(d.num_nodes, np.int64)
-    bad = np.flatnonzero(np.asarray(t).astype(np.int64) != want)
+    t = np.asarray(t)
+    bad = np.flatnonzero(t != 0) if d.node_types is None else np.flatnonzero(t.astype(np.int64) != d.node_types)
     if bad.size:
         rep.error("node_type.mismatch", f"{bad.size} node(s) have a _TYPE other than the type of their _ID",
                   partition=d.p, path=d.path, examples=d.nid[bad])
@@ -252,7 +275,14 @@ def check_part_ids(rep: Report, f: SetFacts, d: PartData) -> None:
     pid = d.ndata.get("part_id")
     if pid is None or not d.nodes_ok:
         return
-    bad = np.flatnonzero(np.asarray(pid).astype(np.int64) != f.book.nid2partid(d.nid))
+    pid = np.asarray(pid)
+    if d.inner_nodes_ok:  # inner nodes are owned by p: only HALO rows need the book
+        n_in = int(f.node_range(d.p)[1] - f.node_range(d.p)[0])
+        bad = np.flatnonzero(pid[:n_in] != d.p)
+        halo_bad = np.flatnonzero(pid[n_in:] != f.book.nid2partid(d.nid[n_in:])) + n_in
+        bad = np.concatenate([bad, halo_bad])
+    else:
+        bad = np.flatnonzero(pid.astype(np.int64) != f.book.nid2partid(d.nid))
     if bad.size:
         rep.error("part_id.mismatch", f"{bad.size} node(s) have a part_id other than the owner of their _ID",
                   partition=d.p, path=d.path, examples=d.nid[bad])
@@ -274,8 +304,7 @@ def check_inner_edges(rep: Report, f: SetFacts, d: PartData) -> None:
         return
     lo, hi = f.edge_range(d.p)
     m_in = hi - lo
-    if (m_in <= d.num_edges and d.inner_e[:m_in].all() and not d.inner_e[m_in:].any()
-            and np.array_equal(d.eid[:m_in], np.arange(lo, hi, dtype=np.int64))):
+    if m_in <= d.num_edges and d.inner_e[:m_in].all() and not d.inner_e[m_in:].any() and _is_range(d.eid[:m_in], lo, hi):
         d.inner_edges_ok = True
         return
     ids = d.eid[d.inner_e]
@@ -295,7 +324,11 @@ def check_inner_edge_flags(rep: Report, f: SetFacts, d: PartData) -> None:
     """G6: inner_edge is 1 exactly for the edges whose destination is an inner node."""
     if not d.local_ok:
         return
-    bad = np.flatnonzero(d.inner_e != d.inner[d.dst])
+    if d.inner_nodes_ok:  # inner nodes are local IDs 0..n_inner-1: no gather needed
+        lo, hi = f.node_range(d.p)
+        bad = np.flatnonzero(d.inner_e != (d.dst < hi - lo))
+    else:
+        bad = np.flatnonzero(d.inner_e != d.inner[d.dst])
     if bad.size:
         rep.error("inner_edge.dst", f"{bad.size} edge(s) have inner_edge != inner_node of their destination "
                   "(edge _IDs in examples)", partition=d.p, path=d.path, examples=d.eid[bad])
@@ -306,7 +339,7 @@ def check_halo_edges(rep: Report, f: SetFacts, d: PartData) -> None:
     if not d.edges_ok:
         return
     halo = d.eid[~d.inner_e]
-    own = halo[f.book.eid2partid(halo) == d.p]
+    own = _owned_here(f, halo, d.p, "edge")
     if own.size:
         rep.error("halo_edge.owner", f"{own.size} HALO edge(s) have an _ID owned by this partition itself",
                   partition=d.p, path=d.path, examples=own)
@@ -327,7 +360,8 @@ def check_edge_types(rep: Report, f: SetFacts, d: PartData) -> None:
     t = d.edata.get("_TYPE")
     if t is None or not d.edges_ok:
         return
-    bad = np.flatnonzero(np.asarray(t).astype(np.int64) != _edge_types(f, d))
+    t = np.asarray(t)
+    bad = np.flatnonzero(t != 0) if len(f.etypes) == 1 else np.flatnonzero(t.astype(np.int64) != _edge_types(f, d))
     if bad.size:
         rep.error("edge_type.mismatch", f"{bad.size} edge(s) have a _TYPE other than the etype of their _ID",
                   partition=d.p, path=d.path, examples=d.eid[bad])

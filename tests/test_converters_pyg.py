@@ -679,3 +679,18 @@ def test_dgl_written_sets_in_gpf_ids(dgl_sets, case):
             assert np.array_equal(st[name].numpy(), v[oe]), (et, k)
     part = P.to_pyg(ps[1])
     assert "n_id" not in _stores(part)[0][ps.ntypes[0]] and "gpf_type_nid" in _stores(part)[0][ps.ntypes[0]]
+
+
+def test_neighbor_loader_with_worker_processes(cora, cora_sets):
+    from torch_geometric.loader import NeighborLoader
+
+    fs, gs = P.to_pyg_stores(cora_sets["random"])
+    seeds = torch.arange(0, 2708, 5)
+    loader = NeighborLoader((fs, gs), [3, 3], input_nodes=seeds, batch_size=128, num_workers=2,
+                            neighbor_sampler=P.GpfNeighborSampler(gs, [3, 3]))
+    done = []
+    for batch in loader:
+        assert torch.equal(batch.x, cora.x[batch.n_id]) and torch.equal(batch.train_mask, cora.train_mask[batch.n_id])
+        assert torch.equal(batch.n_id[batch.edge_index], cora.edge_index[:, batch.e_id])
+        done.append(batch.n_id[:batch.batch_size])
+    assert torch.equal(torch.cat(done), seeds)

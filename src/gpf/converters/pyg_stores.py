@@ -251,6 +251,8 @@ class GpfNeighborSampler(BaseSampler):
     heterogeneous graphs ``{(src, rel, dst): [fan-outs]}``.  Output: PyG's
     ``SamplerOutput`` / ``HeteroSamplerOutput`` with seeds first, edges from sampled
     neighbour (``row``) to the node it was sampled for (``col``), ``edge`` = edge IDs.
+    ``seed``: a private generator (reproducible, the same stream in every worker);
+    ``None`` (default): torch's global RNG, reseeded per DataLoader worker.
     """
 
     def __init__(self, graph_store: GraphStore, num_neighbors, *, replace: bool = False,
@@ -258,8 +260,8 @@ class GpfNeighborSampler(BaseSampler):
         attrs = graph_store.get_all_edge_attrs()
         self.homogeneous = all(a.edge_type is None for a in attrs)
         self.replace = replace
-        self.generator = torch.Generator()
-        self.generator.manual_seed(int(seed) if seed is not None else int(torch.randint(0, 2**62, (1,))))
+        # seed=None: torch's global RNG, which DataLoader reseeds in every worker process.
+        self.generator = None if seed is None else torch.Generator().manual_seed(int(seed))
         self.csc: dict[Any, _Csc] = {}
         self.edge_types: list[Any] = []
         for a in attrs:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,7 +16,7 @@ import pytest
 import gpf
 from writer_helpers import make_hetero
 
-BACKENDS = ["dgl"]
+BACKENDS = ["dgl", "npy", "hdf5", "zarr"]
 THREADS, PROCESSES = 8, 4
 
 
@@ -41,9 +40,9 @@ def read_and_validate(config: str) -> tuple[str, dict]:
 @pytest.fixture(scope="module", params=BACKENDS)
 def shared_set(request, tmp_path_factory) -> str:
     root = tmp_path_factory.mktemp(f"shared_{request.param}")
-    gpf.partition(make_hetero(seed=2), 3, root, "shared", method="random", halo_hops=2,
-                  backend=request.param, verbose=False)
-    return str(Path(root) / "shared.json")
+    ps = gpf.partition(make_hetero(seed=2), 3, root, "shared", method="random", halo_hops=2,
+                       backend=request.param, verbose=False)
+    return str(ps.path)
 
 
 def test_threads_and_processes_agree(shared_set):

@@ -419,6 +419,30 @@ def test_against_unreadable_exits_2(gpf_sets, tmp_path, capsys):
     assert code == 2 and error_codes(doc) == {"against.unreadable"}
 
 
+# -- storage backends (SPEC 11) ------------------------------------------------------------------------------
+@pytest.mark.parametrize("backend", ["npy", "hdf5", "zarr"])
+def test_other_backends_valid_and_missing_partition_data(backend, tmp_path, capsys):
+    ps = gpf.partition(make_hetero(seed=6), 3, tmp_path / "s", "s", method="random", halo_hops=2, backend=backend,
+                       verbose=False)
+    code, doc = run_validate(capsys, ps.path)
+    assert code == 0 and error_codes(doc) == set(), doc["problems"]
+    target = tmp_path / "s" / ("part1/part.h5" if backend == "hdf5" else "part1")
+    target.rename(target.with_name(target.name + ".moved"))
+    code, doc = run_validate(capsys, ps.path)
+    assert code == 1 and error_codes(doc) == {"path.missing"}
+
+
+def test_npy_backend_defect(tmp_path, capsys):
+    ps = gpf.partition(make_hetero(seed=6), 3, tmp_path / "s", "s", method="random", halo_hops=1, backend="npy",
+                       verbose=False)
+    ids = tmp_path / "s" / "part2" / "graph" / "ndata" / "_ID.npy"
+    a = np.load(ids)
+    a[[0, 1]] = a[[1, 0]]
+    np.save(ids, a)
+    code, doc = run_validate(capsys, ps.path)
+    assert code == 1 and "inner_node.order" in error_codes(doc) <= {"inner_node.order", "halo_edge.endpoints"}
+
+
 # -- unreadable configs: exit 2, one problem, no traceback ---------------------------------------------------
 @pytest.mark.parametrize("content, code", [
     (None, "config.unreadable"),

@@ -42,8 +42,10 @@ __all__ = [
     "check_paths",
 ]
 
-#: The file roles of a part-<i> entry the validator checks.
-FILE_ROLES = ("part_graph", "part_graph_graphbolt", "node_feats", "edge_feats", "orig_nids", "orig_eids")
+#: The file roles of a part-<i> entry the validator checks (``gpf_path``: the npy/hdf5/zarr backends, SPEC 11).
+FILE_ROLES = ("part_graph", "part_graph_graphbolt", "node_feats", "edge_feats", "orig_nids", "orig_eids", "gpf_path")
+BACKENDS = ("dgl", "npy", "hdf5", "zarr")
+_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _PART_RE = re.compile(r"part-(0|[1-9][0-9]{0,17})")
 _ZIP_MAGIC = b"PK\x03\x04"
 
@@ -197,13 +199,23 @@ def check_part_entries(rep: Report, cfg: Mapping[str, Any], ctx: ConfigContext) 
         entry = cfg[f"part-{i}"]
         if i >= P or not isinstance(entry, Mapping):
             continue
+        backend = entry.get("gpf_backend", "dgl")
+        if backend not in BACKENDS:
+            rep.error("part.backend", f"part-{i}.gpf_backend is {_short(backend)}, not one of {list(BACKENDS)}",
+                      partition=i, path=ctx.path, examples=[f"part-{i}"])
+            ctx.bad_files.add((i, "*"))
+            continue
+        if backend != "dgl":  # SPEC 11: C2 applies to gpf_path
+            if not isinstance(entry.get("gpf_path"), str):
+                no_graph.append(i)
+            continue
         if entry.get("part_graph") is None and entry.get("part_graph_graphbolt") is None:
             no_graph.append(i)
         if entry.get("node_feats") is None or entry.get("edge_feats") is None:
             no_feats.append(i)
     for i in no_graph:
-        rep.error("part.no_graph", f"part-{i} names neither part_graph nor part_graph_graphbolt", partition=i,
-                  path=ctx.path)
+        rep.error("part.no_graph", f"part-{i} names neither part_graph nor part_graph_graphbolt (nor, with a "
+                  "gpf_backend, a gpf_path)", partition=i, path=ctx.path)
         ctx.bad_files.update({(i, "graph"), (i, "orig_nids"), (i, "orig_eids")})
     for i in no_feats:
         rep.error("part.no_feats", f"part-{i} lacks node_feats or edge_feats (DGL asserts both)", partition=i,
@@ -349,9 +361,11 @@ def check_map_dtype(rep: Report, cfg: Mapping[str, Any], ctx: ConfigContext) -> 
 
 
 # -- P1, P2 ---------------------------------------------------------------------------------------------------
-def _expected_magic(role: str, path: str) -> tuple[bytes | None, str]:
+def _expected_magic(role: str, path: str, backend: str = "dgl") -> tuple[bytes | None, str]:
     """(leading bytes, kind) a file of this role must start with; None when the role's format is unknown."""
     ext = os.path.splitext(path)[1].lower()
+    if role == "gpf_path" and backend == "hdf5":
+        return _HDF5_MAGIC, "an HDF5 file"
     if role == "part_graph" and ext == ".dgl":
         return MAGIC_GRAPHS.to_bytes(8, "little"), "a DGL graph file (save_graphs)"
     if role in ("node_feats", "edge_feats", "orig_nids", "orig_eids") and ext == ".dgl":
@@ -371,9 +385,12 @@ def check_paths(rep: Report, cfg: Mapping[str, Any], ctx: ConfigContext) -> None
         entry = cfg.get(f"part-{i}")
         if not isinstance(entry, Mapping):
             continue
+        backend = entry.get("gpf_backend", "dgl")
         for role in FILE_ROLES:
             value = entry.get(role)
             key = f"part-{i}.{role}"
+            if (role == "gpf_path") == (backend == "dgl"):
+                continue  # DGL entries name files by role; the others one gpf_path (SPEC 11)
             if value is None or not isinstance(value, str):
                 continue
             if not value or "\x00" in value or not _encodable(value):
@@ -390,8 +407,8 @@ def check_paths(rep: Report, cfg: Mapping[str, Any], ctx: ConfigContext) -> None
             if local and os.path.isabs(value):
                 rep.warn("path.absolute", f"{key}: absolute path {value!r} (run `gpf upgrade` to make it relative)",
                          partition=i, path=ctx.path, examples=[value])
-            if local and not _check_file(rep, resolved, role, i, key):
-                ctx.bad_files.add((i, role))
+            if local and not _check_file(rep, resolved, role, i, key, backend):
+                ctx.bad_files.add((i, "*") if role == "gpf_path" else (i, role))
 
 
 def _encodable(value: str) -> bool:
@@ -402,15 +419,17 @@ def _encodable(value: str) -> bool:
     return True
 
 
-def _check_file(rep: Report, resolved: str, role: str, part: int, key: str) -> bool:
-    """P2 for one file: exists, is a regular file, starts with its kind's magic number."""
+def _check_file(rep: Report, resolved: str, role: str, part: int, key: str, backend: str = "dgl") -> bool:
+    """P2 for one file: exists, is a regular file (a folder for npy/zarr), starts with its kind's magic number."""
     if not os.path.exists(resolved):
         rep.error("path.missing", f"{key}: file does not exist", partition=part, path=resolved, examples=[key])
         return False
-    if not os.path.isfile(resolved):
-        rep.error("path.kind", f"{key}: is not a regular file", partition=part, path=resolved, examples=[key])
+    folder = role == "gpf_path" and backend in ("npy", "zarr")
+    if folder != os.path.isdir(resolved) or not (folder or os.path.isfile(resolved)):
+        what = "a folder" if folder else "a regular file"
+        rep.error("path.kind", f"{key}: is not {what}", partition=part, path=resolved, examples=[key])
         return False
-    magic, kind = _expected_magic(role, resolved)
+    magic, kind = _expected_magic(role, resolved, backend)
     if magic is None:
         return True
     try:

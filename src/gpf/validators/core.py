@@ -62,6 +62,7 @@ def validate(path: "str | os.PathLike[str]", *, quick: bool = False, against: An
     raw = _read_config(rep, path)
     if raw is None:
         return rep
+    path = config_location(path)
     cfg_obj = _check_config(rep, raw, path)
     if cfg_obj is None or quick:
         return rep
@@ -93,7 +94,12 @@ def _read_config(rep: Report, path: str) -> dict | None:
     from gpf.errors import ConfigError
 
     try:
-        if paths.is_url(path):
+        zarr_root = _zarr_root(path)
+        if zarr_root is not None:  # a Zarr set keeps its config in the store's root attributes (SPEC 11)
+            from gpf.sdk.storage.zarr_store import read_zarr_config
+
+            raw = read_zarr_config(zarr_root)
+        elif paths.is_url(path):
             from gpf.sdk.storage.buffer import open_buffer
 
             raw = decode_config_json(bytes(open_buffer(path).data), source=path)
@@ -107,6 +113,24 @@ def _read_config(rep: Report, path: str) -> dict | None:
         rep.error("config.not_object", f"the config must be a JSON object, got {kind}", path=path)
         return None
     return raw
+
+
+def _zarr_root(path: str) -> str | None:
+    try:
+        from gpf.sdk.storage.zarr_store import find_zarr_root
+    except ImportError:  # pragma: no cover - zarr is optional
+        return None
+    return find_zarr_root(path)
+
+
+def config_location(path: str) -> str:
+    """The path the dataset root is taken from: the config file, or a Zarr store's ``zarr.json``."""
+    root = _zarr_root(path)
+    if root is None:
+        return path
+    from gpf.sdk.storage.zarr_store import ROOT_META
+
+    return f"{root}/{ROOT_META}"
 
 
 def _check_config(rep: Report, raw: dict, path: str):
@@ -218,11 +242,11 @@ class _Run:
         if (p, "graph") in self.bad_files:
             self.inner_ok = False
             return
-        role = self.pset.store.graph_role(p)
+        role = self._graph_role(p)
         if (p, role) in self.bad_files:
             self.inner_ok = False
             return
-        path = getattr(self.config.parts[p], role, None) or f"part-{p}"
+        path = self._entry_value(p, role) or f"part-{p}"
         d = load_part(rep, p, lambda: self.pset.store.read_graph(p), path)
         if d is None:
             self.inner_ok = False
@@ -238,6 +262,17 @@ class _Run:
         self.halos.append(HaloCopy(p, d.path, *d.halo_edges(hi - lo)))
         self.parts.append(d)
 
+    def _entry_value(self, p: int, key: str):
+        entry = self.config.parts[p]
+        return getattr(entry, key, None) if key in type(entry).model_fields else (entry.model_extra or {}).get(key)
+
+    def _graph_role(self, p: int) -> str:
+        """The part-<i> key naming the graph that is read: DGL's choice of file, or gpf_path."""
+        store = self.pset.store
+        store = getattr(store, "per_part", [store] * (p + 1))[p]  # a mixed-backend set routes per partition
+        graph_role = getattr(store, "graph_role", None)
+        return graph_role(p) if graph_role is not None else "gpf_path"
+
     def _features(self, p: int) -> None:
         rep, f = self.rep, self.f
         store = self.pset.store
@@ -245,7 +280,7 @@ class _Run:
                                  ("edge", "edge_feats", store.read_edge_feats)):
             if (p, role) in self.bad_files:
                 continue
-            path = getattr(self.config.parts[p], role, None) or f"part-{p}.{role}"
+            path = self._entry_value(p, role) or self._entry_value(p, "gpf_path") or f"part-{p}.{role}"
             try:
                 feats = read(p)
             except FormatError as e:

@@ -33,6 +33,7 @@ CODES: dict[str, tuple[str, str, str]] = {
     "part.missing": ("C2", ERROR, "no part-<i> entry for a partition 0 <= i < num_parts"),
     "part.extra": ("C2", ERROR, "a part-<i> entry with i >= num_parts"),
     "part.no_graph": ("C2", ERROR, "a part-<i> entry names neither part_graph nor part_graph_graphbolt"),
+    "part.backend": ("11", ERROR, "a part-<i> entry names an unknown gpf_backend"),
     "part.no_feats": ("C2", ERROR, "a part-<i> entry lacks node_feats or edge_feats"),
     "ntypes.ids": ("C5", ERROR, "ntypes values are not exactly 0..T-1"),
     "etypes.ids": ("C5", ERROR, "etypes values are not exactly 0..R-1"),

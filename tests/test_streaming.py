@@ -45,6 +45,7 @@ def assert_same_tree(a: Path, b: Path) -> None:
 @pytest.mark.parametrize("kind, fmt, method", [
     ("homo", "numpy", "random"), ("homo", "parquet", "metis"), ("hetero", "csv", "random"),
     ("hetero", "parquet", "metis"), ("hetero", "numpy", "given"), ("homo", "numpy", "one_part"),
+    ("hetero", "zarr", "random"),
 ])
 def test_out_of_core_equals_in_memory_byte_for_byte(tmp_path, monkeypatch, kind, fmt, method):
     monkeypatch.setattr(streaming, "ROUTE_BLOCK", 37 if fmt != "csv" else streaming.ROUTE_BLOCK)  # many route blocks

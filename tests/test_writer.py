@@ -308,7 +308,7 @@ def test_repartition_rebuilds_the_input(tmp_path, kind):
     _same_graph(g, load_graph(ps2.path))
 
 
-@pytest.mark.parametrize("fmt", ["csv", "numpy", "parquet"])
+@pytest.mark.parametrize("fmt", ["csv", "numpy", "parquet", "zarr"])
 def test_chunked_input(tmp_path, fmt):
     g = make_hetero()
     root = write_chunked(tmp_path / "in", g, fmt)
@@ -359,6 +359,27 @@ def test_chunked_parquet_forms(tmp_path):
     broken(pa.table([pa.array([1.0, None] * (n // 2))], names=["x"]), r"null values")
     broken(pa.table([pa.array(["a"] * n)], names=["x"]), r"not numeric")
     broken(pa.table([pa.array([[1, 2]] * (n - 1) + [[1]])], names=["v"]), r"vector rows differ in length")
+
+
+def test_chunked_zarr_chunks_by_url(tmp_path):
+    """A chunk may be a Zarr array at an fsspec URL; a missing or non-numeric array is named in the error."""
+    import zarr
+
+    g = make_homo()
+    root = write_chunked(tmp_path / "in", g, "zarr")
+    meta = json.loads((root / "metadata.json").read_text())
+    n = g.num_nodes("_N")
+    url = "memory://gpf-test-chunks/score.zarr"
+    zarr.create_array(url, shape=(n,), dtype="float32", chunks=(32,), zarr_format=3)[...] = np.arange(n, dtype=np.float32)
+    meta["node_data"]["_N"]["score"] = {"format": {"name": "zarr"}, "data": [url]}
+    (root / "metadata.json").write_text(json.dumps(meta))
+    got = load_graph(root).ndata["_N"]
+    assert np.array_equal(got["score"], np.arange(n, dtype=np.float32))
+    assert np.array_equal(got["feat"], g.ndata["_N"]["feat"])
+    meta["node_data"]["_N"]["score"]["data"] = ["missing.zarr"]
+    (root / "metadata.json").write_text(json.dumps(meta))
+    with pytest.raises(GraphError, match=r"\['score'\]: missing.zarr: not a readable Zarr array"):
+        load_graph(root)
 
 
 # -- CLI ------------------------------------------------------------------------------------------------

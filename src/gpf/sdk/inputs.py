@@ -5,8 +5,9 @@
 * ``FILE.npz``: ``src``, ``dst``, optional ``num_nodes``, ``node:<name>``, ``edge:<name>``
   (a homogeneous graph; :meth:`gpf.Graph.from_npz`);
 * a directory holding ``metadata.json`` (or that file itself): DGL's chunked graph format
-  (reference section 5.1), edges as ``csv`` / ``numpy`` / ``parquet`` chunks of per-type
-  ``src dst`` rows, node and edge data as ``numpy`` / ``parquet`` chunks;
+  (reference section 5.1), edges as ``csv`` / ``numpy`` / ``parquet`` / ``zarr`` chunks of
+  per-type ``src dst`` rows, node and edge data as ``numpy`` / ``parquet`` / ``zarr`` chunks
+  (``zarr``: each chunk a Zarr array, a path or an fsspec URL -- a gpf extension);
 * a partition config ``.json`` (any set gpf reads): the whole graph is rebuilt, in
   original IDs when the set stores ``orig_nids``/``orig_eids``, else in the set's own
   per-type IDs, for re-partitioning.
@@ -163,7 +164,7 @@ def parse_chunked(metadata_path: "str | os.PathLike[str]") -> ChunkedMeta:
             raise GraphError(f"{meta_path}: edges has no entry for edge type {key!r}")
         where = f"{meta_path}: edges[{key!r}]"
         fmt = _format(spec, where)
-        edge_files[et] = [(os.path.join(root, f), fmt) for f in _files(spec, where)]
+        edge_files[et] = [(_chunk_path(root, f), fmt) for f in _files(spec, where)]
         edge_counts[et] = [int(x) for x in want[i]] if isinstance(want, list) and len(want) == len(etypes) \
             and isinstance(want[i], list) else None
     order = sorted(edge_files)
@@ -224,6 +225,11 @@ def _format(spec: Any, where: str) -> dict:
 
 def _read_edge_chunk(path: str, fmt: dict, where: str) -> np.ndarray:
     name = fmt["name"]
+    if name == "zarr":
+        arr = _zarr_array(path, where)
+        if arr.ndim != 2 or arr.shape[1] < 2 or arr.dtype.kind not in "iu":
+            raise GraphError(f"{where}: must be an (E, 2) integer array, got {arr.dtype} {arr.shape}")
+        return np.asarray(arr[:, :2]).astype(np.int64)
     if not os.path.isfile(path):
         raise GraphError(f"{where}: no such file")
     if name == "csv":
@@ -260,9 +266,9 @@ def _data_specs(feats: Any, root: str, where: str) -> list[DataSpec]:
     for name, spec in feats.items():
         w = f"{where}[{name!r}]"
         fmt = _format(spec, w)["name"]
-        if fmt not in ("numpy", "parquet"):
-            raise GraphError(f"{w}: unknown data format {fmt!r} (numpy or parquet)")
-        out.append(DataSpec(str(name), fmt, [os.path.join(root, f) for f in _files(spec, w)], w))
+        if fmt not in ("numpy", "parquet", "zarr"):
+            raise GraphError(f"{w}: unknown data format {fmt!r} (numpy, parquet or zarr)")
+        out.append(DataSpec(str(name), fmt, [_chunk_path(root, f) for f in _files(spec, w)], w))
     return out
 
 
@@ -270,6 +276,8 @@ def read_data_chunk(spec: DataSpec, c: int) -> np.ndarray:
     """Chunk ``c`` of a feature (rows in per-type ID order)."""
     path = spec.files[c]
     where = f"{spec.where}: {os.path.basename(path)}"
+    if spec.fmt == "zarr":
+        return np.asarray(_zarr_array(path, where)[...])
     if not os.path.isfile(path):
         raise GraphError(f"{where}: no such file")
     return _load_npy(path, where) if spec.fmt == "numpy" else _read_parquet_array(path, where)
@@ -279,6 +287,11 @@ def data_chunk_rows(spec: DataSpec, c: int) -> int:
     """Rows of chunk ``c`` of a feature, from the file's header / footer only."""
     path = spec.files[c]
     where = f"{spec.where}: {os.path.basename(path)}"
+    if spec.fmt == "zarr":
+        arr = _zarr_array(path, where)
+        if arr.ndim == 0:
+            raise GraphError(f"{where}: a feature chunk must have one row per item, got a scalar")
+        return int(arr.shape[0])
     if not os.path.isfile(path):
         raise GraphError(f"{where}: no such file")
     if spec.fmt == "numpy":
@@ -300,6 +313,26 @@ def read_data(spec: DataSpec) -> np.ndarray:
     """A whole feature: its chunks concatenated."""
     chunks = [read_data_chunk(spec, c) for c in range(len(spec.files))]
     return np.concatenate(chunks) if len(chunks) > 1 else chunks[0] if chunks else np.zeros(0)
+
+
+def _chunk_path(root: str, name: str) -> str:
+    """A chunk file named in metadata.json: relative to its folder, absolute, or (zarr) an fsspec URL."""
+    from gpf.sdk.paths import is_url
+
+    return name if is_url(name) else os.path.join(root, name)
+
+
+def _zarr_array(path: str, where: str):
+    """A Zarr (v2 or v3) array chunk, opened read-only: local path or fsspec URL, read lazily."""
+    try:
+        import zarr
+
+        arr = zarr.open_array(path, mode="r")
+    except Exception as exc:  # zarr raises several types (missing store, not an array, bad metadata)
+        raise GraphError(f"{where}: not a readable Zarr array ({type(exc).__name__}: {exc})") from None
+    if arr.dtype.kind not in "biuf":
+        raise GraphError(f"{where}: Zarr array has dtype {arr.dtype}; only bool, int, uint and float are storable")
+    return arr
 
 
 def _load_npy(path: str, where: str, mmap: bool = False) -> np.ndarray:

@@ -224,6 +224,22 @@ def test_zarr_sharding_and_compressors(tmp_path, sets):
         gpf.convert(ref, tmp_path / "bad.zarr", to="zarr", compressor="lz9", progress=False)
 
 
+def test_zarr_shards_by_default_on_object_stores_only(tmp_path):
+    import zarr
+
+    from gpf.sdk.storage.zarr_store import ZarrWriter
+
+    assert ZarrWriter("s3://bucket/set.zarr", "g").shard_by_default
+    assert ZarrWriter("gs://bucket/set.zarr", "g").shard_by_default
+    assert not ZarrWriter("memory://set.zarr", "g").shard_by_default
+    assert not ZarrWriter(tmp_path / "set.zarr", "g").shard_by_default
+    ps = gpf.partition(make_homo(n=2000, m=3000), 1, tmp_path / "s.zarr", "g", method="random", backend="zarr",
+                       chunk_rows=100, verbose=False)
+    arr = zarr.open_array(str(tmp_path / "s.zarr" / "part0" / "node_feats" / "_N" / "feat"), mode="r")
+    assert arr.shards is None and arr.chunks == (100, 5)
+    assert ps.partition(0).node_feats["_N/feat"].shape == (2000, 5)
+
+
 def test_zarr_interrupted_write_leaves_no_config(tmp_path, monkeypatch):
     from gpf.sdk.storage import zarr_store
 

@@ -16,7 +16,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--compressor", metavar="NAME[:LEVEL]",
                    help="hdf5: none (default), gzip, lzf; zarr: zstd (default), blosc, blosc-zstd, gzip, none")
     p.add_argument("--chunk-rows", type=int, metavar="N", help="hdf5/zarr: feature rows per chunk (default ~64 KiB)")
-    p.add_argument("--shard-rows", type=int, metavar="N", help="zarr: feature rows per shard (default 256 chunks; 0: none)")
+    p.add_argument("--shard-rows", type=int, metavar="N", help="zarr: feature rows per shard (default: 256 chunks on object stores, "
+                   "none on local disks; 0: none)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing set at DST")
     from gpf.cli import add_scale_out_flags
 

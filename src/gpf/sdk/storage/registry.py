@@ -95,7 +95,7 @@ def open_writer(backend: str, out: "str | os.PathLike[str]", graph_name: str, *,
     """A writer of backend ``backend`` putting a set named ``graph_name`` at ``out``: a directory
     for ``dgl``/``npy``/``hdf5`` (``out/<graph_name>.json`` + ``out/part<N>/``), the store itself
     for ``zarr`` (local path or fsspec URL).  ``compressor``/``chunk_rows`` apply to hdf5 and zarr,
-    ``shard_rows`` to zarr (0: no sharding)."""
+    ``shard_rows`` to zarr (0: no sharding; None: shards on object stores only)."""
     if backend not in BACKENDS:
         raise UnsupportedError(f"backend {backend!r} is not supported by the writer (use one of {list(BACKENDS)})")
     if backend in ("dgl", "npy"):

@@ -11,8 +11,10 @@ Layout of the store (a local folder or any fsspec URL: ``file://``, ``memory://`
 Each ``part-N`` entry of the config is ``{"gpf_backend": "zarr", "gpf_path": "partN"}``
 (the group inside the store).  Feature arrays are chunked by rows (about 64 KiB per
 chunk, or ``chunk_rows``) so a mini-batch gather reads little more than the rows it
-needs, and sharded (``shard_rows``, default 256 chunks per shard object) so an object
-store holds few large objects; the compressor is ``zstd[:level]`` (default),
+needs, and sharded (``shard_rows``; by default 256 chunks per shard object when the store
+is an object-store URL such as ``s3://``, none on a local disk or ``memory://``, where
+sharding only adds an index read per chunk) so an object store holds few large objects;
+the compressor is ``zstd[:level]`` (default),
 ``blosc[:level]`` (LZ4 with byte shuffle), ``blosc-zstd[:level]``, ``gzip[:level]``
 or ``none``.  Graph and original-ID arrays are read whole and use 1 MiB chunks.
 
@@ -306,7 +308,9 @@ class ZarrWriter:
                                   or (v == 0 and what == "chunk_rows")):
                 raise UnsupportedError(f"{what} must be a positive integer, got {v!r}")
         self.chunk_rows = chunk_rows
-        self.shard_rows = shard_rows  # 0: no sharding
+        self.shard_rows = shard_rows  # None: by default (see shard_by_default); 0: no sharding
+        #: object stores get shards by default; local disks and memory:// do not
+        self.shard_by_default = paths.is_url(self.url) and not self.url.startswith("memory://")
         self._root = None
 
     def exists(self) -> bool:
@@ -361,7 +365,8 @@ class ZarrWriter:
             rows = max(1, min(rows, shape[0]) if shape[0] else 1)
             chunks = (rows, *[max(1, d) for d in shape[1:]])
             nchunks = -(-shape[0] // rows)
-            if features and self.shard_rows != 0 and nchunks > 1:
+            sharded = self.shard_rows if self.shard_rows is not None else self.shard_by_default
+            if features and sharded and nchunks > 1:
                 per = max(1, -(-(self.shard_rows or rows * _SHARD_CHUNKS) // rows))
                 shards = (rows * min(per, nchunks), *chunks[1:])
         else:

@@ -236,7 +236,7 @@ def test_load_part_reports_missing_and_bad_fields():
 
 # -- across partitions and warnings ---------------------------------------------------------------------------------
 def test_set_checks(facts):
-    g = sc.GlobalEdges(SRC.copy(), DST.copy(), 4)
+    g = sc.SetEdges.single(SRC.copy(), DST.copy(), 4)
     halos = [sc.HaloCopy(0, "p0", np.array([2]), np.array([1]), np.array([2]))]
     rep = Report("g.json")
     sc.check_halo_endpoints(rep, g, halos)
@@ -245,7 +245,7 @@ def test_set_checks(facts):
     sc.check_isolated_nodes(rep, facts, g)
     assert codes(rep) == {"graph.self_loop"} and rep.problems[0].examples == [3]
     halos[0].src[0] = 0
-    g2 = sc.GlobalEdges(np.array([2, 0, 0, 0]), np.array([0, 1, 1, 1]), 4)
+    g2 = sc.SetEdges.single(np.array([2, 0, 0, 0]), np.array([0, 1, 1, 1]), 4)
     rep = Report("g.json")
     sc.check_halo_endpoints(rep, g, halos)
     sc.check_duplicate_edges(rep, facts, g2)
@@ -260,13 +260,15 @@ def test_check_halo_hops_two_hops():
                   edge_map={"_N:_E:_N": [[0, 1], [1, 5]]})
     f = pc.SetFacts.from_config(parse_config(cfg))
     # e0: 2->0 (p0); e1..e4 owned by p1: 3->2, 4->3, 5->5, 0->4.  Hop 0 of p0 = {2}; hop 1 needs e1 (3->2).
-    g = sc.GlobalEdges(np.array([2, 3, 4, 5, 0]), np.array([0, 2, 3, 5, 4]), 6)
+    g = sc.SetEdges(np.array([0, 1, 5]), [np.array([2]), np.array([3, 4, 5, 0])], [np.array([0]), np.array([2, 3, 5, 4])], 6)
+    gs, gd = g.concat()
+    assert [x.tolist() for x in g.gather(np.array([4, 0, 2]))] == [[0, 2, 4], [4, 0, 3]]  # unsorted EIDs
     rep = Report("g.json")
-    ok = [sc.HaloCopy(0, "p0", np.array([1, 4]), g.src[[1, 4]], g.dst[[1, 4]]),
-          sc.HaloCopy(1, "p1", np.array([0]), g.src[[0]], g.dst[[0]])]
+    ok = [sc.HaloCopy(0, "p0", np.array([1, 4]), gs[[1, 4]], gd[[1, 4]]),
+          sc.HaloCopy(1, "p1", np.array([0]), gs[[0]], gd[[0]])]
     sc.check_halo_hops(rep, f, g, ok)
     assert codes(rep) == set()
-    ok[0] = sc.HaloCopy(0, "p0", np.array([4]), g.src[[4]], g.dst[[4]])
+    ok[0] = sc.HaloCopy(0, "p0", np.array([4]), gs[[4]], gd[[4]])
     sc.check_halo_hops(rep, f, g, ok)
     assert codes(rep) == {"halo.missing_edge"} and rep.problems[0].examples == [1] and rep.problems[0].partition == 0
 
@@ -312,7 +314,7 @@ def test_orig_id_checks(facts):
     assert codes(rep) == {"orig_ids.missing"}
     rep = Report("g.json")
     out = fc.check_orig_permutation(rep, facts, "node", {0: {"_N": np.array([3, 1])}, 1: {"_N": np.array([0, 2])}})
-    assert codes(rep) == set() and out["_N"].tolist() == [3, 1, 0, 2]
+    assert codes(rep) == set() and np.concatenate(out["_N"]).tolist() == [3, 1, 0, 2]
     assert fc.check_orig_permutation(rep, facts, "node", {0: {"_N": np.array([3, 1])}, 1: {"_N": np.array([1, 2])}}) is None
     assert fc.check_orig_permutation(rep, facts, "node", {0: {"_N": np.array([3, 1])}, 1: {"_N": np.array([9, 2])}}) is None
     assert [p.code for p in rep.problems] == ["orig_ids.permutation"] * 2

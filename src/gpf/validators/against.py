@@ -12,7 +12,7 @@ import numpy as np
 from gpf.sdk.graph import Graph
 from gpf.validators.partition_checks import SetFacts
 from gpf.validators.report import Report
-from gpf.validators.set_checks import GlobalEdges
+from gpf.validators.set_checks import SetEdges
 
 __all__ = ["check_types_and_counts", "check_edges_against", "check_features_against", "IGNORED_FEATURES"]
 
@@ -42,7 +42,7 @@ def check_types_and_counts(rep: Report, f: SetFacts, g: Graph) -> bool:
     return ok
 
 
-def check_edges_against(rep: Report, f: SetFacts, g: Graph, ge: GlobalEdges, orig_n: dict[str, np.ndarray],
+def check_edges_against(rep: Report, f: SetFacts, g: Graph, ge: SetEdges, orig_n: dict[str, np.ndarray],
                         orig_e: dict[str, np.ndarray]) -> None:
     """Every edge of the set is the original edge its orig ID names (endpoints through orig node IDs)."""
     for r, key in enumerate(f.etypes):
@@ -51,8 +51,9 @@ def check_edges_against(rep: Report, f: SetFacts, g: Graph, ge: GlobalEdges, ori
         if m == 0:
             continue
         hids = f.book.edges.to_homogeneous(r, np.arange(m, dtype=np.int64))
-        new_s = f.book.nodes.to_per_type(ge.src[hids])[1]
-        new_d = f.book.nodes.to_per_type(ge.dst[hids])[1]
+        g_src, g_dst = ge.gather(hids)
+        new_s = f.book.nodes.to_per_type(g_src)[1]
+        new_d = f.book.nodes.to_per_type(g_dst)[1]
         o_src, o_dst = g.edges(key)
         oe = orig_e[key]
         bad = np.flatnonzero((orig_n[s_t][new_s] != o_src[oe]) | (orig_n[d_t][new_d] != o_dst[oe]))

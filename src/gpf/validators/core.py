@@ -36,7 +36,7 @@ from gpf.validators.partition_checks import PARTITION_CHECKS, PartData, SetFacts
 from gpf.validators.report import Report
 from gpf.validators.set_checks import (
     HaloCopy,
-    build_global_edges,
+    build_set_edges,
     check_balance,
     check_duplicate_edges,
     check_halo_endpoints,
@@ -70,7 +70,10 @@ def validate(path: "str | os.PathLike[str]", *, quick: bool = False, against: An
     graph = _load_against(rep, against)
     if against is not None and graph is None:
         return rep
-    _Run(rep, config, path, prefer, graph, ctx.bad_files).run()
+    from gpf.sdk.memory import reuse_freed_memory
+
+    with reuse_freed_memory():  # big temporaries reuse freed pages instead of faulting fresh ones
+        _Run(rep, config, path, prefer, graph, ctx.bad_files).run()
     return rep
 
 
@@ -224,7 +227,7 @@ class _Run:
         orig = {kind: guarded(rep, "original-ID maps", self._orig_maps, kind) for kind in ("node", "edge")}
         ge = None
         if self.inner_ok and len(self.parts) == f.num_parts:
-            ge = guarded(rep, "global edges", build_global_edges, f, self.parts)
+            ge = guarded(rep, "set edges", build_set_edges, f, self.parts)
         self.parts.clear()
         if ge is not None:
             guarded(rep, "check_halo_endpoints", check_halo_endpoints, rep, ge, self.halos)
@@ -328,7 +331,8 @@ class _Run:
                 rep.error("against.no_orig_ids", "the set stores no original-ID maps (orig_nids/orig_eids), so it "
                           "cannot be compared with the original graph")
             return
+        maps = {kind: {t: np.concatenate(chunks) for t, chunks in orig[kind].items()} for kind in ("node", "edge")}
         if ge is not None:
-            against_checks.check_edges_against(rep, f, g, ge, orig["node"], orig["edge"])
-        against_checks.check_features_against(rep, f, g, "node", self.feats["node"], orig["node"])
-        against_checks.check_features_against(rep, f, g, "edge", self.feats["edge"], orig["edge"])
+            against_checks.check_edges_against(rep, f, g, ge, maps["node"], maps["edge"])
+        against_checks.check_features_against(rep, f, g, "node", self.feats["node"], maps["node"])
+        against_checks.check_features_against(rep, f, g, "edge", self.feats["edge"], maps["edge"])

@@ -138,38 +138,41 @@ def check_orig_presence(rep: Report, kind: str, present: dict[int, bool]) -> boo
 
 
 def check_orig_permutation(rep: Report, f: SetFacts, kind: str,
-                           per_part: dict[int, dict[str, np.ndarray]]) -> dict[str, np.ndarray] | None:
+                           per_part: dict[int, dict[str, np.ndarray]]) -> dict[str, list[np.ndarray]] | None:
     """M2: for each type, the maps concatenated over partitions are a permutation of [0, n_t).
 
-    Returns the concatenated maps (new per-type ID -> original per-type ID), or None if unusable."""
+    Checked chunk by chunk (no concatenation).  Returns ``{type: [chunk per partition]}`` (their
+    concatenation maps new per-type IDs to original ones), or None if some map is unusable."""
     names = f.ntypes if kind == "node" else f.etypes
     counts = type_counts(f, kind)
-    out: dict[str, np.ndarray] = {}
+    out: dict[str, list[np.ndarray]] = {}
     ok = True
     for t, name in enumerate(names):
         chunks = [per_part.get(p, {}).get(name) for p in range(f.num_parts)]
         if any(c is None for c in chunks):
             ok = False
             continue
-        cat = np.concatenate([c.astype(np.int64, copy=False) for c in chunks]) if chunks else np.zeros(0, np.int64)
         n = int(counts[t].sum())
-        bad = np.flatnonzero((cat < 0) | (cat >= n))
-        if bad.size:
-            rep.error("orig_ids.permutation", f"original {kind}-ID map of {name!r} has {bad.size} value(s) outside "
-                      f"[0, {n}) (new per-type IDs in examples)", examples=bad)
+        starts = np.cumsum([0] + [c.shape[0] for c in chunks])
+        bad = [np.flatnonzero((c < 0) | (c >= n)) + s for c, s in zip(chunks, starts)
+               if c.size and (int(c.min()) < 0 or int(c.max()) >= n)]
+        if bad:
+            bad_at = np.concatenate(bad)
+            rep.error("orig_ids.permutation", f"original {kind}-ID map of {name!r} has {bad_at.size} value(s) outside "
+                      f"[0, {n}) (new per-type IDs in examples)", examples=bad_at)
             ok = False
             continue
         seen = np.zeros(n, dtype=bool)
-        seen[cat] = True
-        if cat.shape[0] == n and seen.all():
-            out[name] = cat
+        for c in chunks:
+            seen[c] = True
+        if int(starts[-1]) == n and seen.all():
+            out[name] = chunks
             continue
-        hits = np.bincount(cat, minlength=n)
-        if n and (hits != 1).any():
-            rep.error("orig_ids.permutation", f"original {kind}-ID map of {name!r} is not a permutation of [0, {n}): "
-                      f"{int((hits == 0).sum())} original ID(s) missing (examples), "
-                      f"{int((hits > 1).sum())} repeated", examples=np.flatnonzero(hits != 1))
-            ok = False
-            continue
-        out[name] = cat
+        hits = np.zeros(n, dtype=np.int64)
+        for c in chunks:
+            hits += np.bincount(c, minlength=n)
+        rep.error("orig_ids.permutation", f"original {kind}-ID map of {name!r} is not a permutation of [0, {n}): "
+                  f"{int((hits == 0).sum())} original ID(s) missing (examples), "
+                  f"{int((hits > 1).sum())} repeated", examples=np.flatnonzero(hits != 1))
+        ok = False
     return out if ok else None

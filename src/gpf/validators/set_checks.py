@@ -1,13 +1,15 @@
 """Checks across partitions (G6, G9, SPEC 5.1's HALO rule) and the warnings.
 
 Once every partition's inner edges are known to be exactly its EID range in order, their
-global endpoints, concatenated over partitions, are the whole graph in EID order
-(:class:`GlobalEdges`); HALO copies and k-hop neighbourhoods are checked against it.
+global endpoints, taken over partitions, are the whole graph in EID order (:class:`SetEdges`,
+kept per partition); HALO copies and k-hop neighbourhoods are checked against it.  Parallel
+edges share their destination, hence their owner, so they are found one partition at a time.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -15,7 +17,8 @@ from gpf.validators.partition_checks import PartData, SetFacts
 from gpf.validators.report import Report
 
 __all__ = [
-    "GlobalEdges",
+    "SetEdges",
+    "build_set_edges",
     "HaloCopy",
     "check_balance",
     "check_halo_endpoints",
@@ -29,25 +32,56 @@ IMBALANCE = 2.0
 
 
 @dataclass
-class GlobalEdges:
-    """Source and destination hid of every EID of the set (from the inner edges)."""
+class SetEdges:
+    """Source and destination hid of every EID of the set, kept per partition (no global copy).
 
-    src: np.ndarray
-    dst: np.ndarray
+    Chunk ``k`` holds EIDs ``starts[k] .. starts[k+1]-1``: partition k's inner edges, in EID order.
+    :meth:`gather` looks EIDs up; :meth:`concat` builds whole-set arrays (only the k-hop check
+    and ``--against`` need them)."""
+
+    starts: np.ndarray
+    src: list[np.ndarray]
+    dst: list[np.ndarray]
     num_nodes: int
 
-    @property
-    def packed(self) -> bool:
-        """Whether ``src * n + dst`` fits in int64 (one key per edge)."""
-        return (max(self.num_nodes, 1) ** 2).bit_length() <= 62
+    @classmethod
+    def single(cls, src: np.ndarray, dst: np.ndarray, num_nodes: int) -> "SetEdges":
+        return cls(np.array([0, src.shape[0]], dtype=np.int64), [src], [dst], num_nodes)
 
-    def key(self) -> np.ndarray:
-        """``src * num_nodes + dst`` per EID (computed once; only when :attr:`packed`)."""
-        if not hasattr(self, "_key"):
-            k = self.src * max(self.num_nodes, 1)
-            k += self.dst
-            self._key = k
-        return self._key
+    @property
+    def num_edges(self) -> int:
+        return int(self.starts[-1])
+
+    def chunks(self):
+        """``(first EID, src, dst)`` per chunk."""
+        return zip(self.starts[:-1].tolist(), self.src, self.dst)
+
+    def concat(self) -> tuple[np.ndarray, np.ndarray]:
+        if "_cat" not in self.__dict__:
+            cat = (lambda xs: np.concatenate(xs) if xs else np.zeros(0, np.int64))
+            self._cat = (cat(self.src), cat(self.dst))
+        return self._cat
+
+    def gather(self, eids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Endpoints of the EIDs ``eids`` (any order; one slice per chunk when sorted)."""
+        out_s = np.empty(eids.shape[0], dtype=np.int64)
+        out_d = np.empty(eids.shape[0], dtype=np.int64)
+        order = None
+        if eids.size > 1 and not bool(np.all(eids[1:] >= eids[:-1])):
+            order = np.argsort(eids, kind="stable")
+            eids = eids[order]
+        bounds = np.searchsorted(eids, self.starts)
+        for k, (lo, s, d) in enumerate(self.chunks()):
+            a, b = int(bounds[k]), int(bounds[k + 1])
+            if b > a:
+                local = eids[a:b] - lo
+                np.take(s, local, out=out_s[a:b])
+                np.take(d, local, out=out_d[a:b])
+        if order is not None:
+            back = np.empty_like(order)
+            back[order] = np.arange(order.shape[0])
+            out_s, out_d = out_s[back], out_d[back]
+        return out_s, out_d
 
 
 @dataclass
@@ -80,26 +114,23 @@ def check_balance(rep: Report, f: SetFacts) -> None:
                      f"{float(sz.max()) / mean:.1f}x the mean {mean:,.0f}", examples=[int(sz.argmax())])
 
 
-def build_global_edges(f: SetFacts, parts: list[PartData]) -> GlobalEdges:
-    """Concatenate the inner edges' global endpoints (every partition's inner edges are sound)."""
+def build_set_edges(f: SetFacts, parts: list[PartData]) -> SetEdges:
+    """The inner edges' global endpoints of every partition (all of them sound), in partition order."""
     srcs, dsts = [], []
-    for d in parts:
+    for d in sorted(parts, key=lambda d: d.p):
         lo, hi = f.edge_range(d.p)
         s, t = d.inner_endpoints(hi - lo, f.node_range(d.p)[0])
         srcs.append(s)
         dsts.append(t)
-    cat = (lambda xs: np.concatenate(xs) if xs else np.zeros(0, np.int64))
-    return GlobalEdges(cat(srcs), cat(dsts), f.num_nodes)
+    starts = np.asarray([f.edge_range(p)[0] for p in range(f.num_parts)] + [f.num_edges], dtype=np.int64)
+    return SetEdges(starts, srcs, dsts, f.num_nodes)
 
 
-def check_halo_endpoints(rep: Report, g: GlobalEdges, halos: list[HaloCopy]) -> None:
+def check_halo_endpoints(rep: Report, e: SetEdges, halos: list[HaloCopy]) -> None:
     """G9: a HALO edge joins the same two nodes as its owner partition's inner copy."""
-    n = max(g.num_nodes, 1)
     for h in halos:
-        if g.packed:  # one gather of the packed key instead of two
-            bad = np.flatnonzero(g.key()[h.eid] != h.src * n + h.dst)
-        else:
-            bad = np.flatnonzero((g.src[h.eid] != h.src) | (g.dst[h.eid] != h.dst))
+        s, d = e.gather(h.eid)
+        bad = np.flatnonzero((s != h.src) | (d != h.dst))
         if bad.size:
             rep.error("halo_edge.endpoints", f"{bad.size} HALO edge(s) join other nodes than the owner's copy "
                       "(edge _IDs in examples)", partition=h.p, path=h.path, examples=h.eid[bad])
@@ -115,12 +146,14 @@ def _gather_ranges(indptr: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) + np.repeat(starts - (np.cumsum(lens) - lens), lens)
 
 
-def check_halo_hops(rep: Report, f: SetFacts, g: GlobalEdges, halos: list[HaloCopy]) -> None:
+def check_halo_hops(rep: Report, f: SetFacts, e: SetEdges, halos: list[HaloCopy]) -> None:
     """SPEC 5.1 / DGL's k-hop rule: with ``halo_hops = h >= 2`` partition p also stores, for k = 1..h-1,
     every in-edge (with a source outside p) of its hop-(k-1) HALO nodes.  Hop 0 are the sources of
     inner edges outside p, whose in-edges are the inner edges themselves (checked by G5/G6)."""
-    if f.halo_hops < 2 or f.num_parts < 2 or g.src.size == 0:
+    if f.halo_hops < 2 or f.num_parts < 2 or e.num_edges == 0:
         return
+    g_src, g_dst = e.concat()
+    g = SimpleNamespace(src=g_src, dst=g_dst)
     n, m = f.num_nodes, g.src.shape[0]
     order = np.argsort(g.dst, kind="stable")
     ptr = np.zeros(n + 1, dtype=np.int64)
@@ -156,45 +189,55 @@ def check_halo_hops(rep: Report, f: SetFacts, g: GlobalEdges, halos: list[HaloCo
             frontier = cand
 
 
-def check_self_loops(rep: Report, f: SetFacts, g: GlobalEdges) -> None:
+def check_self_loops(rep: Report, f: SetFacts, e: SetEdges) -> None:
     """Warning: edges whose source is their destination."""
-    loops = np.flatnonzero(g.src == g.dst)
-    if loops.size:
-        rep.warn("graph.self_loop", f"{loops.size:,} self-loop(s) (edge _IDs in examples)", examples=loops)
+    loops = [np.flatnonzero(s == d) + lo for lo, s, d in e.chunks()]
+    count = sum(x.size for x in loops)
+    if count:
+        rep.warn("graph.self_loop", f"{count:,} self-loop(s) (edge _IDs in examples)",
+                 examples=np.concatenate(loops)[: rep.max_examples])
 
 
-def check_duplicate_edges(rep: Report, f: SetFacts, g: GlobalEdges) -> None:
-    """Warning: parallel edges (same etype, same source and destination hid)."""
-    m = g.src.shape[0]
-    if m < 2:
-        return
+def check_duplicate_edges(rep: Report, f: SetFacts, e: SetEdges) -> None:
+    """Warning: parallel edges (same etype, same source and destination hid).
+
+    Parallel edges share their destination, hence their owner: one sort per partition."""
     n, r = max(f.num_nodes, 1), len(f.etypes)
-    et = f.book.edges.to_per_type(np.arange(m, dtype=np.int64))[0] if r > 1 else np.zeros(m, np.int64)
-    if (n * n * r).bit_length() <= 62:
-        key = g.key().copy()
-        if r > 1:
-            key *= r
-            key += et
-        key.sort()
-        at = np.flatnonzero(key[1:] == key[:-1])
-        pairs = key[at[: rep.max_examples] + 1] // r
-        src, dst = pairs // n, pairs % n
-    else:  # hids too large to pack: sort the three columns
-        order = np.lexsort((et, g.dst, g.src))
-        s, d, t = g.src[order], g.dst[order], et[order]
-        at = np.flatnonzero((s[1:] == s[:-1]) & (d[1:] == d[:-1]) & (t[1:] == t[:-1]))
-        src, dst = s[at[: rep.max_examples] + 1], d[at[: rep.max_examples] + 1]
-    if at.size:
-        rep.warn("graph.duplicate_edge", f"{at.size:,} parallel edge(s) (source->destination hids in examples)",
-                 examples=[f"{a}->{b}" for a, b in zip(src.tolist(), dst.tolist())])
+    count, examples = 0, []
+    for lo, s, d in e.chunks():
+        m = s.shape[0]
+        if m < 2:
+            continue
+        et = f.book.edges.to_per_type(np.arange(lo, lo + m, dtype=np.int64))[0] if r > 1 else None
+        if (n * n * r).bit_length() <= 62:
+            key = s * n
+            key += d
+            if et is not None:
+                key *= r
+                key += et
+            key.sort()
+            at = np.flatnonzero(key[1:] == key[:-1])
+            pairs = key[at[: rep.max_examples] + 1] // r
+            src, dst = pairs // n, pairs % n
+        else:  # hids too large to pack: sort the columns
+            t = et if et is not None else np.zeros(m, np.int64)
+            order = np.lexsort((t, d, s))
+            ss, dd, tt = s[order], d[order], t[order]
+            at = np.flatnonzero((ss[1:] == ss[:-1]) & (dd[1:] == dd[:-1]) & (tt[1:] == tt[:-1]))
+            src, dst = ss[at[: rep.max_examples] + 1], dd[at[: rep.max_examples] + 1]
+        count += at.size
+        examples += [f"{a}->{b}" for a, b in zip(src.tolist(), dst.tolist())]
+    if count:
+        rep.warn("graph.duplicate_edge", f"{count:,} parallel edge(s) (source->destination hids in examples)",
+                 examples=examples)
 
 
-def check_isolated_nodes(rep: Report, f: SetFacts, g: GlobalEdges) -> None:
+def check_isolated_nodes(rep: Report, f: SetFacts, e: SetEdges) -> None:
     """Warning: nodes that are neither the source nor the destination of any edge."""
-    n = f.num_nodes
-    touched = np.zeros(n, dtype=bool)
-    touched[g.src] = True
-    touched[g.dst] = True
+    touched = np.zeros(f.num_nodes, dtype=bool)
+    for _lo, s, d in e.chunks():
+        touched[s] = True
+        touched[d] = True
     iso = np.flatnonzero(~touched)
     if iso.size:
         rep.warn("graph.isolated_node", f"{iso.size:,} isolated node(s) (hids in examples)", examples=iso)

@@ -50,6 +50,7 @@ test-fast: venv
 ## Main job on the bundled Cora dataset, end to end.
 demo: venv dgl-venv
 	$(BIN)/python examples/demo_cora.py --out $(DEMO_OUT)
+	$(BIN)/python examples/cluster_gcn.py
 
 schema: venv
 	$(BIN)/gpf schema --out spec/gpf.schema.json

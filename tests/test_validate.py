@@ -483,3 +483,56 @@ def test_every_code_is_documented_in_spec():
     text = (Path(__file__).resolve().parents[1] / "spec" / "SPEC.md").read_text()
     missing = [c for c in CODES if f"`{c}`" not in text]
     assert not missing, missing
+
+
+# -- no unpickling, anywhere ------------------------------------------------------------------------------------
+class _Exploit:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_hostile_graphbolt_pickle_is_refused_not_run(tmp_path):
+    import io
+    import pickle
+    import shutil
+    import zipfile
+
+    shutil.copytree(FIXTURES / "homo", tmp_path / "homo")
+    marker = tmp_path / "pwned"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("archive/data.pkl", pickle.dumps(_Exploit(marker), protocol=2))
+        z.writestr("archive/byteorder", "little")
+    (tmp_path / "homo" / "part0" / "fused_csc_sampling_graph.pt").write_bytes(buf.getvalue())
+    rep = gpf.validate(tmp_path / "homo" / "homo.json", prefer="graphbolt")
+    assert rep.error_codes == {"graph.format"} and not marker.exists()
+    assert "refusing to unpickle" in next(p for p in rep.problems if p.code == "graph.format").message
+
+
+def test_against_npz_with_object_arrays_is_not_unpickled(gpf_sets, tmp_path, capsys):
+    bad = tmp_path / "objects.npz"
+    np.savez(bad, src=np.array([_Exploit(tmp_path / "pwned")], dtype=object), dst=np.zeros(1, np.int64))
+    code, doc = run_validate(capsys, gpf_sets["homo"] / "homo.json", "--against", bad)
+    assert code == 2 and error_codes(doc) == {"against.unreadable"} and not (tmp_path / "pwned").exists()
+
+
+def test_validators_never_import_pickle():
+    src = Path(gpf.__file__).resolve().parent / "validators"
+    for py in src.glob("*.py"):
+        text = py.read_text()
+        assert "import pickle" not in text and "allow_pickle=True" not in text, py.name
+
+
+def test_non_utf8_tensor_name_is_a_format_error(dgl_sets, tmp_path):
+    cfg = copy_set(dgl_sets / "homo_random_h1", tmp_path / "s")
+    feat = cfg.parent / "part2" / "node_feat.dgl"
+    data = bytearray(feat.read_bytes())
+    at = data.find(b"_N/")
+    data[at] = 0xFF
+    feat.write_bytes(bytes(data))
+    rep = gpf.validate(cfg)
+    p = next(p for p in rep.problems if p.code == "feature.format")
+    assert rep.error_codes == {"feature.format"} and "UTF-8" in p.message and p.examples == [at - 8]

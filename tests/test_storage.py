@@ -439,3 +439,29 @@ def test_missing_zarr_array(sets, tmp_path):
     with pytest.raises(ConfigError, match="no partition config"):
         gpf.open(root)
     _expect_one_line(root, "zarr.json", "gpf_config")
+
+
+def test_claims_larger_than_the_file_are_refused_before_allocating(sets, tmp_path):
+    import h5py
+    import zarr
+
+    cfg = _copy(sets, "homo", "hdf5", tmp_path / "h")
+    with h5py.File(cfg.parent / "part0" / "part.h5", "a") as f:
+        f.create_dataset("node_feats/_N/huge", shape=(10**6, 10**6), dtype="f4", chunks=(1, 1024))  # no chunk stored
+    with pytest.raises(FormatError, match="'node_feats/_N/huge' claims 1,000,000 rows"):
+        dict(gpf.open(cfg).partition(0).node_feats)
+    with h5py.File(cfg.parent / "part0" / "part.h5", "a") as f:
+        del f["node_feats/_N/huge"]
+        f.create_dataset("node_feats/_N/huge", shape=(100, 10**7), dtype="f4", chunks=(1, 1024))
+    with pytest.raises(FormatError, match=r"'node_feats/_N/huge' claims 4000000000 bytes but stores 0"):
+        dict(gpf.open(cfg).partition(0).node_feats)
+    root = _copy(sets, "homo", "zarr", tmp_path / "z.zarr")
+    zarr.open_group(str(root), mode="a").create_array("part0/graph/ndata/big", shape=(10**9,), dtype="i8",
+                                                      chunks=(1024,))
+    with pytest.raises(FormatError, match=r"part0/graph/ndata/big: partition 0: array 'graph/ndata/big' claims "
+                       r"1,000,000,000 rows"):
+        gpf.open(root).partition(0).src
+    f = _copy(sets, "homo", "npy", tmp_path / "n").parent / "part0" / "graph" / "src.npy"
+    f.write_bytes(f.read_bytes().replace(b"'shape': (", b"'shape': (-", 1))
+    with pytest.raises(FormatError, match="negative dimension|not a valid .npy header"):
+        gpf.open(tmp_path / "n" / "homo.json").partition(0).src

@@ -25,7 +25,12 @@ from gpf.errors import ConfigError, FormatError, UnsupportedError
 from gpf.sdk import paths
 from gpf.sdk.storage.base import PartGraph, materialize
 from gpf.sdk.storage.dir_writer import DirectoryWriter
-from gpf.sdk.storage.layout import GRAPH, check_feature, check_graph, check_key, default_chunk_rows, graph_arrays, as_stored
+from gpf.sdk.storage.layout import (
+    GRAPH, as_stored, check_claim, check_feature, check_graph, check_key, default_chunk_rows, graph_arrays,
+)
+
+# deflate expands at most ~1032:1 and lzf far less: a larger claim is not backed by the file
+_MAX_RATIO = 1100
 
 __all__ = ["Hdf5Store", "Hdf5Writer", "hdf5_compression"]
 
@@ -125,10 +130,27 @@ class Hdf5Store:
         if obj.dtype.kind in "OSUV" and obj.dtype.names is None or obj.dtype.hasobject:
             raise FormatError(self.path(part_id), None, f"partition {part_id}: dataset {name!r} has dtype "
                               f"{obj.dtype}, expected a numeric dtype")
-        a = obj[()]
-        a = np.asarray(a)
+        self._check_size(obj, part_id, name)
+        try:
+            a = np.asarray(obj[()])
+        except (OSError, ValueError) as exc:
+            raise FormatError(self.path(part_id), None, f"partition {part_id}: dataset {name!r} cannot be "
+                              f"read ({exc})") from None
         check_feature(a, self.path(part_id), part_id, name)
         return a
+
+    def _check_size(self, ds, part_id: int, name: str) -> None:
+        """The bytes a dataset claims must be backed by the bytes it stores, before reading it."""
+        path = self.path(part_id)
+        check_claim(ds.shape, self.config, path, part_id, name)
+        nbytes = int(np.prod(ds.shape, dtype=object)) * ds.dtype.itemsize if ds.shape else ds.dtype.itemsize
+        stored = int(ds.id.get_storage_size())
+        if ds.compression is None and stored < nbytes:
+            raise FormatError(path, None, f"partition {part_id}: dataset {name!r} claims {nbytes} bytes "
+                              f"but stores {stored} (missing chunks or truncated)")
+        if ds.compression is not None and nbytes > _MAX_RATIO * stored + (1 << 20):
+            raise FormatError(path, None, f"partition {part_id}: dataset {name!r} claims {nbytes} bytes "
+                              f"from {stored} compressed bytes")
 
     def _keys(self, part_id: int, group: str) -> list[str] | None:
         import h5py

@@ -26,7 +26,7 @@ from gpf.sdk.storage.base import PartGraph
 
 __all__ = [
     "GRAPH", "ROLES", "array_path", "check_key", "check_graph", "check_feature",
-    "default_chunk_rows", "graph_arrays", "as_stored",
+    "default_chunk_rows", "graph_arrays", "as_stored", "check_claim",
 ]
 
 GRAPH = "graph"
@@ -118,6 +118,17 @@ def check_graph(where: str, part_id: int, src: np.ndarray, dst: np.ndarray,
         if a.size and (int(a.min()) < 0 or int(a.max()) >= num_nodes):
             raise bad(name, f"has node IDs outside [0, {num_nodes}): min {int(a.min())}, max {int(a.max())}")
     return PartGraph(num_nodes, src, dst, dict(ndata), dict(edata), where)
+
+
+def check_claim(shape: tuple[int, ...], config, where: str, part_id: int, name: str) -> None:
+    """Refuse an array whose stored shape claims more rows than the whole graph has nodes or
+    edges (no partition array can), before anything is allocated for it."""
+    limit = max(int(config.num_nodes), int(config.num_edges))
+    if any(int(d) < 0 for d in shape):
+        raise FormatError(where, None, f"partition {part_id}: array {name!r} has a negative dimension {shape}")
+    if shape and int(shape[0]) > limit:
+        raise FormatError(where, None, f"partition {part_id}: array {name!r} claims {int(shape[0]):,} rows, "
+                          f"more than the graph's {limit:,} nodes/edges")
 
 
 def default_chunk_rows(shape: tuple[int, ...], itemsize: int, target_bytes: int = 64 << 10) -> int:

@@ -41,6 +41,8 @@ def _header(fh, label: str) -> tuple[tuple[int, ...], bool, np.dtype, int]:
         raise FormatError(label, 0, f"not a valid .npy header: {exc}") from None
     if dtype.hasobject:
         raise FormatError(label, 0, f"dtype {dtype} holds Python objects (pickles are never loaded)")
+    if any(int(s) < 0 for s in shape):
+        raise FormatError(label, 0, f"header has a negative dimension {shape}")
     return tuple(int(s) for s in shape), bool(fortran), dtype, fh.tell()
 
 

@@ -32,7 +32,9 @@ import numpy as np
 from gpf.errors import ConfigError, FormatError, GpfError, UnsupportedError
 from gpf.sdk import paths
 from gpf.sdk.storage.base import PartGraph, materialize
-from gpf.sdk.storage.layout import GRAPH, check_feature, check_graph, check_key, default_chunk_rows, graph_arrays, as_stored
+from gpf.sdk.storage.layout import (
+    GRAPH, as_stored, check_claim, check_feature, check_graph, check_key, default_chunk_rows, graph_arrays,
+)
 
 __all__ = ["ZarrFeature", "ZarrStore", "ZarrWriter", "zarr_compressors", "find_zarr_root", "read_zarr_config",
            "CONFIG_ATTR", "ROOT_META"]
@@ -238,6 +240,7 @@ class ZarrStore:
         if not isinstance(a, zarr.Array):
             raise FormatError(f"{self.root}/{self.group_path(part_id)}/{name}", None,
                               f"partition {part_id}: expected an array, found a group")
+        check_claim(a.shape, self.config, f"{self.root}/{self.group_path(part_id)}/{name}", part_id, name)
         view = _stored_dtype(a)
         out = np.asarray(a[...])
         return out.view(view) if view is not None else out
@@ -271,6 +274,7 @@ class ZarrStore:
         for k, a in (self._arrays(part_id, role) or {}).items():
             feat = ZarrFeature(a, f"{self.root}/{self.group_path(part_id)}/{role}/{k}")
             check_feature(feat, feat.name, part_id, f"{role}/{k}")
+            check_claim(feat.shape, self.config, feat.name, part_id, f"{role}/{k}")
             out[k] = feat
         return out
 

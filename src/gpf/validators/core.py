@@ -262,7 +262,8 @@ class _Run:
             self.inner_ok = False
             return
         lo, hi = f.edge_range(p)
-        self.halos.append(HaloCopy(p, d.path, *d.halo_edges(hi - lo)))
+        n_lo, n_hi = f.node_range(p)
+        self.halos.append(HaloCopy(p, d.path, *d.halo_edges(hi - lo, n_lo, n_hi - n_lo)))
         self.parts.append(d)
 
     def _entry_value(self, p: int, key: str):

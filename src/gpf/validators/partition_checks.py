@@ -100,8 +100,21 @@ class PartData:
         gdst = dst + node_lo if self.inner_nodes_ok else self.nid[dst]
         return self.nid[self.src[:m_inner]], gdst
 
-    def halo_edges(self, m_inner: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return self.eid[m_inner:], self.nid[self.src[m_inner:]], self.nid[self.dst[m_inner:]]
+    def halo_edges(self, m_inner: int, node_lo: int, n_inner: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return (self.eid[m_inner:], self.to_global(self.src[m_inner:], node_lo, n_inner),
+                self.to_global(self.dst[m_inner:], node_lo, n_inner))
+
+    def to_global(self, local: np.ndarray, node_lo: int, n_inner: int) -> np.ndarray:
+        """hids of local node IDs: arithmetic for inner nodes (G3 holds), a gather only for HALO ones."""
+        if not self.inner_nodes_ok:
+            return self.nid[local]
+        halo = np.flatnonzero(local >= n_inner)
+        if 2 * halo.size > local.size:  # mostly HALO: one plain gather is cheaper
+            return self.nid[local]
+        out = local + node_lo
+        if halo.size:
+            out[halo] = self.nid[local[halo]]
+        return out
 
 
 def _is_int_like(a: np.ndarray) -> bool:

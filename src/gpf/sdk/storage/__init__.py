@@ -1,13 +1,17 @@
 """Storage: byte buffers, DGL's binary formats and GraphBolt files, readable without DGL,
-and the backends behind the small :class:`PartitionStore` interface."""
+and the backends behind the small :class:`PartitionStore` / :class:`PartitionWriter`
+interfaces: ``dgl`` (DGL's files), ``npy``, ``hdf5`` and ``zarr`` (SPEC.md section 11).
+:func:`open_store` / :func:`open_writer` pick a backend's reader and writer."""
 
-from gpf.sdk.storage.base import PartGraph, PartitionStore
+from gpf.sdk.storage.base import PartGraph, PartitionStore, PartitionWriter
+from gpf.sdk.storage.registry import BACKENDS, open_store, open_writer
+from gpf.sdk.storage.zarr_store import ZarrFeature
 from gpf.sdk.storage.dgl_graph import StoredGraph, read_graphs, read_partition_graph, write_graphs
 from gpf.sdk.storage.dgl_tensors import read_tensors, write_tensors
 from gpf.sdk.storage.graphbolt import GraphBoltGraph, graphbolt_to_coo, read_graphbolt, write_graphbolt
 
 __all__ = [
-    "PartGraph", "PartitionStore",
+    "PartGraph", "PartitionStore", "PartitionWriter", "BACKENDS", "open_store", "open_writer", "ZarrFeature",
     "StoredGraph", "read_graphs", "read_partition_graph", "write_graphs",
     "read_tensors", "write_tensors",
     "GraphBoltGraph", "graphbolt_to_coo", "read_graphbolt", "write_graphbolt",

@@ -155,6 +155,8 @@ def test_to_zarr_and_from_zarr(tmp_path):
     assert_same_set(start, ps)
     assert_same_set(start, from_zarr(tmp_path / "g.zarr"))
     assert_same_set(start, from_zarr("file://" + str(tmp_path / "g.zarr")))
+    assert_same_set(start, to_zarr(start, "file://" + str(tmp_path / "f.zarr"), compressor="blosc"))
+    assert (tmp_path / "f.zarr" / "zarr.json").is_file()
     with pytest.raises(GpfError, match="not a Zarr store"):
         from_zarr(tmp_path / "s")
 

@@ -476,7 +476,8 @@ def test_graphbolt_truncated(tmp_path):
     truncate(tmp_path / "homo" / "part1" / "fused_csc_sampling_graph.pt", 3000)
     rep = gpf.validate(tmp_path / "homo" / "homo.json", prefer="graphbolt")
     assert rep.exit_code == 1 and rep.error_codes == {"graph.format"}
-    assert gpf.validate(tmp_path / "homo" / "homo.json", prefer="dgl").exit_code == 0
+    other = gpf.validate(tmp_path / "homo" / "homo.json", prefer="dgl")  # both files are read (B2)
+    assert other.error_codes == {"graph.format"} and "fused_csc_sampling_graph.pt" in other.errors[0].path
 
 
 def test_every_code_is_documented_in_spec():
@@ -536,3 +537,19 @@ def test_non_utf8_tensor_name_is_a_format_error(dgl_sets, tmp_path):
     rep = gpf.validate(cfg)
     p = next(p for p in rep.problems if p.code == "feature.format")
     assert rep.error_codes == {"feature.format"} and "UTF-8" in p.message and p.examples == [at - 8]
+
+
+def test_dgl_and_graphbolt_files_disagree(tmp_path):
+    import shutil
+
+    shutil.copytree(FIXTURES / "homo", tmp_path / "homo")
+
+    def move_halo_source(g: MutableGraph) -> None:
+        e = np.flatnonzero(~g.inner_e)[0]
+        g.src[e] = next(v for v in np.flatnonzero(~g.inner) if v != g.src[e])
+
+    edit_graph(tmp_path / "homo" / "part1" / "graph.dgl", move_halo_source)
+    rep = gpf.validate(tmp_path / "homo" / "homo.json", prefer="graphbolt")
+    assert rep.exit_code == 1 and rep.error_codes == {"graph.files_disagree"}
+    rep = gpf.validate(tmp_path / "homo" / "homo.json", prefer="dgl")
+    assert rep.error_codes == {"graph.files_disagree", "halo_edge.endpoints"}

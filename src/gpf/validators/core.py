@@ -32,7 +32,14 @@ from gpf.validators.feature_checks import (
     check_orig_presence,
 )
 from gpf.validators.guard import guarded
-from gpf.validators.partition_checks import PARTITION_CHECKS, PartData, SetFacts, load_part
+from gpf.sdk.storage.base import PartGraph
+from gpf.validators.partition_checks import (
+    PARTITION_CHECKS,
+    PartData,
+    SetFacts,
+    check_graph_files_agree,
+    load_part,
+)
 from gpf.validators.report import Report
 from gpf.validators.set_checks import (
     HaloCopy,
@@ -258,6 +265,9 @@ class _Run:
         rep.count("edges read", d.num_edges)
         for check in PARTITION_CHECKS:
             guarded(rep, check.__name__, check, rep, f, d, partition=p)
+        if role == "part_graph" and self._entry_value(p, "part_graph_graphbolt") is not None or \
+                role == "part_graph_graphbolt" and self._entry_value(p, "part_graph") is not None:
+            guarded(rep, "check_graph_files_agree", self._both_graphs, p, role, d, partition=p)
         if not (d.inner_edges_ok and d.nodes_ok and d.local_ok):
             self.inner_ok = False
             return
@@ -265,6 +275,20 @@ class _Run:
         n_lo, n_hi = f.node_range(p)
         self.halos.append(HaloCopy(p, d.path, *d.halo_edges(hi - lo, n_lo, n_hi - n_lo)))
         self.parts.append(d)
+
+    def _both_graphs(self, p: int, role: str, d: PartData) -> None:
+        """B2: read the partition's other graph file (DGL <-> GraphBolt) and compare."""
+        from gpf.sdk.storage.dgl_store import DglStore
+
+        other_role = "part_graph_graphbolt" if role == "part_graph" else "part_graph"
+        if (p, other_role) in self.bad_files:
+            return
+        store = DglStore(self.config, self.pset.path, self.pset.root, owner_of=self.pset.book.nid2partid,
+                         prefer="graphbolt" if role == "part_graph" else "dgl")
+        other = load_part(self.rep, p, lambda: store.read_graph(p), self._entry_value(p, other_role))
+        if other is not None:
+            check_graph_files_agree(self.rep, self.f, d, PartGraph(other.num_nodes, other.src, other.dst,
+                                                                   other.ndata, other.edata, other.path))
 
     def _entry_value(self, p: int, key: str):
         entry = self.config.parts[p]

@@ -34,6 +34,7 @@ __all__ = [
     "check_halo_edges",
     "check_edge_types",
     "check_endpoint_types",
+    "check_graph_files_agree",
     "PARTITION_CHECKS",
 ]
 
@@ -391,6 +392,27 @@ def check_endpoint_types(rep: Report, f: SetFacts, d: PartData) -> None:
         rep.error("edge.endpoint_type", f"{bad.size} edge(s) join nodes whose types differ from their etype's "
                   "source/destination types (edge _IDs in examples)", partition=d.p, path=d.path,
                   examples=d.eid[bad])
+
+
+def check_graph_files_agree(rep: Report, f: SetFacts, d: PartData, other: PartGraph) -> None:
+    """B2: when a partition names a DGL and a GraphBolt graph, both hold the same nodes (same local
+    order, same _ID) and the same edges (each EID joining the same two nodes)."""
+    o_nid = np.asarray(other.ndata.get("_ID", np.zeros(0, np.int64))).astype(np.int64, copy=False)
+    o_eid = np.asarray(other.edata.get("_ID", np.zeros(0, np.int64))).astype(np.int64, copy=False)
+    where = f"{d.path} and {other.source}"
+    if other.num_nodes != d.num_nodes or not np.array_equal(o_nid, d.nid):
+        rep.error("graph.files_disagree", f"{where}: node _ID arrays differ ({d.num_nodes} vs {other.num_nodes} "
+                  "nodes)", partition=d.p, path=other.source)
+        return
+    if o_eid.shape[0] != d.num_edges or not (d.local_ok and o_eid.shape[0] == other.src.shape[0]):
+        rep.error("graph.files_disagree", f"{where}: {d.num_edges} vs {o_eid.shape[0]} edges", partition=d.p,
+                  path=other.source)
+        return
+    a, b = np.argsort(d.eid, kind="stable"), np.argsort(o_eid, kind="stable")
+    bad = np.flatnonzero((d.eid[a] != o_eid[b]) | (d.src[a] != other.src[b]) | (d.dst[a] != other.dst[b]))
+    if bad.size:
+        rep.error("graph.files_disagree", f"{where}: {bad.size} edge(s) differ (edge _IDs in examples)",
+                  partition=d.p, path=other.source, examples=d.eid[a][bad])
 
 
 #: Per-partition checks in the order they run (later ones use what earlier ones established).

@@ -61,6 +61,7 @@ CODES: dict[str, tuple[str, str, str]] = {
     "path.kind": ("P2", ERROR, "a file the config names is a directory or another kind of file (magic number)"),
     # -- the partition graph -----------------------------------------------------------------
     "graph.format": ("G1 B1", ERROR, "the partition graph file does not decode (file and byte offset in the message)"),
+    "graph.files_disagree": ("B2", ERROR, "a partition's DGL and GraphBolt graph files hold different nodes or edges"),
     "graph.field_missing": ("G2 B2", ERROR, "a required node/edge field (_ID, inner_node, inner_edge) is missing"),
     "graph.field_dtype": ("G1", ERROR, "a node/edge field is not a 1-D integer/boolean array of the right length"),
     "graph.local_id": ("G1", ERROR, "an edge endpoint is not a local node ID of the partition"),

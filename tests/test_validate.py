@@ -553,3 +553,22 @@ def test_dgl_and_graphbolt_files_disagree(tmp_path):
     assert rep.exit_code == 1 and rep.error_codes == {"graph.files_disagree"}
     rep = gpf.validate(tmp_path / "homo" / "homo.json", prefer="dgl")
     assert rep.error_codes == {"graph.files_disagree", "halo_edge.endpoints"}
+
+
+@pytest.mark.oracle
+def test_fsspec_url_set(dgl_sets):
+    import fsspec
+
+    case = "hetero_random_h1"
+    fs = fsspec.filesystem("memory")
+    for f in (dgl_sets / case).rglob("*"):
+        if f.is_file() and "expected" not in f.parts:
+            fs.pipe(f"/vsets/{case}/{f.relative_to(dgl_sets / case).as_posix()}", f.read_bytes())
+    rep = gpf.validate(f"memory://vsets/{case}/{case}.json")
+    assert rep.exit_code == 0 and rep.checked["edges read"] == gpf.validate(dgl_sets / case / f"{case}.json").checked["edges read"]
+    cfg = json.loads(fs.cat(f"/vsets/{case}/{case}.json"))
+    cfg["part-1"]["edge_feats"] = "../../x/edge_feat.dgl"
+    fs.pipe(f"/vsets/{case}/{case}.json", json.dumps(cfg).encode())
+    rep = gpf.validate(f"memory://vsets/{case}/{case}.json")
+    assert rep.exit_code == 1 and rep.error_codes == {"path.escape"}
+    assert gpf.validate("memory://vsets/nothing.json").exit_code == 2

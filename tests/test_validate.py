@@ -271,6 +271,8 @@ DEFECTS = [
            {"part.extra"}),
     Defect("no graph file named", "dgl:homo_random_h1", _cfg(lambda c: c["part-2"].pop("part_graph")),
            {"part.no_graph"}),
+    Defect("unknown storage backend", "dgl:homo_random_h1", _cfg(lambda c: c["part-0"].__setitem__("gpf_backend", "foo")),
+           {"part.backend"}),
     Defect("no edge_feats", "dgl:homo_random_h1", _cfg(lambda c: c["part-1"].pop("edge_feats")), {"part.no_feats"}),
     Defect("node_map gap", "dgl:homo_random_h1", _cfg(lambda c: c["node_map"]["_N"][1].__setitem__(0, c["node_map"]["_N"][1][0] + 1)),
            {"node_map.gap"}),
@@ -452,10 +454,13 @@ def test_npy_backend_defect(tmp_path, capsys):
     (b'{"a": 1, "a": 2}', "config.unreadable"),
     (b"[1, 2]", "config.not_object"),
     (b'"x"', "config.not_object"),
+    ("dir", "config.unreadable"),
 ])
 def test_unreadable_config_exit_2(tmp_path, capsys, content, code):
     cfg = tmp_path / "g.json"
-    if content is not None:
+    if content == "dir":
+        cfg.mkdir()
+    elif content is not None:
         cfg.write_bytes(content)
     rc, doc = run_validate(capsys, cfg)
     assert rc == 2 and [p["code"] for p in doc["problems"]] == [code]

@@ -66,22 +66,33 @@ def validate(path: "str | os.PathLike[str]", *, quick: bool = False, against: An
     """
     path = os.fspath(path)
     rep = Report(path, max_examples)
+    guarded(rep, "validate", _validate, rep, path, quick, against, prefer)  # the last net: never a traceback
+    return rep
+
+
+def _validate(rep: Report, path: str, quick: bool, against: Any, prefer: str) -> None:
     raw = _read_config(rep, path)
     if raw is None:
-        return rep
+        return
     path = config_location(path)
     cfg_obj = _check_config(rep, raw, path)
     if cfg_obj is None or quick:
-        return rep
+        return
     config, ctx = cfg_obj
     graph = _load_against(rep, against)
     if against is not None and graph is None:
-        return rep
+        return
     from gpf.sdk.memory import reuse_freed_memory
 
+    try:
+        run = _Run(rep, config, path, prefer, graph, ctx.bad_files)
+    except GpfError as e:  # e.g. an unknown gpf_backend: already reported as a config problem
+        if not rep.errors:
+            rep.error("config.schema", str(e), path=path)
+        rep.warn("check.skipped", f"partition files not checked: {' '.join(str(e).split())}", path=path)
+        return
     with reuse_freed_memory():  # big temporaries reuse freed pages instead of faulting fresh ones
-        _Run(rep, config, path, prefer, graph, ctx.bad_files).run()
-    return rep
+        run.run()
 
 
 def _load_against(rep: Report, against: Any):
@@ -117,6 +128,9 @@ def _read_config(rep: Report, path: str) -> dict | None:
             raw = read_config_json(path)
     except (ConfigError, FormatError) as e:
         rep.error("config.unreadable", e.message if hasattr(e, "message") else str(e), path=path)
+        return None
+    except (OSError, ValueError) as e:  # e.g. a path the OS cannot encode, a broken Zarr store
+        rep.error("config.unreadable", f"{type(e).__name__}: {' '.join(str(e).split())[:300]}", path=path)
         return None
     if not isinstance(raw, dict):
         kind = "an array" if isinstance(raw, list) else type(raw).__name__

@@ -48,9 +48,11 @@ def shared_set(request, tmp_path_factory) -> str:
 def test_threads_and_processes_agree(shared_set):
     expected = read_and_validate(shared_set)
     assert expected[1]["valid"], expected[1]["problems"]
-    with ThreadPoolExecutor(THREADS) as pool:
-        threaded = list(pool.map(read_and_validate, [shared_set] * (2 * THREADS)))
-    with ProcessPoolExecutor(PROCESSES, mp_context=mp.get_context("spawn")) as pool:
-        spawned = list(pool.map(read_and_validate, [shared_set] * PROCESSES))
+    # The processes and the threads run at the same time, all on the same files.
+    with ProcessPoolExecutor(PROCESSES, mp_context=mp.get_context("spawn")) as procs, \
+            ThreadPoolExecutor(THREADS) as threads:
+        spawned = [procs.submit(read_and_validate, shared_set) for _ in range(PROCESSES)]
+        threaded = list(threads.map(read_and_validate, [shared_set] * (2 * THREADS)))
+        spawned = [f.result() for f in spawned]
     assert all(r == expected for r in threaded)
     assert all(r == expected for r in spawned)

@@ -237,3 +237,14 @@ def test_validate_damaged_set_never_crashes(small_set, tmp_path_factory, data):
     rep = gpf.validate(work / "s.json")
     assert "check.crashed" not in rep.codes, rep.problems
     assert rep.exit_code in (0, 1)
+
+
+def test_partition_graph_claiming_huge_node_count(tmp_path):
+    """A graph.dgl with no node data can claim any node count: refused before anyone allocates by it."""
+    from gpf.sdk.storage.dgl_graph import read_partition_graph
+
+    g = StoredGraph.homogeneous(np.zeros(0, np.int64), np.zeros(0, np.int64), 2**40)
+    write_graphs(tmp_path / "g.dgl", g)
+    assert (tmp_path / "g.dgl").stat().st_size < 8192
+    with pytest.raises(FormatError, match="claims 1099511627776 nodes"):
+        read_partition_graph(tmp_path / "g.dgl")

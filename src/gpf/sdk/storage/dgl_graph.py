@@ -216,6 +216,9 @@ def read_partition_graph(source: GraphSource) -> StoredGraph:
             "expected a partition graph with one node type and one edge type, found "
             f"node types {g.ntypes} and edge types {g.etypes}",
         )
+    if g.num_nodes[0] > len(buf):  # every partition node has an 8-byte _ID: the count is a bare claim
+        raise FormatError(buf.name, None, f"claims {g.num_nodes[0]} nodes, more than a {len(buf)}-byte partition "
+                          "graph file can describe")
     return g
 
 

@@ -78,7 +78,9 @@ def _balance(counts: np.ndarray) -> float:
 
 
 def _feat_info(feats) -> dict[str, dict[str, Any]]:
-    return {k: {"shape": list(np.shape(v)), "dtype": str(np.asarray(v).dtype)} for k, v in feats.items()}
+    # shape/dtype from the handle itself: a lazy (Zarr) feature must not be read to describe it
+    return {k: {"shape": list(np.shape(v)), "dtype": str(v.dtype if hasattr(v, "dtype") else np.asarray(v).dtype)}
+            for k, v in feats.items()}
 
 
 def _size(path: str) -> int | None:
@@ -87,10 +89,12 @@ def _size(path: str) -> int | None:
             import fsspec
 
             fs, p = fsspec.core.url_to_fs(path)
-            return int(fs.size(p))
+            return int(fs.du(p)) if fs.isdir(p) else int(fs.size(p))
         except Exception:  # noqa: BLE001 - size is informational
             return None
     try:
+        if os.path.isdir(path):  # npy / zarr partitions are folders: their contents
+            return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files)
         return os.path.getsize(path)
     except OSError:
         return None

@@ -304,6 +304,14 @@ class _Run:
             check_graph_files_agree(self.rep, self.f, d, PartGraph(other.num_nodes, other.src, other.dst,
                                                                    other.ndata, other.edata, other.path))
 
+    def _file(self, p: int, role: str) -> str:
+        """The resolved path of a partition's file (or array tree) for messages."""
+        try:
+            files = self.pset.store.files(p)
+        except (GpfError, OSError, ValueError):
+            files = {}
+        return files.get(role) or files.get("gpf_path") or self._entry_value(p, "gpf_path") or f"part-{p}.{role}"
+
     def _entry_value(self, p: int, key: str):
         entry = self.config.parts[p]
         return getattr(entry, key, None) if key in type(entry).model_fields else (entry.model_extra or {}).get(key)
@@ -322,7 +330,7 @@ class _Run:
                                  ("edge", "edge_feats", store.read_edge_feats)):
             if (p, role) in self.bad_files:
                 continue
-            path = self._entry_value(p, role) or self._entry_value(p, "gpf_path") or f"part-{p}.{role}"
+            path = self._file(p, role)
             try:
                 feats = read(p)
             except FormatError as e:
@@ -353,7 +361,7 @@ class _Run:
                 continue
             self.orig_present[kind][p] = maps is not None
             if maps is not None:
-                self.orig[kind][p] = check_orig_map(rep, f, p, kind, maps, f"part-{p} orig_{kind[0]}ids")
+                self.orig[kind][p] = check_orig_map(rep, f, p, kind, maps, self._file(p, f"orig_{kind[0]}ids"))
 
     def _orig_maps(self, kind: str) -> dict[str, np.ndarray] | None:
         if not check_orig_presence(self.rep, kind, self.orig_present[kind]):

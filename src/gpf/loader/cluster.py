@@ -213,7 +213,7 @@ class ClusterLoader:
         rel_b = torch.index_select(rel, 1, idx, out=tr.empty((2, total), rel.dtype)) if on_host \
             else rel.index_select(1, idx)
         base = torch.repeat_interleave(self._small(plan.edge_base[r]), self._small(lens), dim=1, output_size=total)
-        fields = {"edge_index": tr.to_device(rel_b).to(torch.int64) + base}
+        fields = {"edge_index": base.add_(tr.to_device(rel_b))}  # int64 += int32 offsets, in place
         if self._edges.eid is not None:
             eid = self._edges.eid
             eid_b = torch.index_select(eid, 0, idx, out=tr.empty((total,), eid.dtype)) if on_host \

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 import gpf
 from gpf.loader import PartitionLoader, rank_partitions
@@ -44,7 +43,7 @@ def test_rank_partitions_split_every_partition_once():
         rank_partitions(4, 2, 2)
 
 
-def check_partition_batch(batch, ps, g, p: int) -> None:
+def check_partition_batch(batch, ps, g, p: int, edge_feats=()) -> None:
     """Nodes: inner + HALO of partition p in local order; edges: every input edge into an inner node."""
     part = ps.partition(p)
     ntype_of = np.asarray(part.ntype_ids)
@@ -72,13 +71,21 @@ def check_partition_batch(batch, ps, g, p: int) -> None:
         np.testing.assert_array_equal(got_dst[order_got], dst[keep][order_want])
         oe = ps.orig_eids(et)[batch.edges[et]["e_id"].numpy()]
         np.testing.assert_array_equal(np.sort(oe), np.flatnonzero(keep))
+        np.testing.assert_array_equal(src[oe], got_src)
+        np.testing.assert_array_equal(dst[oe], got_dst)
+        for name in edge_feats:
+            if name in g.edata[et]:
+                np.testing.assert_array_equal(batch.edges[et]["edge_attr"].numpy(), g.edata[et][name][oe])
+            else:
+                assert "edge_attr" not in batch.edges[et]
 
 
 def test_rank_batches_are_full_partitions_with_halo(homo):
     g, ps = homo
     seen = []
     for rank in range(3):
-        loader = PartitionLoader(ps, rank, 3, node_feats="feat", label="label", with_edge_ids=True)
+        loader = PartitionLoader(ps, rank, 3, node_feats="feat", label="label", edge_feats="tag",
+                                 with_edge_ids=True)
         assert loader.parts.tolist() == rank_partitions(7, rank, 3).tolist()
         batches = list(loader)
         assert len(batches) == len(loader) == 3  # even_batches: ceil(7 / 3) steps on every rank
@@ -86,7 +93,7 @@ def test_rank_batches_are_full_partitions_with_halo(homo):
         for p in loader.parts.tolist():
             b = loader.batches[p]
             assert b.inner_mask.sum() < b.num_nodes  # there are HALO nodes
-            check_partition_batch(b, ps, g, p)
+            check_partition_batch(b, ps, g, p, edge_feats=["tag"])
             seen.append(b.n_id[b.inner_mask].numpy())
     np.testing.assert_array_equal(np.sort(np.concatenate(seen)), np.arange(g.num_nodes()))
 
@@ -104,12 +111,12 @@ def test_uneven_batches_and_seeded_shuffle(homo):
 
 def test_hetero_partition_batches(hetero):
     g, ps = hetero
-    loader = PartitionLoader(ps, 0, 2, node_feats="feat", label="label", with_edge_ids=True)
+    loader = PartitionLoader(ps, 0, 2, node_feats="feat", label="label", edge_feats="score", with_edge_ids=True)
     assert loader.parts.tolist() == [0, 1]
     for p in loader.parts.tolist():
         b = loader.batches[p]
         assert not b.is_homogeneous and set(b.x) == {"user", "item"}
-        check_partition_batch(b, ps, g, p)
+        check_partition_batch(b, ps, g, p, edge_feats=["score"])
     data = loader.batches[0].to_pyg()
     assert type(data).__name__ == "HeteroData" and data["user"].inner_mask is loader.batches[0].inner_mask["user"]
 

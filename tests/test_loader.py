@@ -263,3 +263,21 @@ def test_hetero_to_pyg(hetero):
         assert data[nt].num_nodes == batch.num_nodes[nt]
     for et in ps.etypes:
         assert data[tuple(et)].edge_index is batch.edge_index[tuple(et)]
+
+
+def test_prefetcher_keeps_order_and_reraises_build_errors():
+    from gpf.loader.transfer import Prefetcher
+
+    assert list(Prefetcher(range(10), lambda i: i * i, depth=2)) == [i * i for i in range(10)]
+
+    def build(i):
+        if i == 3:
+            raise KeyError(f"item {i}")
+        return i
+
+    it = Prefetcher(range(10), build, depth=1)
+    assert [next(it) for _ in range(3)] == [0, 1, 2]
+    with pytest.raises(KeyError, match="item 3"):
+        next(it)
+    with pytest.raises(StopIteration):
+        next(it)

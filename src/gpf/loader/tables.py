@@ -104,8 +104,9 @@ def load_table(ps, kind: str, type_id: int, keys: list[str], transfer: Transfer)
                            f"(shapes {sorted(map(str, shapes))}, dtypes {sorted(map(str, dtypes))})")
         if dtypes:  # several features in one field: promoted as torch.cat would (float16 + float32 -> float32)
             dtype = next(iter(dtypes)) if dtype is None else np.result_type(dtype, *dtypes)
-        dtype = dtype if dtype is not None else np.dtype(np.float32)
         columns.append((per_part, next(iter(shapes)) if shapes else ()))
+    if dtype is None:  # a type with no rows anywhere
+        dtype = np.dtype(np.float32)
     if dtype == np.bool_:
         dtype = np.dtype(np.uint8)
     if len(columns) == 1:

@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import collections
 import copyreg
+import functools
 import io
 import os
 import pickle
@@ -267,21 +268,25 @@ class _RestrictedUnpickler(pickle.Unpickler):
         self._byteorder = byteorder
 
     # -- tensor rebuilders (gpf's own; torch's are never called) --
-    def _rebuild_v2(self, storage, offset, size, stride, requires_grad, backward_hooks, metadata=None):
+    # Static, handed out bound to the byte order only: a bound method of the unpickler in its memo or
+    # stack is a reference cycle the collector cannot see (the C unpickler does not traverse them).
+    @staticmethod
+    def _rebuild_v2(byteorder, storage, offset, size, stride, requires_grad, backward_hooks, metadata=None):
         _check_bool(requires_grad, "requires_grad")
         if not isinstance(backward_hooks, dict) or backward_hooks:
             raise _Refused("tensor rebuild: backward hooks are not supported")
         if not isinstance(storage, _Storage) or storage.dtype is None:
             raise _Refused("tensor rebuild v2: storage has no dtype")
-        return _make_array(storage, offset, size, stride, storage.dtype, self._byteorder)
+        return _make_array(storage, offset, size, stride, storage.dtype, byteorder)
 
-    def _rebuild_v3(self, storage, offset, size, stride, requires_grad, backward_hooks, dtype, metadata=None):
+    @staticmethod
+    def _rebuild_v3(byteorder, storage, offset, size, stride, requires_grad, backward_hooks, dtype, metadata=None):
         _check_bool(requires_grad, "requires_grad")
         if not isinstance(backward_hooks, dict) or backward_hooks:
             raise _Refused("tensor rebuild: backward hooks are not supported")
         if not isinstance(dtype, _TorchDType):
             raise _Refused("tensor rebuild v3: dtype argument is not a torch dtype")
-        return _make_array(storage, offset, size, stride, dtype.dtype, self._byteorder)
+        return _make_array(storage, offset, size, stride, dtype.dtype, byteorder)
 
     def find_class(self, module: str, name: str) -> Any:
         if module == GRAPHBOLT_MODULE and name == GRAPHBOLT_CLASS:
@@ -297,9 +302,9 @@ class _RestrictedUnpickler(pickle.Unpickler):
             return _StorageType(name, None)
         if module == "torch._utils":
             if name == "_rebuild_tensor_v2":
-                return self._rebuild_v2
+                return functools.partial(self._rebuild_v2, self._byteorder)
             if name == "_rebuild_tensor_v3":
-                return self._rebuild_v3
+                return functools.partial(self._rebuild_v3, self._byteorder)
         if module == "collections" and name == "OrderedDict":
             return collections.OrderedDict
         if module in ("builtins", "__builtin__") and name in ("set", "frozenset", "complex", "slice"):

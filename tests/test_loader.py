@@ -281,3 +281,16 @@ def test_prefetcher_keeps_order_and_reraises_build_errors():
         next(it)
     with pytest.raises(StopIteration):
         next(it)
+
+
+def test_inconsistent_owner_is_an_error_naming_the_partition_and_edge(homo, monkeypatch):
+    _, ps = homo
+    real = gpf.Partition.owner.func
+
+    def wrong_owner(part):  # partition 2 claims that partition 0 owns all its nodes
+        own = real(part)
+        return np.zeros_like(own) if part.part_id == 2 else own
+
+    monkeypatch.setattr(gpf.Partition, "owner", property(wrong_owner))
+    with pytest.raises(GpfError, match=r"graph\.dgl: partition 2: inner edge \d+ \(EID \d+\) joins node"):
+        ClusterLoader(gpf.open(ps.path))

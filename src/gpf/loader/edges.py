@@ -65,7 +65,7 @@ def group_inner_edges(ps, transfer: Transfer, with_eid: bool = False) -> Grouped
     for part in ps:
         p = part.part_id
         inner = np.asarray(part.inner_edge)
-        src_l, dst_l = part.src[inner], part.dst[inner]
+        src_l, dst_l = np.asarray(part.src)[inner], np.asarray(part.dst)[inner]
         nid, owner = part.global_nid, part.owner
         r = part.etype_ids[inner].astype(np.int64)
         q = owner[src_l]

@@ -98,7 +98,7 @@ class PartitionLoader:
             fields["inner_mask"] = torch.from_numpy(inner[sel].copy())
             nodes[nt], num_nodes[nt] = fields, int(sel.size)
         ie = np.asarray(part.inner_edge)
-        src, dst = part.src[ie], part.dst[ie]
+        src, dst = np.asarray(part.src)[ie], np.asarray(part.dst)[ie]
         etype_of = np.asarray(part.etype_ids, dtype=np.int64)[ie]
         eid = ps.book.map_to_per_etype(part.global_eid[ie])[1]
         edges = {}

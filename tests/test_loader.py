@@ -294,3 +294,28 @@ def test_inconsistent_owner_is_an_error_naming_the_partition_and_edge(homo, monk
     monkeypatch.setattr(gpf.Partition, "owner", property(wrong_owner))
     with pytest.raises(GpfError, match=r"graph\.dgl: partition 2: inner edge \d+ \(EID \d+\) joins node"):
         ClusterLoader(gpf.open(ps.path))
+
+
+@pytest.mark.parametrize("backend", ["npy", "hdf5", "zarr"])
+def test_storage_backends_give_the_same_batches(tmp_path, backend):
+    from gpf.loader import PartitionLoader
+    from gpf.sdk.storage.registry import BACKENDS
+
+    if backend not in BACKENDS:
+        pytest.skip(f"storage backend {backend!r} is not available")
+    g = make_hetero(seed=6)
+    ref = gpf.partition(g, 3, tmp_path / "dgl", "het", method="random", seed=1, verbose=False)
+    other = gpf.partition(g, 3, tmp_path / backend, "het", method="random", seed=1, backend=backend, verbose=False)
+    kw = dict(node_feats="feat", label="label", edge_feats="score", with_edge_ids=True)
+    a = ClusterLoader(ref.path, batch_size=2, shuffle=True, seed=3, **kw)
+    b = ClusterLoader(other.path, batch_size=2, shuffle=True, seed=3, **kw)
+    pairs = [*zip(a, b), *zip(PartitionLoader(ref.path, 0, 2, **kw), PartitionLoader(other.path, 0, 2, **kw))]
+    assert len(pairs) == 2 + 2
+    for x, y in pairs:
+        assert x.nodes.keys() == y.nodes.keys() and x.edges.keys() == y.edges.keys()
+        for t in x.nodes:
+            assert x.nodes[t].keys() == y.nodes[t].keys()
+            assert all(torch.equal(x.nodes[t][k], y.nodes[t][k]) for k in x.nodes[t])
+        for t in x.edges:
+            assert x.edges[t].keys() == y.edges[t].keys()
+            assert all(torch.equal(x.edges[t][k], y.edges[t][k]) for k in x.edges[t])

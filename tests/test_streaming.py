@@ -82,15 +82,6 @@ def test_out_of_core_other_backends_equal_in_memory(tmp_path, backend):
         assert np.array_equal(mem.orig_nids(nt), ooc.orig_nids(nt))
 
 
-def test_two_dask_workers_write_the_same_set(tmp_path):
-    pytest.importorskip("dask.distributed", reason="dask[distributed] is a dev dependency: install it")
-    g = make_hetero(seed=2)
-    src = write_chunked(tmp_path / "in", g, "numpy")
-    partition_chunked(src, 4, tmp_path / "a", method="random", seed=1)
-    partition_chunked(src, 4, tmp_path / "b", method="random", seed=1, workers=2)
-    assert_same_tree(tmp_path / "a", tmp_path / "b")
-
-
 def test_failures_leave_no_config_and_no_spill(tmp_path):
     g = make_homo()
     src = write_chunked(tmp_path / "in", g, "numpy")
@@ -131,18 +122,3 @@ def test_cli_out_of_core(tmp_path):
     run = subprocess.run([sys.executable, "-m", "gpf.cli", "partition", str(src), str(tmp_path / "out2"), "--parts", "3",
                           "--out-of-core", "--halo-hops", "2"], capture_output=True, text=True, env=env)
     assert run.returncode == 2 and run.stderr.startswith("gpf: error:") and len(run.stderr.splitlines()) == 1
-
-
-@pytest.mark.parametrize("to", ["npy", "zarr"])
-def test_convert_on_two_dask_workers_equals_in_process(tmp_path, to):
-    pytest.importorskip("dask.distributed", reason="dask[distributed] is a dev dependency: install it")
-    g = make_hetero(seed=6)
-    ps, _ = write_partitions(g, 3, tmp_path / "set", "g", method="random")
-    a = gpf.convert(ps.path, tmp_path / "a", to=to, progress=False)
-    b = gpf.convert(ps.path, tmp_path / "b", to=to, progress=False, workers=2)
-    if to == "npy":
-        assert_same_tree(tmp_path / "a", tmp_path / "b")
-    for pa, pb in zip(a, b):
-        for attr in ("src", "dst", "global_nid", "global_eid", "inner_node", "inner_edge"):
-            assert np.array_equal(getattr(pa, attr), getattr(pb, attr)), attr
-        assert all(np.array_equal(np.asarray(pa.node_feats[k]), np.asarray(pb.node_feats[k])) for k in pa.node_feats)

@@ -1,4 +1,4 @@
-"""``gpf validate graph.json [--json] [--quick] [--against ORIGINAL] [--max-examples N]``.
+"""``gpf validate graph.json [--json] [--quick] [--against ORIGINAL] [--max-examples N] [--workers N | --scheduler A]``.
 
 Exit status: 0 valid (warnings allowed), 1 invalid, 2 the set (or ORIGINAL) could not be read
 at all, or bad usage.  Human output: one line per problem and a summary line; ``--json``: one
@@ -33,13 +33,17 @@ def add_parser(sub) -> None:
                    "graph (any INPUT `gpf partition` accepts)")
     p.add_argument("--max-examples", type=_non_negative, default=5, metavar="N",
                    help="example IDs shown per problem (default 5)")
+    from gpf.cli import add_scale_out_flags
+
+    add_scale_out_flags(p)
     p.set_defaults(func=cmd_validate)
 
 
 def cmd_validate(args) -> int:
     from gpf.validators.core import validate
 
-    report = validate(args.config, quick=args.quick, against=args.against, max_examples=args.max_examples)
+    report = validate(args.config, quick=args.quick, against=args.against, max_examples=args.max_examples,
+                      workers=args.workers, scheduler=args.scheduler)
     if args.json:
         print(report.to_json())
     else:

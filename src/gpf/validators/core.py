@@ -16,6 +16,7 @@ an invalid set with problem codes.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -56,21 +57,27 @@ __all__ = ["validate"]
 
 
 def validate(path: "str | os.PathLike[str]", *, quick: bool = False, against: Any = None, max_examples: int = 5,
-             prefer: str = "dgl") -> Report:
+             prefer: str = "dgl", workers: int | None = None, scheduler: str | None = None,
+             client: Any = None) -> Report:
     """Check the partition set whose config is at ``path``; return a :class:`Report` (never raises on bad input).
 
     ``quick``: config-level checks only (no array is read).  ``against``: the original graph (a
     :class:`gpf.Graph` or any input ``gpf partition`` accepts) to check the set is a faithful
     partitioning of it.  ``max_examples``: example IDs kept per problem.  ``prefer``: which graph
-    file to check when a partition names both a DGL and a GraphBolt one.
+    file to check when a partition names both a DGL and a GraphBolt one.  ``workers`` /
+    ``scheduler`` / ``client``: check the partitions in parallel on Dask (:mod:`gpf.parallel`);
+    the report is the same as in-process.
     """
     path = os.fspath(path)
     rep = Report(path, max_examples)
-    guarded(rep, "validate", _validate, rep, path, quick, against, prefer)  # the last net: never a traceback
+    from gpf.parallel import runner
+
+    with runner(workers, scheduler, client) as run:  # no cluster: a GpfError (the CLI's exit 2)
+        guarded(rep, "validate", _validate, rep, path, quick, against, prefer, run)  # the last net: no traceback
     return rep
 
 
-def _validate(rep: Report, path: str, quick: bool, against: Any, prefer: str) -> None:
+def _validate(rep: Report, path: str, quick: bool, against: Any, prefer: str, runner=None) -> None:
     raw = _read_config(rep, path)
     if raw is None:
         return
@@ -92,7 +99,7 @@ def _validate(rep: Report, path: str, quick: bool, against: Any, prefer: str) ->
         rep.warn("check.skipped", f"partition files not checked: {' '.join(str(e).split())}", path=path)
         return
     with reuse_freed_memory():  # big temporaries reuse freed pages instead of faulting fresh ones
-        run.run()
+        run.run(runner)
 
 
 def _load_against(rep: Report, against: Any):
@@ -212,47 +219,112 @@ class _SafeResolver:
 
 
 # -- partitions ------------------------------------------------------------------------------------
+@dataclass
+class PartResult:
+    """What checking one partition found: its problems and counts, and the little the checks across
+    partitions need (inner-edge endpoints, HALO copies, feature and ID-map summaries)."""
+
+    p: int
+    problems: list
+    checked: dict[str, int]
+    inner_ok: bool = True
+    endpoints: "_InnerEndpoints | None" = None
+    halo: HaloCopy | None = None
+    feats: dict[str, dict | None] = field(default_factory=lambda: {"node": None, "edge": None})
+    feat_keys: dict[str, set | None] = field(default_factory=lambda: {"node": None, "edge": None})
+    orig: dict[str, dict | None] = field(default_factory=lambda: {"node": None, "edge": None})
+    orig_present: dict[str, bool | None] = field(default_factory=lambda: {"node": None, "edge": None})
+
+
+@dataclass
+class _InnerEndpoints:
+    """A partition's inner edges' global endpoints: what :func:`build_set_edges` asks a PartData for."""
+
+    p: int
+    src: np.ndarray
+    dst: np.ndarray
+
+    def inner_endpoints(self, m_inner: int, node_lo: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.src, self.dst
+
+
+@dataclass
+class _FeatureShape:
+    """dtype and shape of a feature, for the checks across partitions (F4) when values are not needed."""
+
+    dtype: np.dtype
+    shape: tuple
+
+
+def check_partition(config, path: str, prefer: str, bad_files: set, max_examples: int, keep_values: bool,
+                    p: int) -> PartResult:
+    """Every per-partition check of partition ``p`` (a Dask task, or a step of the in-process loop)."""
+    rep = Report(path, max_examples)
+    res = PartResult(p, rep.problems, rep.checked)
+    guarded(rep, "partition checks", _PartitionCheck(rep, config, path, prefer, bad_files, keep_values).run, p, res,
+            partition=p)
+    return res
+
+
 class _Run:
-    """One pass over the partitions, then the checks across them."""
+    """The partitions (one task each, in this process or on Dask), then the checks across them."""
 
     def __init__(self, rep: Report, config, path: str, prefer: str, against: Any,
                  bad_files: set[tuple[int, str]]) -> None:
         from gpf.sdk.reader import PartitionSet
 
+        PartitionSet(config, path, prefer=prefer, mmap=True)  # an unknown backend fails here, before any task
         self.rep = rep
         self.config = config
-        self.pset = PartitionSet(config, path, prefer=prefer, mmap=True)
+        self.path = path
+        self.prefer = prefer
         self.f = SetFacts.from_config(config)
         self.against = against
         self.bad_files = bad_files  # (partition, role) whose path checks failed: not read again
-        self.inner_ok = True
-        self.parts: list[PartData] = []
-        self.halos: list[HaloCopy] = []
-        self.feats: dict[str, dict[int, dict]] = {"node": {}, "edge": {}}
-        self.feat_keys: dict[str, dict[int, set]] = {"node": {}, "edge": {}}
-        self.orig: dict[str, dict[int, dict]] = {"node": {}, "edge": {}}
-        self.orig_present: dict[str, dict[int, bool]] = {"node": {}, "edge": {}}
 
-    def run(self) -> None:
+    def run(self, runner=None) -> None:
         rep, f = self.rep, self.f
-        for p in range(f.num_parts):
-            if (p, "*") in self.bad_files or p >= len(self.config.parts):
-                self.inner_ok = False  # part.missing says why
-                continue
-            guarded(rep, "partition graph checks", self._graph, p, partition=p)
-            guarded(rep, "feature checks", self._features, p, partition=p)
-            guarded(rep, "original-ID checks", self._orig_ids, p, partition=p)
+        todo = [p for p in range(f.num_parts) if (p, "*") not in self.bad_files and p < len(self.config.parts)]
+        inner_ok = len(todo) == f.num_parts  # a missing partition: part.missing says why
+        args = [(self.config, self.path, self.prefer, self.bad_files, rep.max_examples, self.against is not None, p)
+                for p in todo]
+        if runner is not None and runner.distributed:
+            results = runner.map(check_partition, args, description="validating partitions")
+        else:
+            results = [check_partition(*a) for a in args]
+        feats = {"node": {}, "edge": {}}
+        feat_keys = {"node": {}, "edge": {}}
+        self.orig = {"node": {}, "edge": {}}
+        self.orig_present = {"node": {}, "edge": {}}
+        ends, halos = [], []
+        for r in results:  # in partition order: the report reads as the in-process loop's
+            rep.problems.extend(r.problems)
+            for what, n in r.checked.items():
+                rep.count(what, n)
+            inner_ok = inner_ok and r.inner_ok
+            if r.endpoints is not None:
+                ends.append(r.endpoints)
+                halos.append(r.halo)
+            for kind in ("node", "edge"):
+                if r.feats[kind] is not None:
+                    feats[kind][r.p], feat_keys[kind][r.p] = r.feats[kind], r.feat_keys[kind]
+                if r.orig[kind] is not None:
+                    self.orig[kind][r.p] = r.orig[kind]
+                if r.orig_present[kind] is not None:
+                    self.orig_present[kind][r.p] = r.orig_present[kind]
+        del results
+        self.feats = feats
         for kind in ("node", "edge"):
-            guarded(rep, "check_feature_consistency", check_feature_consistency, rep, f, kind, self.feats[kind],
-                    self.feat_keys[kind])
+            guarded(rep, "check_feature_consistency", check_feature_consistency, rep, f, kind, feats[kind],
+                    feat_keys[kind])
         orig = {kind: guarded(rep, "original-ID maps", self._orig_maps, kind) for kind in ("node", "edge")}
         ge = None
-        if self.inner_ok and len(self.parts) == f.num_parts:
-            ge = guarded(rep, "set edges", build_set_edges, f, self.parts)
-        self.parts.clear()
+        if inner_ok and len(ends) == f.num_parts:
+            ge = guarded(rep, "set edges", build_set_edges, f, ends)
+        ends.clear()
         if ge is not None:
-            guarded(rep, "check_halo_endpoints", check_halo_endpoints, rep, ge, self.halos)
-            guarded(rep, "check_halo_hops", check_halo_hops, rep, f, ge, self.halos)
+            guarded(rep, "check_halo_endpoints", check_halo_endpoints, rep, ge, halos)
+            guarded(rep, "check_halo_hops", check_halo_hops, rep, f, ge, halos)
             for check in (check_self_loops, check_duplicate_edges, check_isolated_nodes):
                 guarded(rep, check.__name__, check, rep, f, ge)
         elif f.num_parts:
@@ -261,19 +333,59 @@ class _Run:
         if self.against is not None:
             guarded(rep, "against", self._against, ge, orig)
 
-    def _graph(self, p: int) -> None:
+    def _orig_maps(self, kind: str) -> dict[str, np.ndarray] | None:
+        if not check_orig_presence(self.rep, kind, self.orig_present[kind]):
+            return None
+        return check_orig_permutation(self.rep, self.f, kind, self.orig[kind])
+
+    def _against(self, ge, orig) -> None:
         rep, f = self.rep, self.f
+        g = self.against
+        if not against_checks.check_types_and_counts(rep, f, g):
+            return
+        if orig["node"] is None or orig["edge"] is None:
+            if not any(self.orig_present[k].values() for k in ("node", "edge")):
+                rep.error("against.no_orig_ids", "the set stores no original-ID maps (orig_nids/orig_eids), so it "
+                          "cannot be compared with the original graph")
+            return
+        maps = {kind: {t: np.concatenate(chunks) for t, chunks in orig[kind].items()} for kind in ("node", "edge")}
+        if ge is not None:
+            against_checks.check_edges_against(rep, f, g, ge, maps["node"], maps["edge"])
+        against_checks.check_features_against(rep, f, g, "node", self.feats["node"], maps["node"])
+        against_checks.check_features_against(rep, f, g, "edge", self.feats["edge"], maps["edge"])
+
+
+
+class _PartitionCheck:
+    """The checks of one partition: its graph, features and original-ID maps."""
+
+    def __init__(self, rep: Report, config, path: str, prefer: str, bad_files: set, keep_values: bool) -> None:
+        from gpf.sdk.reader import PartitionSet
+
+        self.rep = rep
+        self.config = config
+        self.pset = PartitionSet(config, path, prefer=prefer, mmap=True)
+        self.f = SetFacts.from_config(config)
+        self.bad_files = bad_files
+        self.keep_values = keep_values  # --against compares feature values; otherwise dtype and shape suffice
+
+    def run(self, p: int, res: PartResult) -> None:
+        rep = self.rep
+        guarded(rep, "partition graph checks", self._graph, p, res, partition=p)
+        guarded(rep, "feature checks", self._features, p, res, partition=p)
+        guarded(rep, "original-ID checks", self._orig_ids, p, res, partition=p)
+
+    def _graph(self, p: int, res: PartResult) -> None:
+        rep, f = self.rep, self.f
+        res.inner_ok = False
         if (p, "graph") in self.bad_files:
-            self.inner_ok = False
             return
         role = self._graph_role(p)
         if (p, role) in self.bad_files:
-            self.inner_ok = False
             return
         path = self._entry_value(p, role) or f"part-{p}"
         d = load_part(rep, p, lambda: self.pset.store.read_graph(p), path)
         if d is None:
-            self.inner_ok = False
             return
         d.local_ok = role in ("part_graph", "part_graph_graphbolt")  # G1 index ranges: checked while decoding
         rep.count("nodes read", d.num_nodes)
@@ -284,12 +396,12 @@ class _Run:
                 role == "part_graph_graphbolt" and self._entry_value(p, "part_graph") is not None:
             guarded(rep, "check_graph_files_agree", self._both_graphs, p, role, d, partition=p)
         if not (d.inner_edges_ok and d.nodes_ok and d.local_ok):
-            self.inner_ok = False
             return
         lo, hi = f.edge_range(p)
         n_lo, n_hi = f.node_range(p)
-        self.halos.append(HaloCopy(p, d.path, *d.halo_edges(hi - lo, n_lo, n_hi - n_lo)))
-        self.parts.append(d)
+        res.halo = HaloCopy(p, d.path, *d.halo_edges(hi - lo, n_lo, n_hi - n_lo))
+        res.endpoints = _InnerEndpoints(p, *d.inner_endpoints(hi - lo, n_lo))
+        res.inner_ok = True
 
     def _both_graphs(self, p: int, role: str, d: PartData) -> None:
         """B2: read the partition's other graph file (DGL <-> GraphBolt) and compare."""
@@ -324,7 +436,7 @@ class _Run:
         graph_role = getattr(store, "graph_role", None)
         return graph_role(p) if graph_role is not None else "gpf_path"
 
-    def _features(self, p: int) -> None:
+    def _features(self, p: int, res: PartResult) -> None:
         rep, f = self.rep, self.f
         store = self.pset.store
         for kind, role, read in (("node", "node_feats", store.read_node_feats),
@@ -341,10 +453,13 @@ class _Run:
             except GpfError as e:
                 rep.error("feature.format", str(e), partition=p, path=path)
                 continue
-            self.feats[kind][p], self.feat_keys[kind][p] = check_feature_keys(rep, f, p, kind, feats, path)
+            good, named = check_feature_keys(rep, f, p, kind, feats, path)
+            res.feats[kind] = good if self.keep_values else \
+                {k: _FeatureShape(a.dtype, tuple(a.shape)) for k, a in good.items()}
+            res.feat_keys[kind] = named
             rep.count(f"{kind} feature tensors", len(feats))
 
-    def _orig_ids(self, p: int) -> None:
+    def _orig_ids(self, p: int, res: PartResult) -> None:
         rep, f = self.rep, self.f
         for kind, what in (("node", "nodes"), ("edge", "edges")):
             if (p, f"orig_{kind[0]}ids") in self.bad_files:
@@ -354,33 +469,12 @@ class _Run:
             except FormatError as e:
                 rep.error("orig_ids.format", f"cannot decode: {e}", partition=p, path=e.path,
                           examples=[] if e.offset is None else [e.offset])
-                self.orig_present[kind][p] = True
+                res.orig_present[kind] = True
                 continue
             except GpfError as e:
                 rep.error("orig_ids.format", str(e), partition=p)
-                self.orig_present[kind][p] = True
+                res.orig_present[kind] = True
                 continue
-            self.orig_present[kind][p] = maps is not None
+            res.orig_present[kind] = maps is not None
             if maps is not None:
-                self.orig[kind][p] = check_orig_map(rep, f, p, kind, maps, self._file(p, f"orig_{kind[0]}ids"))
-
-    def _orig_maps(self, kind: str) -> dict[str, np.ndarray] | None:
-        if not check_orig_presence(self.rep, kind, self.orig_present[kind]):
-            return None
-        return check_orig_permutation(self.rep, self.f, kind, self.orig[kind])
-
-    def _against(self, ge, orig) -> None:
-        rep, f = self.rep, self.f
-        g = self.against
-        if not against_checks.check_types_and_counts(rep, f, g):
-            return
-        if orig["node"] is None or orig["edge"] is None:
-            if not any(self.orig_present[k].values() for k in ("node", "edge")):
-                rep.error("against.no_orig_ids", "the set stores no original-ID maps (orig_nids/orig_eids), so it "
-                          "cannot be compared with the original graph")
-            return
-        maps = {kind: {t: np.concatenate(chunks) for t, chunks in orig[kind].items()} for kind in ("node", "edge")}
-        if ge is not None:
-            against_checks.check_edges_against(rep, f, g, ge, maps["node"], maps["edge"])
-        against_checks.check_features_against(rep, f, g, "node", self.feats["node"], maps["node"])
-        against_checks.check_features_against(rep, f, g, "edge", self.feats["edge"], maps["edge"])
+                res.orig[kind] = check_orig_map(rep, f, p, kind, maps, self._file(p, f"orig_{kind[0]}ids"))

@@ -122,3 +122,14 @@ def test_usage_errors_exit_2():
 def _write(path, data):
     path.write_bytes(data)
     return path
+
+
+@pytest.mark.parametrize("etypes", [{"r": []}, {"r": True}, {"r": {"x": 1}}])
+def test_malformed_plain_etype_ids_are_a_one_line_error(tmp_path, etypes):
+    cfg = {"graph_name": "g", "num_nodes": 2, "num_edges": 1, "part_method": "random", "num_parts": 1,
+           "node_map": {"a": [[0, 2]]}, "edge_map": {"r": [[0, 1]]}, "ntypes": {"a": [0]}, "etypes": etypes,
+           "part-0": {"node_feats": "n", "edge_feats": "e", "part_graph": "g"}}
+    (tmp_path / "g.json").write_text(json.dumps(cfg))
+    r = run_cli("info", tmp_path / "g.json")
+    assert r.returncode == 2 and r.stderr.startswith("gpf: error:") and len(r.stderr.splitlines()) == 1, r.stderr
+    assert "Traceback" not in r.stderr

@@ -386,9 +386,10 @@ class PlainEtypeResolver:
         raw = read_config_json(self.config_path)
         root = paths.dataset_root(self.config_path)
         ntypes = raw.get("ntypes") or {}
-        ntype_by_id = {v: k for k, v in ntypes.items()} if isinstance(ntypes, dict) else {}
+        is_id = lambda v: isinstance(v, int) and not isinstance(v, bool)  # noqa: E731 - malformed maps: no hit
+        ntype_by_id = {v: k for k, v in ntypes.items() if is_id(v)} if isinstance(ntypes, dict) else {}
         etype_ids = raw.get("etypes") if isinstance(raw.get("etypes"), dict) else {}
-        wanted = {etype_ids[n]: n for n in names if n in etype_ids}
+        wanted = {etype_ids[n]: n for n in names if n in etype_ids and is_id(etype_ids[n])}
         found: dict[str, tuple[str, str, str]] = {}
         p = 0
         while wanted and isinstance(raw.get(f"part-{p}"), dict):

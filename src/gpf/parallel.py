@@ -52,8 +52,10 @@ class Runner:
         index = {f.key: i for i, f in enumerate(futures)}
         out: list[Any] = [None] * len(futures)
         done = as_completed(futures)
-        for fut in (track(done, total=len(futures), description=description) if progress else done):
+        futures.clear()  # as_completed holds them; each is dropped once fetched, so workers free its result
+        for fut in (track(done, total=len(index), description=description) if progress else done):
             out[index[fut.key]] = fut.result()  # re-raises the task's exception here
+            fut.release()
         return out
 
 

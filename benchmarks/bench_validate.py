@@ -1,6 +1,7 @@
 """Validating a partition set: ``gpf.validate`` (every check, vectorised numpy) vs what DGL checks when loading.
 
     python benchmarks/bench_validate.py [--scale 20] [--edge-factor 16] [--parts 8] [--halo-hops 1] [--feat-dim 16]
+                                        [--workdir DIR] [--rows full] [--repeat 3]
 
 The set is R-MAT (``benchmarks/rmat.py``) written by ``gpf.partition`` (random, 8 parts, with
 original-ID maps, so the M checks run).  Rows, each in its own process, page cache warm (one
@@ -91,6 +92,10 @@ def main() -> None:
     ap.add_argument("--feat-dim", type=int, default=16)
     ap.add_argument("--workdir", default=None, help="keep the generated set here (default: a temp dir)")
     ap.add_argument("--no-dgl", action="store_true", help="skip the DGL row")
+    ap.add_argument("--rows", default="quick,full,against,dgl",
+                    help="comma-separated rows to run: quick, full, against, dgl (default: all)")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="run each row this many times, each in a fresh process (a shared machine's times vary)")
     args = ap.parse_args()
     work = Path(args.workdir or tempfile.mkdtemp(prefix="gpf-bench-validate-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -113,11 +118,17 @@ def main() -> None:
         print(f"generated and partitioned R-MAT scale {args.scale} in {time.perf_counter() - t:.1f} s")
     meta = json.loads(cfg.read_text())
     py = Path(sys.executable)
-    rows = [("gpf validate --quick", _run(py, GPF_VALIDATE, str(cfg), "quick", str(npz))),
-            ("gpf validate", _run(py, GPF_VALIDATE, str(cfg), "full", str(npz))),
-            ("gpf validate --against graph.npz", _run(py, GPF_VALIDATE, str(cfg), "against", str(npz)))]
+    want = set(args.rows.split(","))
+    steps = [("quick", "gpf validate --quick", py, GPF_VALIDATE, (str(cfg), "quick", str(npz))),
+             ("full", "gpf validate", py, GPF_VALIDATE, (str(cfg), "full", str(npz))),
+             ("against", "gpf validate --against graph.npz", py, GPF_VALIDATE, (str(cfg), "against", str(npz)))]
     if DGL_PY.exists() and not args.no_dgl:
-        rows.append(("DGL 1.1.3 load_partition (all parts)", _run(DGL_PY, DGL_LOAD, str(cfg))))
+        steps.append(("dgl", "DGL 1.1.3 load_partition (all parts)", DGL_PY, DGL_LOAD, (str(cfg),)))
+    rows = []
+    for key, name, python, code, run_args in steps:
+        if key in want:
+            for i in range(args.repeat):
+                rows.append((name if args.repeat == 1 else f"{name} (run {i + 1})", _run(python, code, *run_args)))
     m = meta["num_edges"]
     print(f"\nvalidate R-MAT scale {args.scale} ({meta['num_nodes']:,} nodes, {m:,} edges, {args.parts} parts, "
           f"halo_hops {args.halo_hops}, {args.feat_dim}-d float32 features), warm cache")
@@ -126,7 +137,13 @@ def main() -> None:
     for name, r in rows:
         rate = f"{m / r['cpu'] / 1e6:.1f} M" if r["cpu"] >= 0.05 else "-"  # os.times() ticks are 10 ms
         print(f"| {name} | {r['seconds']:.3f} | {r['cpu']:.2f} | {rate} | {r['rss_mb']:.0f} |")
-    print("warnings reported by gpf validate:", ", ".join(rows[1][1]["out"]) or "none")
+    full = [r for name, r in rows if name.startswith("gpf validate") and "--" not in name]
+    if full:
+        print("warnings reported by gpf validate:", ", ".join(full[0]["out"]) or "none")
+    if len(full) > 1:
+        cpu, wall = sorted(r["cpu"] for r in full), sorted(r["seconds"] for r in full)
+        print(f"gpf validate over {len(full)} runs: wall best {wall[0]:.3f} s (spread {wall[-1] - wall[0]:.3f}), "
+              f"CPU best {cpu[0]:.2f} s (spread {cpu[-1] - cpu[0]:.2f}), best {m / cpu[0] / 1e6:.1f} M edges/s per core")
 
 
 if __name__ == "__main__":

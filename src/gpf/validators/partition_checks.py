@@ -89,17 +89,20 @@ class PartData:
     edges_ok: bool = False
     inner_edges_ok: bool = False   # inner edges are exactly the edge range, in order (G5)
     node_types: np.ndarray | None = None   # book type of each local node (when nodes_ok)
+    hid_dtype: type = np.int64     # dtype of the global endpoints handed on: int32 once every _ID fits (nodes_ok)
 
     @property
     def num_edges(self) -> int:
         return int(self.src.shape[0])
 
-    # Global endpoints (hids) of the inner and HALO edges, for the set-level checks.
+    # Global endpoints (hids) of the inner and HALO edges, for the set-level checks (``hid_dtype``:
+    # int32 when the set's hids fit, which halves the memory the set-level checks stream through).
     def inner_endpoints(self, m_inner: int, node_lo: int) -> tuple[np.ndarray, np.ndarray]:
+        nid = self._nid_hid()
         dst = self.dst[:m_inner]
         # Inner edges end at inner nodes, whose hid is local + node_lo when G3 holds (no gather).
-        gdst = dst + node_lo if self.inner_nodes_ok else self.nid[dst]
-        return self.nid[self.src[:m_inner]], gdst
+        gdst = _plus(dst, node_lo, self.hid_dtype) if self.inner_nodes_ok else nid.take(dst)
+        return nid.take(self.src[:m_inner]), gdst
 
     def halo_edges(self, m_inner: int, node_lo: int, n_inner: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return (self.eid[m_inner:], self.to_global(self.src[m_inner:], node_lo, n_inner),
@@ -107,15 +110,82 @@ class PartData:
 
     def to_global(self, local: np.ndarray, node_lo: int, n_inner: int) -> np.ndarray:
         """hids of local node IDs: arithmetic for inner nodes (G3 holds), a gather only for HALO ones."""
-        if not self.inner_nodes_ok:
-            return self.nid[local]
+        nid = self._nid_hid()
+        if not self.inner_nodes_ok or local.size == 0:
+            return nid.take(local)
+        if int(local.max()) < n_inner:  # all inner (a HALO edge's source, as DGL lays them out)
+            return _plus(local, node_lo, self.hid_dtype)
+        if int(local.min()) >= n_inner:  # all HALO
+            return nid.take(local)
         halo = np.flatnonzero(local >= n_inner)
         if 2 * halo.size > local.size:  # mostly HALO: one plain gather is cheaper
-            return self.nid[local]
-        out = local + node_lo
-        if halo.size:
-            out[halo] = self.nid[local[halo]]
+            return nid.take(local)
+        out = _plus(local, node_lo, self.hid_dtype)
+        out[halo] = nid.take(local[halo])
         return out
+
+    def _nid_hid(self) -> np.ndarray:
+        """``nid`` as ``hid_dtype`` (a small copy per partition: gathers from it stay in cache)."""
+        cached = self.__dict__.get("_nid_cast")
+        if cached is None or cached[0] is not self.nid or cached[1] is not self.hid_dtype:
+            cached = (self.nid, self.hid_dtype, self.nid.astype(self.hid_dtype, copy=False))
+            self.__dict__["_nid_cast"] = cached
+        return cached[2]
+
+    def eid_layout(self, m_inner: int, lo: int) -> tuple[bool, bool]:
+        """(edge _IDs 0..m_inner-1 are exactly ``lo .. lo+m_inner-1`` in order, the rest strictly ascending):
+        one pass over ``eid`` shared by G5's range, inner-edge and HALO-edge checks."""
+        key = (id(self.eid), m_inner, lo)
+        cached = self.__dict__.get("_eid_layout")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        a, m = self.eid, self.eid.shape[0]
+        if m_inner > m:
+            out = (False, False)
+        else:
+            inner = m_inner == 0 or (int(a[0]) == lo and int(a[m_inner - 1]) == lo + m_inner - 1
+                                     and ascending(a[:m_inner], strict=True))
+            out = (inner, ascending(a[m_inner:], strict=True))
+        self.__dict__["_eid_layout"] = (key, out)
+        return out
+
+
+_BLOCK = 1 << 16
+
+
+def ascending(a: np.ndarray, strict: bool = False) -> bool:
+    """``a`` is (strictly) ascending.  An unaligned array (DGL's files put tensors at odd offsets) is
+    compared block by block through one cache-sized aligned buffer, stopping at the first drop."""
+    if a.shape[0] < 2:
+        return True
+    cmp = np.greater if strict else np.greater_equal
+    if a.flags.aligned or a.shape[0] <= _BLOCK:
+        return bool(cmp(a[1:], a[:-1]).all())
+    buf = np.empty(_BLOCK + 1, dtype=a.dtype)
+    for at in range(0, a.shape[0] - 1, _BLOCK):
+        part = a[at:at + _BLOCK + 1]
+        b = buf[:part.shape[0]]
+        b[...] = part
+        if not cmp(b[1:], b[:-1]).all():
+            return False
+    return True
+
+
+def search_sorted(a: np.ndarray, values) -> list[int]:
+    """``np.searchsorted(a, values)`` (left) for a few values, by bisection: numpy's copies an
+    unaligned ``a`` whole for every call."""
+    import bisect
+
+    if a.flags.aligned:
+        return np.searchsorted(a, np.asarray(values, dtype=a.dtype)).tolist()
+    return [bisect.bisect_left(a, int(v)) for v in values]
+
+
+def _plus(local: np.ndarray, lo: int, dtype) -> np.ndarray:
+    """``local + lo`` written straight into ``dtype`` (one pass, no int64 temporary)."""
+    out = np.empty(local.shape[0], dtype=dtype)
+    np.add(local, lo, out=out, casting="unsafe")
+    return out
 
 
 def _is_int_like(a: np.ndarray) -> bool:
@@ -157,10 +227,20 @@ def load_part(rep: Report, p: int, read, path: str) -> PartData | None:
     if not ok:
         return None
     nd, ed = g.ndata, g.edata
-    return PartData(p, path, n, np.asarray(g.src, dtype=np.int64), np.asarray(g.dst, dtype=np.int64),
-                    np.asarray(nd["_ID"]).astype(np.int64, copy=False), np.asarray(nd["inner_node"]) != 0,
-                    np.asarray(ed["_ID"]).astype(np.int64, copy=False), np.asarray(ed["inner_edge"]) != 0,
-                    nd, ed)
+    return PartData(p, path, n, _int64_aligned(g.src), _int64_aligned(g.dst), _int64_aligned(nd["_ID"]),
+                    np.asarray(nd["inner_node"]) != 0, np.asarray(ed["_ID"]).astype(np.int64, copy=False),
+                    np.asarray(ed["inner_edge"]) != 0, nd, ed)
+
+
+def _int64_aligned(a) -> np.ndarray:
+    """``a`` as int64, copied only when it is another dtype or not 8-byte aligned.  DGL's files put
+    tensors at unaligned offsets; numpy runs every later pass over an unaligned array through
+    buffered loops (reductions, comparisons 2-3x slower, ``take`` and ``searchsorted`` copy their
+    input each time), so one copy up front is cheaper than the passes it saves."""
+    a = np.asarray(a)
+    if a.dtype == np.int64 and a.flags.aligned:
+        return a
+    return np.array(a, dtype=np.int64, order="C")
 
 
 def _outside(a: np.ndarray, lo: int, hi: int) -> np.ndarray:
@@ -199,6 +279,8 @@ def check_node_ids(rep: Report, f: SetFacts, d: PartData) -> None:
                   path=d.path, examples=d.nid[bad])
         return
     d.nodes_ok = True
+    if f.num_nodes <= np.iinfo(np.int32).max:
+        d.hid_dtype = np.int32
     if len(f.ntypes) > 1:
         d.node_types = f.book.nodes.to_per_type(d.nid)[0]
 
@@ -253,8 +335,8 @@ def _duplicates(a: np.ndarray) -> np.ndarray:
 def _owned_here(f: SetFacts, ids: np.ndarray, p: int, kind: str) -> np.ndarray:
     """The IDs of ``ids`` owned by partition ``p`` (binary search when ``ids`` is sorted, as HALO edges are)."""
     lo, hi = f.node_range(p) if kind == "node" else f.edge_range(p)
-    if ids.size > 1 and bool(np.all(ids[1:] >= ids[:-1])):
-        a, b = np.searchsorted(ids, [lo, hi])
+    if ids.size > 1 and ascending(ids):
+        a, b = search_sorted(ids, [lo, hi])
         return ids[a:b]
     return ids[(ids >= lo) & (ids < hi)]
 
@@ -307,12 +389,26 @@ def check_part_ids(rep: Report, f: SetFacts, d: PartData) -> None:
 
 def check_edge_ids(rep: Report, f: SetFacts, d: PartData) -> None:
     """G5 (part): every edge _ID is an EID of the set."""
-    bad = _outside(d.eid, 0, f.num_edges)
+    bad = _outside_eids(f, d)
     if bad.size:
         rep.error("edge_id.range", f"{bad.size} edge _ID(s) outside [0, {f.num_edges})", partition=d.p,
                   path=d.path, examples=d.eid[bad])
         return
     d.edges_ok = True
+
+
+def _outside_eids(f: SetFacts, d: PartData) -> np.ndarray:
+    """Positions of edge _IDs outside [0, num_edges); from the ends of the sorted runs when the layout is
+    DGL's (inner edges a range, HALO edges ascending), else two reductions."""
+    lo, hi = f.edge_range(d.p)
+    m_in, a = hi - lo, d.eid
+    if a.size and m_in <= a.size and d.eid_layout(m_in, lo) == (True, True):
+        ends = [int(a[0]), int(a[m_in - 1])] if m_in else []
+        if m_in < a.size:
+            ends += [int(a[m_in]), int(a[-1])]
+        if min(ends) >= 0 and max(ends) < f.num_edges:
+            return np.zeros(0, dtype=np.int64)
+    return _outside(a, 0, f.num_edges)
 
 
 def check_inner_edges(rep: Report, f: SetFacts, d: PartData) -> None:
@@ -321,7 +417,7 @@ def check_inner_edges(rep: Report, f: SetFacts, d: PartData) -> None:
         return
     lo, hi = f.edge_range(d.p)
     m_in = hi - lo
-    if m_in <= d.num_edges and d.inner_e[:m_in].all() and not d.inner_e[m_in:].any() and _is_range(d.eid[:m_in], lo, hi):
+    if m_in <= d.num_edges and d.inner_e[:m_in].all() and not d.inner_e[m_in:].any() and d.eid_layout(m_in, lo)[0]:
         d.inner_edges_ok = True
         return
     ids = d.eid[d.inner_e]
@@ -343,6 +439,8 @@ def check_inner_edge_flags(rep: Report, f: SetFacts, d: PartData) -> None:
         return
     if d.inner_nodes_ok:  # inner nodes are local IDs 0..n_inner-1: no gather needed
         lo, hi = f.node_range(d.p)
+        if d.inner_edges_ok and _flags_split_at(d.dst, f.edge_range(d.p)[1] - f.edge_range(d.p)[0], hi - lo):
+            return
         bad = np.flatnonzero(d.inner_e != (d.dst < hi - lo))
     else:
         bad = np.flatnonzero(d.inner_e != d.inner[d.dst])
@@ -351,14 +449,22 @@ def check_inner_edge_flags(rep: Report, f: SetFacts, d: PartData) -> None:
                   "(edge _IDs in examples)", partition=d.p, path=d.path, examples=d.eid[bad])
 
 
+def _flags_split_at(dst: np.ndarray, m_in: int, n_in: int) -> bool:
+    """With inner edges first (G5 holds): edges before ``m_in`` end below ``n_in``, the rest at or above it
+    (two reductions, no temporaries)."""
+    head, tail = dst[:m_in], dst[m_in:]
+    return (head.size == 0 or int(head.max()) < n_in) and (tail.size == 0 or int(tail.min()) >= n_in)
+
+
 def check_halo_edges(rep: Report, f: SetFacts, d: PartData) -> None:
     """G5: HALO edges are owned by other partitions and no HALO _ID repeats."""
     if not d.edges_ok:
         return
     lo, hi = f.edge_range(d.p)
     halo = d.eid[hi - lo:] if d.inner_edges_ok else d.eid[~d.inner_e]
-    if halo.size > 1 and bool(np.all(halo[1:] > halo[:-1])):  # ascending (5.2): no repeats, one binary search
-        a, b = np.searchsorted(halo, [lo, hi])
+    up = d.eid_layout(hi - lo, lo)[1] if d.inner_edges_ok else ascending(halo, strict=True)
+    if halo.size > 1 and up:  # ascending (5.2): no repeats, one binary search
+        a, b = search_sorted(halo, [lo, hi])
         own, dup = halo[a:b], halo[:0]
     else:
         own, dup = _owned_here(f, halo, d.p, "edge"), _duplicates(halo)

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from gpf.validators.partition_checks import PartData, SetFacts
+from gpf.validators.partition_checks import PartData, SetFacts, ascending, search_sorted
 from gpf.validators.report import Report
 
 __all__ = [
@@ -64,8 +64,9 @@ class SetEdges:
 
     def gather(self, eids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Endpoints of the EIDs ``eids`` (any order; one slice per chunk when sorted)."""
-        out_s = np.empty(eids.shape[0], dtype=np.int64)
-        out_d = np.empty(eids.shape[0], dtype=np.int64)
+        dtype = np.result_type(*self.src, *self.dst) if self.src else np.int64
+        out_s = np.empty(eids.shape[0], dtype=dtype)
+        out_d = np.empty(eids.shape[0], dtype=dtype)
         order = None
         if eids.size > 1 and not bool(np.all(eids[1:] >= eids[:-1])):
             order = np.argsort(eids, kind="stable")
@@ -75,8 +76,8 @@ class SetEdges:
             a, b = int(bounds[k]), int(bounds[k + 1])
             if b > a:
                 local = eids[a:b] - lo
-                np.take(s, local, out=out_s[a:b])
-                np.take(d, local, out=out_d[a:b])
+                out_s[a:b] = s.take(local)
+                out_d[a:b] = d.take(local)
         if order is not None:
             back = np.empty_like(order)
             back[order] = np.arange(order.shape[0])
@@ -129,11 +130,36 @@ def build_set_edges(f: SetFacts, parts: list[PartData]) -> SetEdges:
 def check_halo_endpoints(rep: Report, e: SetEdges, halos: list[HaloCopy]) -> None:
     """G9: a HALO edge joins the same two nodes as its owner partition's inner copy."""
     for h in halos:
-        s, d = e.gather(h.eid)
-        bad = np.flatnonzero((s != h.src) | (d != h.dst))
+        bad = _halo_mismatches(e, h)
         if bad.size:
             rep.error("halo_edge.endpoints", f"{bad.size} HALO edge(s) join other nodes than the owner's copy "
                       "(edge _IDs in examples)", partition=h.p, path=h.path, examples=h.eid[bad])
+
+
+def _halo_mismatches(e: SetEdges, h: HaloCopy) -> np.ndarray:
+    """Positions of the HALO copies in ``h`` whose endpoints differ from the owner's.  HALO EIDs are
+    ascending (SPEC 5.2): one slice per owner, compared with early-exit equality before any mask."""
+    eids = h.eid
+    if not ascending(eids):
+        s, d = e.gather(eids)
+        return np.flatnonzero((s != h.src) | (d != h.dst))
+    bounds = search_sorted(eids, e.starts.tolist())
+    bad = []
+    for k, (lo, s, d) in enumerate(e.chunks()):
+        a, b = bounds[k], bounds[k + 1]
+        if b == a:
+            continue
+        local = eids[a:b] - lo
+        own_s = s.take(local)
+        hs, hd = h.src[a:b], h.dst[a:b]
+        if np.array_equal(own_s, hs):
+            own_d = d.take(local)
+            if np.array_equal(own_d, hd):
+                continue
+        else:
+            own_d = d.take(local)
+        bad.append(np.flatnonzero((own_s != hs) | (own_d != hd)) + a)
+    return np.concatenate(bad) if bad else np.zeros(0, dtype=np.int64)
 
 
 def _gather_ranges(indptr: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -210,7 +236,8 @@ def check_duplicate_edges(rep: Report, f: SetFacts, e: SetEdges) -> None:
             continue
         et = f.book.edges.to_per_type(np.arange(lo, lo + m, dtype=np.int64))[0] if r > 1 else None
         if (n * n * r).bit_length() <= 62:
-            key = s * n
+            key = s.astype(np.int64)  # int64 whatever the endpoints' dtype (always a fresh copy: sorted in place)
+            key *= n
             key += d
             if et is not None:
                 key *= r
@@ -236,8 +263,25 @@ def check_isolated_nodes(rep: Report, f: SetFacts, e: SetEdges) -> None:
     """Warning: nodes that are neither the source nor the destination of any edge."""
     touched = np.zeros(f.num_nodes, dtype=bool)
     for _lo, s, d in e.chunks():
-        touched[s] = True
-        touched[d] = True
+        _mark(touched, s)
+        _mark(touched, d)
     iso = np.flatnonzero(~touched)
     if iso.size:
         rep.warn("graph.isolated_node", f"{iso.size:,} isolated node(s) (hids in examples)", examples=iso)
+
+
+_BLOCK = 1 << 16
+
+
+def _mark(flags: np.ndarray, idx: np.ndarray) -> None:
+    """``flags[idx] = True``.  numpy casts a non-intp index array whole (a temporary as big as the
+    index); cast block by block into one cache-sized buffer instead."""
+    if idx.dtype == np.intp or idx.shape[0] <= _BLOCK:
+        flags[idx] = True
+        return
+    buf = np.empty(_BLOCK, dtype=np.intp)
+    for a in range(0, idx.shape[0], _BLOCK):
+        part = idx[a:a + _BLOCK]
+        b = buf[:part.shape[0]]
+        b[...] = part
+        flags[b] = True

@@ -154,17 +154,20 @@ def check_orig_permutation(rep: Report, f: SetFacts, kind: str,
             continue
         n = int(counts[t].sum())
         starts = np.cumsum([0] + [c.shape[0] for c in chunks])
-        bad = [np.flatnonzero((c < 0) | (c >= n)) + s for c, s in zip(chunks, starts)
-               if c.size and (int(c.min()) < 0 or int(c.max()) >= n)]
+        seen = np.zeros(n, dtype=bool)
+        in_range = _mark_in_range(seen, chunks, n)  # one pass per chunk: range check and marks together
+        bad = [] if in_range else [np.flatnonzero((c < 0) | (c >= n)) + s for c, s in zip(chunks, starts)
+                                   if c.size and (int(c.min()) < 0 or int(c.max()) >= n)]
         if bad:
             bad_at = np.concatenate(bad)
             rep.error("orig_ids.permutation", f"original {kind}-ID map of {name!r} has {bad_at.size} value(s) outside "
                       f"[0, {n}) (new per-type IDs in examples)", examples=bad_at)
             ok = False
             continue
-        seen = np.zeros(n, dtype=bool)
-        for c in chunks:
-            seen[c] = True
+        if not in_range:  # every value in range, but of a dtype the fast pass does not take (unsigned)
+            seen = np.zeros(n, dtype=bool)
+            for c in chunks:
+                seen[c] = True
         if int(starts[-1]) == n and seen.all():
             out[name] = chunks
             continue
@@ -176,3 +179,25 @@ def check_orig_permutation(rep: Report, f: SetFacts, kind: str,
                   f"{int((hits > 1).sum())} repeated", examples=np.flatnonzero(hits != 1))
         ok = False
     return out if ok else None
+
+
+_BLOCK = 1 << 16
+
+
+def _mark_in_range(seen: np.ndarray, chunks: list[np.ndarray], n: int) -> bool:
+    """``seen[c] = True`` for every chunk, if every value is in [0, n); False (``seen`` then partly
+    marked) at the first value outside, or for an unsigned chunk.  Block by block through one
+    cache-sized aligned buffer: the stored maps are unaligned, which makes numpy copy a whole
+    index array for each reduction and scatter."""
+    buf = np.empty(_BLOCK, dtype=np.intp)
+    for c in chunks:
+        if c.dtype.kind != "i":
+            return False
+        for at in range(0, c.shape[0], _BLOCK):
+            part = c[at:at + _BLOCK]
+            b = buf[:part.shape[0]]
+            b[...] = part
+            if int(b.min()) < 0 or int(b.max()) >= n:
+                return False
+            seen[b] = True
+    return True

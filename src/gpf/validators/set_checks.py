@@ -94,6 +94,7 @@ class HaloCopy:
     eid: np.ndarray
     src: np.ndarray
     dst: np.ndarray
+    eid_ascending: bool | None = None   # True when the partition checks found the EIDs ascending (None: unknown)
 
 
 def check_balance(rep: Report, f: SetFacts) -> None:
@@ -129,37 +130,49 @@ def build_set_edges(f: SetFacts, parts: list[PartData]) -> SetEdges:
 
 def check_halo_endpoints(rep: Report, e: SetEdges, halos: list[HaloCopy]) -> None:
     """G9: a HALO edge joins the same two nodes as its owner partition's inner copy."""
-    for h in halos:
-        bad = _halo_mismatches(e, h)
+    for h, bad in zip(halos, _halo_mismatches(e, halos)):
         if bad.size:
             rep.error("halo_edge.endpoints", f"{bad.size} HALO edge(s) join other nodes than the owner's copy "
                       "(edge _IDs in examples)", partition=h.p, path=h.path, examples=h.eid[bad])
 
 
-def _halo_mismatches(e: SetEdges, h: HaloCopy) -> np.ndarray:
-    """Positions of the HALO copies in ``h`` whose endpoints differ from the owner's.  HALO EIDs are
-    ascending (SPEC 5.2): one slice per owner, compared with early-exit equality before any mask."""
-    eids = h.eid
-    if not ascending(eids):
-        s, d = e.gather(eids)
-        return np.flatnonzero((s != h.src) | (d != h.dst))
-    bounds = search_sorted(eids, e.starts.tolist())
-    bad = []
+def _halo_mismatches(e: SetEdges, halos: list[HaloCopy]) -> list[np.ndarray]:
+    """Per HALO copy, the positions whose endpoints differ from the owner's.  HALO EIDs are ascending
+    (SPEC 5.2), so each copy splits into one slice per owner; owners are the outer loop, so an
+    owner's endpoints are read from cache by every copy's slice instead of streamed once per copy."""
+    bad: list[list[np.ndarray]] = [[] for _ in halos]
+    bounds: list[list[int] | None] = []
+    for i, h in enumerate(halos):
+        if h.eid_ascending or ascending(h.eid):
+            bounds.append(search_sorted(h.eid, e.starts.tolist()))
+        else:  # any order: one gather by EID
+            bounds.append(None)
+            s, d = e.gather(h.eid)
+            bad[i].append(np.flatnonzero((s != h.src) | (d != h.dst)))
     for k, (lo, s, d) in enumerate(e.chunks()):
-        a, b = bounds[k], bounds[k + 1]
-        if b == a:
-            continue
-        local = eids[a:b] - lo
-        own_s = s.take(local)
-        hs, hd = h.src[a:b], h.dst[a:b]
-        if np.array_equal(own_s, hs):
-            own_d = d.take(local)
-            if np.array_equal(own_d, hd):
+        for i, h in enumerate(halos):
+            if bounds[i] is None:
                 continue
-        else:
-            own_d = d.take(local)
-        bad.append(np.flatnonzero((own_s != hs) | (own_d != hd)) + a)
-    return np.concatenate(bad) if bad else np.zeros(0, dtype=np.int64)
+            a, b = bounds[i][k], bounds[i][k + 1]
+            if b > a:
+                diff = _slice_mismatches(s, d, h.eid[a:b] - lo, h.src[a:b], h.dst[a:b])
+                if diff is not None:
+                    bad[i].append(diff + a)
+    return [np.concatenate(x) if x else np.zeros(0, dtype=np.int64) for x in bad]
+
+
+def _slice_mismatches(s: np.ndarray, d: np.ndarray, local: np.ndarray, hs: np.ndarray,
+                      hd: np.ndarray) -> np.ndarray | None:
+    """Positions where ``(s[local], d[local])`` differs from ``(hs, hd)``; None when none (early-exit
+    equality first, no mask in the common case)."""
+    own_s = s.take(local)
+    if np.array_equal(own_s, hs):
+        own_d = d.take(local)
+        if np.array_equal(own_d, hd):
+            return None
+    else:
+        own_d = d.take(local)
+    return np.flatnonzero((own_s != hs) | (own_d != hd))
 
 
 def _gather_ranges(indptr: np.ndarray, rows: np.ndarray) -> np.ndarray:

@@ -236,16 +236,17 @@ def load_part(rep: Report, p: int, read, path: str) -> PartData | None:
     if not ok:
         return None
     nd, ed = g.ndata, g.edata
-    return PartData(p, path, n, _int64_aligned(g.src), _int64_aligned(g.dst), _int64_aligned(nd["_ID"]),
+    return PartData(p, path, n, np.asarray(g.src, dtype=np.int64), np.asarray(g.dst, dtype=np.int64),
+                    _int64_aligned(nd["_ID"]),
                     np.asarray(nd["inner_node"]) != 0, np.asarray(ed["_ID"]).astype(np.int64, copy=False),
                     np.asarray(ed["inner_edge"]) != 0, nd, ed)
 
 
 def _int64_aligned(a) -> np.ndarray:
     """``a`` as int64, copied only when it is another dtype or not 8-byte aligned.  DGL's files put
-    tensors at unaligned offsets; numpy runs every later pass over an unaligned array through
-    buffered loops (reductions, comparisons 2-3x slower, ``take`` and ``searchsorted`` copy their
-    input each time), so one copy up front is cheaper than the passes it saves."""
+    tensors at unaligned offsets, and numpy runs every pass over an unaligned array through buffered
+    loops (``searchsorted`` copies it whole).  Used for the node _IDs (small, searched and compared
+    several times); the edge arrays, read once or twice each, are not worth the copy."""
     a = np.asarray(a)
     if a.dtype == np.int64 and a.flags.aligned:
         return a
@@ -335,9 +336,9 @@ def check_inner_nodes(rep: Report, f: SetFacts, d: PartData) -> None:
 
 
 def _duplicates(a: np.ndarray) -> np.ndarray:
-    if a.size < 2:
+    if a.size < 2 or ascending(a, strict=True):  # strictly ascending (HALO IDs as written): no repeats
         return a[:0]
-    s = a if bool(np.all(a[1:] > a[:-1])) else np.sort(a)
+    s = np.sort(a)
     return np.unique(s[1:][s[1:] == s[:-1]])
 
 

@@ -105,8 +105,12 @@ class PartData:
         return nid.take(self.src[:m_inner]), gdst
 
     def halo_edges(self, m_inner: int, node_lo: int, n_inner: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return (self.eid[m_inner:], self.to_global(self.src[m_inner:], node_lo, n_inner),
-                self.to_global(self.dst[m_inner:], node_lo, n_inner))
+        dst = self.dst[m_inner:]
+        if self.inner_nodes_ok and self.__dict__.get("_dst_split") == (id(self.dst), m_inner, n_inner):
+            gdst = self._nid_hid().take(dst)  # G6 found every HALO edge ending at a HALO node: plain gather
+        else:
+            gdst = self.to_global(dst, node_lo, n_inner)
+        return self.eid[m_inner:], self.to_global(self.src[m_inner:], node_lo, n_inner), gdst
 
     def halo_copy(self, m_inner: int, node_lo: int, n_inner: int):
         """The :class:`~gpf.validators.set_checks.HaloCopy` of this partition: :meth:`halo_edges`, plus
@@ -449,7 +453,9 @@ def check_inner_edge_flags(rep: Report, f: SetFacts, d: PartData) -> None:
         return
     if d.inner_nodes_ok:  # inner nodes are local IDs 0..n_inner-1: no gather needed
         lo, hi = f.node_range(d.p)
-        if d.inner_edges_ok and _flags_split_at(d.dst, f.edge_range(d.p)[1] - f.edge_range(d.p)[0], hi - lo):
+        m_in = f.edge_range(d.p)[1] - f.edge_range(d.p)[0]
+        if d.inner_edges_ok and _flags_split_at(d.dst, m_in, hi - lo):
+            d.__dict__["_dst_split"] = (id(d.dst), m_in, hi - lo)  # halo_edges need not look again
             return
         bad = np.flatnonzero(d.inner_e != (d.dst < hi - lo))
     else:

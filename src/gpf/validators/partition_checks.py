@@ -189,8 +189,8 @@ def search_sorted(a: np.ndarray, values) -> list[int]:
     unaligned ``a`` whole for every call."""
     import bisect
 
-    if a.flags.aligned:
-        return np.searchsorted(a, np.asarray(values, dtype=a.dtype)).tolist()
+    if a.flags.aligned and a.dtype == np.int64:
+        return np.searchsorted(a, np.asarray(values, dtype=np.int64)).tolist()
     return [bisect.bisect_left(a, int(v)) for v in values]
 
 

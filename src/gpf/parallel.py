@@ -18,6 +18,7 @@ Results come back in task order.  The first failing task's exception is re-raise
 from __future__ import annotations
 
 import contextlib
+import itertools
 from typing import Any, Callable, Iterator, Sequence
 
 from gpf.errors import GpfError
@@ -48,14 +49,24 @@ class Runner:
             return [fn(*args) for args in items]
         from dask.distributed import as_completed
 
-        futures = [self.client.submit(fn, *args, pure=False) for args in arg_tuples]
-        index = {f.key: i for i, f in enumerate(futures)}
-        out: list[Any] = [None] * len(futures)
-        done = as_completed(futures)
-        futures.clear()  # as_completed holds them; each is dropped once fetched, so workers free its result
-        for fut in (track(done, total=len(index), description=description) if progress else done):
-            out[index[fut.key]] = fut.result()  # re-raises the task's exception here
+        # A bounded window of tasks in flight: results wait on the workers only until fetched, and each
+        # future is dropped once fetched, so a worker holds a few results at a time, not all of them.
+        window = max(2, 2 * len(self.client.scheduler_info().get("workers", {})))
+        pending = iter(enumerate(arg_tuples))
+        index: dict[str, int] = {}
+        done = as_completed()
+        for i, args in itertools.islice(pending, window):
+            fut = self.client.submit(fn, *args, pure=False)
+            index[fut.key] = i
+            done.add(fut)
+        out: list[Any] = [None] * len(arg_tuples)
+        for fut in (track(done, total=len(arg_tuples), description=description) if progress else done):
+            out[index.pop(fut.key)] = fut.result()  # re-raises the task's exception here
             fut.release()
+            for i, args in itertools.islice(pending, 1):
+                nxt = self.client.submit(fn, *args, pure=False)
+                index[nxt.key] = i
+                done.add(nxt)
         return out
 
 

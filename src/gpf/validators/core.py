@@ -16,7 +16,7 @@ an invalid set with problem codes.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -263,7 +263,23 @@ def check_partition(config, path: str, prefer: str, bad_files: set, max_examples
     res = PartResult(p, rep.problems, rep.checked)
     guarded(rep, "partition checks", _PartitionCheck(rep, config, path, prefer, bad_files, keep_values).run, p, res,
             partition=p)
+    _own_arrays(res)
     return res
+
+
+def _own_arrays(res: PartResult) -> None:
+    """Copy what the result keeps out of the partition's memory-mapped files, so the files are unmapped
+    when the task ends (a worker holding many results would otherwise hold many partitions)."""
+    own = lambda a: a if isinstance(a, np.ndarray) and a.base is None else np.array(a)  # noqa: E731
+    if res.halo is not None:
+        res.halo = replace(res.halo, eid=own(res.halo.eid), src=own(res.halo.src), dst=own(res.halo.dst))
+    if res.endpoints is not None:
+        res.endpoints = _InnerEndpoints(res.p, own(res.endpoints.src), own(res.endpoints.dst))
+    for kind in ("node", "edge"):
+        if res.orig[kind] is not None:
+            res.orig[kind] = {k: own(v) for k, v in res.orig[kind].items()}
+        if res.feats[kind] is not None:
+            res.feats[kind] = {k: v if isinstance(v, _FeatureShape) else own(v) for k, v in res.feats[kind].items()}
 
 
 class _Run:

@@ -257,13 +257,17 @@ class _FeatureShape:
 
 
 def check_partition(config, path: str, prefer: str, bad_files: set, max_examples: int, keep_values: bool,
-                    p: int) -> PartResult:
-    """Every per-partition check of partition ``p`` (a Dask task, or a step of the in-process loop)."""
+                    detach: bool, p: int) -> PartResult:
+    """Every per-partition check of partition ``p`` (a Dask task, or a step of the in-process loop).
+
+    ``detach``: copy the kept arrays out of the partition's memory-mapped files (for a task whose
+    result waits on a worker; in-process the views are cheaper)."""
     rep = Report(path, max_examples)
     res = PartResult(p, rep.problems, rep.checked)
     guarded(rep, "partition checks", _PartitionCheck(rep, config, path, prefer, bad_files, keep_values).run, p, res,
             partition=p)
-    _own_arrays(res)
+    if detach:
+        _own_arrays(res)
     return res
 
 
@@ -302,9 +306,10 @@ class _Run:
         rep, f = self.rep, self.f
         todo = [p for p in range(f.num_parts) if (p, "*") not in self.bad_files and p < len(self.config.parts)]
         inner_ok = len(todo) == f.num_parts  # a missing partition: part.missing says why
-        args = [(self.config, self.path, self.prefer, self.bad_files, rep.max_examples, self.against is not None, p)
-                for p in todo]
-        if runner is not None and runner.distributed:
+        distributed = runner is not None and runner.distributed
+        args = [(self.config, self.path, self.prefer, self.bad_files, rep.max_examples, self.against is not None,
+                 distributed, p) for p in todo]
+        if distributed:
             results = runner.map(check_partition, args, description="validating partitions")
         else:
             results = [check_partition(*a) for a in args]
@@ -415,7 +420,7 @@ class _PartitionCheck:
             return
         lo, hi = f.edge_range(p)
         n_lo, n_hi = f.node_range(p)
-        res.halo = HaloCopy(p, d.path, *d.halo_edges(hi - lo, n_lo, n_hi - n_lo))
+        res.halo = d.halo_copy(hi - lo, n_lo, n_hi - n_lo)
         res.endpoints = _InnerEndpoints(p, *d.inner_endpoints(hi - lo, n_lo))
         res.inner_ok = True
 

@@ -29,7 +29,7 @@ import numpy as np
 from gpf.sdk.book import IdMap
 from gpf.sdk.reshuffle import Reshuffle
 
-__all__ = ["LocalGraph", "HaloBuilder"]
+__all__ = ["LocalGraph", "HaloBuilder", "gather_ranges"]
 
 
 @dataclass
@@ -45,7 +45,7 @@ class LocalGraph:
     num_inner_edges: int
 
 
-def _gather_ranges(indptr: np.ndarray, rows: np.ndarray) -> np.ndarray:
+def gather_ranges(indptr: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Concatenation of ``arange(indptr[r], indptr[r+1])`` for every ``r`` in ``rows`` (vectorised)."""
     starts = indptr[rows]
     lens = indptr[rows + 1] - starts
@@ -124,7 +124,7 @@ class HaloBuilder:
         for _k in range(1, self.h):
             if frontier.size == 0:
                 break
-            eids = self.csc_eids[_gather_ranges(self.csc_ptr, frontier)]
+            eids = self.csc_eids[gather_ranges(self.csc_ptr, frontier)]
             srcs = rs.edge_src[eids]
             keep = (srcs < ns) | (srcs >= ne)
             other_eids.append(eids[keep])

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from gpf.sdk.halo import gather_ranges
 from gpf.validators.partition_checks import PartData, SetFacts, ascending, search_sorted
 from gpf.validators.report import Report
 
@@ -175,16 +176,6 @@ def _slice_mismatches(s: np.ndarray, d: np.ndarray, local: np.ndarray, hs: np.nd
     return np.flatnonzero((own_s != hs) | (own_d != hd))
 
 
-def _gather_ranges(indptr: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Concatenation of ``arange(indptr[r], indptr[r+1])`` for the rows (vectorised)."""
-    starts = indptr[rows]
-    lens = indptr[rows + 1] - starts
-    total = int(lens.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    return np.arange(total, dtype=np.int64) + np.repeat(starts - (np.cumsum(lens) - lens), lens)
-
-
 def check_halo_hops(rep: Report, f: SetFacts, e: SetEdges, halos: list[HaloCopy]) -> None:
     """SPEC 5.1 / DGL's k-hop rule: with ``halo_hops = h >= 2`` partition p also stores, for k = 1..h-1,
     every in-edge (with a source outside p) of its hop-(k-1) HALO nodes.  Hop 0 are the sources of
@@ -212,7 +203,7 @@ def check_halo_hops(rep: Report, f: SetFacts, e: SetEdges, halos: list[HaloCopy]
         for _k in range(1, f.halo_hops):
             if frontier.size == 0:
                 break
-            eids = order[_gather_ranges(ptr, frontier)]
+            eids = order[gather_ranges(ptr, frontier)]
             s = g.src[eids]
             keep = (s < lo) | (s >= hi)
             need = eids[keep]

@@ -86,3 +86,16 @@ def test_cli_validate_and_convert_with_workers(tmp_path):
     assert r.returncode == 0, r.stderr
     r = run("validate", ps.path, "--workers", "0")
     assert r.returncode == 2 and r.stderr.startswith("gpf: error:") and len(r.stderr.splitlines()) == 1
+
+
+def test_an_existing_scheduler_by_address(tmp_path, client):
+    """--scheduler / scheduler=: connect to a running cluster by its address (here the module's cluster)."""
+    g = make_homo(seed=4)
+    src = write_chunked(tmp_path / "in", g, "numpy")
+    address = client.scheduler.address
+    ps, _ = partition_chunked(src, 3, tmp_path / "a", method="random", scheduler=address)
+    partition_chunked(src, 3, tmp_path / "b", method="random")
+    assert_same_tree(tmp_path / "a", tmp_path / "b")
+    assert _report(ps.path, scheduler=address) == _report(ps.path)
+    gpf.convert(ps.path, tmp_path / "c", to="npy", progress=False, scheduler=address)
+    assert gpf.validate(tmp_path / "c" / "chunky.json").valid

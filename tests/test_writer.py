@@ -435,3 +435,14 @@ def test_cli_partition_chunked_dir_uses_its_graph_name(tmp_path):
     ps = gpf.open(tmp_path / "out" / "chunky.json")
     assert ps.ntypes == g.ntypes and "user/trainer_id" in ps.partition(0).node_feats
     _same_graph(g, load_graph(ps.path))
+
+
+def test_writer_turns_hugepage_advice_off_only_while_it_runs(tmp_path, monkeypatch):
+    from gpf.sdk import memory
+
+    seen = []
+    real = memory._set_numpy_hugepage
+    monkeypatch.setattr(memory, "_set_numpy_hugepage", lambda on: seen.append(on) or real(on))
+    before = real(True)
+    _part(make_homo(), 2, tmp_path / "o", method="random")
+    assert seen == [False, True] and real(before) is True  # off for the run, then the caller's setting back

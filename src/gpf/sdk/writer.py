@@ -128,9 +128,9 @@ def write_partitions(graph: Graph, num_parts: int, out_dir: "str | os.PathLike[s
                      seed: int = 0, overwrite: bool = False, progress: bool = True,
                      compressor: str | None = None, chunk_rows: int | None = None):
     """:func:`partition` without printing; returns ``(PartitionSet, PartitionReport)``."""
-    from gpf.sdk.memory import reuse_freed_memory
+    from gpf.sdk.memory import reuse_freed_memory, without_hugepage_advice
 
-    with reuse_freed_memory():
+    with reuse_freed_memory(), without_hugepage_advice():
         return _write_partitions(graph, num_parts, out_dir, graph_name, method=method, halo_hops=halo_hops,
                                  backend=backend, balance_edges=balance_edges, balance_ntypes=balance_ntypes,
                                  num_trainers_per_machine=num_trainers_per_machine, seed=seed,

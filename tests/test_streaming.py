@@ -122,3 +122,16 @@ def test_cli_out_of_core(tmp_path):
     run = subprocess.run([sys.executable, "-m", "gpf.cli", "partition", str(src), str(tmp_path / "out2"), "--parts", "3",
                           "--out-of-core", "--halo-hops", "2"], capture_output=True, text=True, env=env)
     assert run.returncode == 2 and run.stderr.startswith("gpf: error:") and len(run.stderr.splitlines()) == 1
+
+
+def test_no_dask_import_without_workers(tmp_path):
+    """Without --workers/--scheduler everything runs in-process and Dask is never imported."""
+    src = write_chunked(tmp_path / "in", make_homo(), "numpy")
+    code = (f"import sys, gpf; from gpf.sdk.streaming import partition_chunked\n"
+            f"ps, _ = partition_chunked({str(src)!r}, 2, {str(tmp_path / 'o')!r})\n"
+            f"assert gpf.validate(ps.path).valid\n"
+            f"gpf.convert(ps.path, {str(tmp_path / 'c')!r}, to='npy', progress=False)\n"
+            f"assert not [m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')], 'dask imported'\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       env=dict(os.environ, PYTHONPATH=str(ROOT / "src")))
+    assert r.returncode == 0, r.stderr

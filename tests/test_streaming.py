@@ -119,6 +119,12 @@ def test_cli_out_of_core(tmp_path):
         a = sorted(zip(*map(list, g.edges_dict[et])))
         b = sorted(zip(*map(list, rebuilt.edges_dict[et])))
         assert a == b, et
+    run = subprocess.run([sys.executable, "-m", "gpf.cli", "partition", str(src), str(tmp_path / "npy"), "--parts", "3",
+                          "--method", "random", "--out-of-core", "--backend", "npy"], capture_output=True, text=True,
+                         env=env)
+    assert run.returncode == 0, run.stderr
+    npy = gpf.open(tmp_path / "npy" / "chunky.json")
+    assert all(np.array_equal(a.global_eid, b.global_eid) for a, b in zip(ps, npy))
     run = subprocess.run([sys.executable, "-m", "gpf.cli", "partition", str(src), str(tmp_path / "out2"), "--parts", "3",
                           "--out-of-core", "--halo-hops", "2"], capture_output=True, text=True, env=env)
     assert run.returncode == 2 and run.stderr.startswith("gpf: error:") and len(run.stderr.splitlines()) == 1

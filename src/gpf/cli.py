@@ -223,12 +223,12 @@ def cmd_partition(args) -> int:
     if args.out_of_core or args.workers or args.scheduler:
         from gpf.sdk.streaming import partition_chunked
 
-        if args.num_trainers != 1 or args.backend != "dgl":
-            raise GpfError("--out-of-core/--workers/--scheduler write the dgl backend with --num-trainers 1")
+        if args.num_trainers != 1:
+            raise GpfError("--out-of-core/--workers/--scheduler partition with --num-trainers 1 (as DGL's pipeline)")
         _, report = partition_chunked(_chunked_metadata(args.input), args.parts, args.out_dir, name, method=method,
                                       halo_hops=args.halo_hops, seed=args.seed, balance_edges=args.balance_edges,
-                                      overwrite=args.overwrite, workers=args.workers, scheduler=args.scheduler,
-                                      progress=True)
+                                      overwrite=args.overwrite, backend=args.backend, workers=args.workers,
+                                      scheduler=args.scheduler, progress=True)
         print(report.line())
         return EXIT_OK
     graph = load_graph(args.input)

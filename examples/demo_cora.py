@@ -1,7 +1,7 @@
 """The main job, end to end, on the bundled Cora graph (`make demo`).
 
 1. partition Cora with gpf (METIS via pymetis, 8 parts, 1 HALO hop) into DGL's format;
-2. `gpf info` on the set, with a per-partition plot;
+2. `gpf info` on the set, with a per-partition plot, and `gpf validate --against` Cora;
 3. read every partition back with `gpf.open` and check every feature row, label and
    mask, and every edge, against Cora by original ID;
 4. when the real-DGL venv is there (`make demo` builds it), load every partition with
@@ -94,6 +94,13 @@ def run(out: Path, parts: int) -> None:
     step(f"gpf info {config} --plot {out / 'cora-partitions.png'}")
     rc = gpf_cli(["info", str(config), "--plot", str(out / "cora-partitions.png")])
     assert rc == 0
+
+    npz = out / "cora-input.npz"  # the original graph, as `gpf partition`/`--against` read it
+    np.savez(npz, src=data["src"], dst=data["dst"], num_nodes=data["num_nodes"],
+             **{f"node:{k}": data[k] for k in ("feat", "label", "train_mask", "val_mask", "test_mask")})
+    step(f"gpf validate {config} --against {npz}")
+    rc = gpf_cli(["validate", str(config), "--against", str(npz)])
+    assert rc == 0, f"gpf validate exited {rc}"
 
     step("read back with gpf.open and compare with Cora")
     check_against_cora(gpf.open(config), data)

@@ -472,9 +472,27 @@ def _min_max(ids: np.ndarray) -> tuple[int, int]:
 def _check_range(cur: ByteReader, at: int, what: str, name: str, ids: np.ndarray, bound: int) -> None:
     if not ids.shape[0]:
         return
+    if ids.dtype.kind == "i" and bound > 0:
+        # One reduction instead of two: seen unsigned, a negative ID is larger than any bound.
+        if _max(ids.view(ids.dtype.str.replace("i", "u"))) < bound:
+            return
     lo, hi = _min_max(ids)
     if lo < 0 or hi >= bound:
         raise cur.error(f"{what}: {name} values span {lo}..{hi}, outside 0..{bound - 1}", at)
+
+
+def _max(ids: np.ndarray) -> int:
+    """``ids.max()``, through an aligned buffer for an unaligned array (see :func:`_min_max`)."""
+    if ids.flags.aligned or ids.shape[0] <= _BLOCK:
+        return int(ids.max())
+    buf = np.empty(_BLOCK, dtype=ids.dtype)
+    hi = 0
+    for at in range(0, ids.shape[0], _BLOCK):
+        part = ids[at:at + _BLOCK]
+        b = buf[:part.shape[0]]
+        b[...] = part
+        hi = max(hi, int(b.max()))
+    return hi
 
 
 def _edge_ids(cur: ByteReader, at: int, what: str, data: np.ndarray, nnz: int) -> np.ndarray | None:

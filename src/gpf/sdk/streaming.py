@@ -9,7 +9,7 @@ independent tasks (:mod:`gpf.parallel`): in this process, on a local Dask cluste
 paths and small arrays, and spill their outputs as ``.npy`` files under
 ``<out_dir>/.gpf-spill-*`` (removed at the end), so workers must share that file system.
 
-Phases (spec/SPEC.md, "Memory model", gives the bytes each one holds):
+Phases (docs/memory-model.md gives the bytes each one holds):
 
 1. assign (driver): owners by random / given / METIS (METIS needs the structure in one
    process); new IDs: partition-major, type-minor, stable (as :mod:`gpf.sdk.reshuffle`).

@@ -2,9 +2,11 @@
 
 Order: read the config JSON (unreadable: exit status 2), normalise legacy forms, config checks
 (all of them, reporting every defect), then — unless ``quick`` or the config is too broken to
-interpret the files — each partition's graph, features and ID maps one at a time (a partition
-that does not decode is reported and skipped), then the checks across partitions, the warnings
-and, with ``against``, the comparison with the original graph.
+interpret the files — each partition's graph, features and ID maps (:func:`check_partition`, one
+task per partition: a loop in this process, or Dask tasks with ``workers``/``scheduler``/``client``;
+a partition that does not decode is reported and skipped), then, on the merged results in
+partition order (so the report is the same either way), the checks across partitions, the
+warnings and, with ``against``, the comparison with the original graph.
 
 Boundary between "invalid" (1) and "unreadable" (2): the set is unreadable only when the config
 itself cannot be read as a JSON object (missing file, a directory, over 64 MiB, not UTF-8, not

@@ -159,6 +159,29 @@ def test_read_partition_graph_rejects_other_graphs(tmp_path: Path) -> None:
     assert read_partition_graph(_write(tmp_path / "one.dgl", [homo])).num_nodes == [2]
 
 
+def test_unchecked_indices_are_only_the_returned_ones(tmp_path: Path) -> None:
+    """``check_indices=False`` (the validator's G1 checks src/dst itself, in passes it needs anyway)
+    leaves only the returned COO indices unchecked: another stored format's are still checked, and
+    the default rejects both files."""
+    homo = StoredGraph.homogeneous(np.array([5, 6, 7]), np.array([0, 1, 2]), 9)
+    valid = _write(tmp_path / "g.dgl", [homo], formats=("coo", "csc")).read_bytes()
+    pattern = np.array([5, 6, 7], dtype=np.int64).tobytes()  # COO row, then CSC indices (same order here)
+    at_coo, at_csc = valid.find(pattern), valid.rfind(pattern)
+    assert 0 < at_coo < at_csc
+    for at, unchecked_ok in ((at_coo, True), (at_csc, False)):
+        data = bytearray(valid)
+        data[at:at + 8] = np.array([99], dtype=np.int64).tobytes()
+        path = tmp_path / f"bad{at}.dgl"
+        path.write_bytes(bytes(data))
+        with pytest.raises(FormatError, match="outside 0..8"):
+            read_partition_graph(path)
+        if unchecked_ok:
+            assert read_partition_graph(path, check_indices=False).src[0].tolist() == [99, 6, 7]
+        else:
+            with pytest.raises(FormatError, match="CSC matrix: indices values span 6..99, outside 0..8"):
+                read_partition_graph(path, check_indices=False)
+
+
 # ---------------------------------------------------------------------------------------
 # (c) files written by gpf load in real DGL with equal contents
 # ---------------------------------------------------------------------------------------

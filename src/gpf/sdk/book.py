@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gpf.sdk.aligned import min_max, umax
+
 __all__ = ["IdMap", "PartitionBook"]
 
 
@@ -28,11 +30,9 @@ def _as_ids(ids, what: str, limit: int) -> np.ndarray:
         else:
             raise TypeError(f"{what} must be integers, got dtype {arr.dtype}")
     arr = arr.astype(np.int64, copy=False)
-    if arr.size:
-        lo, hi = int(arr.min()), int(arr.max())
-        if lo < 0 or hi >= limit:
-            bad = lo if lo < 0 else hi
-            raise IndexError(f"{what} {bad} is out of range [0, {limit})")
+    if arr.size and umax(arr.reshape(-1)) >= limit:  # one pass: a negative ID reads as a huge one
+        lo, hi = min_max(arr.reshape(-1))
+        raise IndexError(f"{what} {lo if lo < 0 else hi} is out of range [0, {limit})")
     return arr
 
 
@@ -100,7 +100,7 @@ class IdMap:
     def to_partition(self, hids) -> np.ndarray:
         """Owner partition of each hid."""
         ids = _as_ids(hids, f"{self.kind} ID", self.total)
-        return np.searchsorted(self._part_ends, ids, side="right").astype(np.int64)
+        return np.searchsorted(self._part_ends, ids, side="right").astype(np.int64, copy=False)
 
     def to_per_type(self, hids) -> tuple[np.ndarray, np.ndarray]:
         """``(type_ids, per_type_ids)`` of each hid."""

@@ -38,6 +38,7 @@ from typing import BinaryIO, Iterable, Mapping, Sequence, Union
 import numpy as np
 
 from gpf.errors import FormatError
+from gpf.sdk.aligned import min_max, umax
 from gpf.sdk.storage.buffer import Buffer, BytesLike, open_buffer
 from gpf.sdk.storage.dgl_bytes import (
     MAGIC_COO,
@@ -174,19 +175,22 @@ class _Sparse:
     a: np.ndarray
     b: np.ndarray
     data: np.ndarray | None  # None: identity
+    what: str = ""  # where it was read, for messages
 
     @property
     def nnz(self) -> int:
         return int(len(self.b))
 
 
-def read_graphs(source: GraphSource) -> tuple[list[StoredGraph], dict[str, np.ndarray]]:
+def read_graphs(source: GraphSource, *, check_indices: bool = True) -> tuple[list[StoredGraph], dict[str, np.ndarray]]:
     """Read every graph and the label dict of a DGL ``save_graphs`` file (version 1 or 2).
 
     ``source`` is a path, URL, bytes or :class:`Buffer`.  Raises
     :class:`~gpf.errors.FormatError` for anything DGL would reject and for
     inconsistent content (shapes vs node counts, IDs out of range, tensor row
-    counts).
+    counts).  ``check_indices=False`` leaves the range check of the returned ``src``/``dst``
+    (version 2) to the caller, which must do it before using them as indices (the validator
+    does, in passes it needs anyway); every other index, in any other stored format, is checked.
     """
     buf = open_buffer(source)
     cur = ByteReader(buf)
@@ -194,16 +198,17 @@ def read_graphs(source: GraphSource) -> tuple[list[StoredGraph], dict[str, np.nd
     version_at = cur.pos
     version = cur.u64("version")
     if version == 2:
-        return _read_v2(cur)
+        return _read_v2(cur, check_indices)
     if version == 1:
         return _read_v1(cur)
     raise cur.error(f"unknown save_graphs version {version} (known: 1, 2)", version_at)
 
 
-def read_partition_graph(source: GraphSource) -> StoredGraph:
-    """Read a partition's ``graph.dgl``: exactly one graph with one node type and one edge type."""
+def read_partition_graph(source: GraphSource, *, check_indices: bool = True) -> StoredGraph:
+    """Read a partition's ``graph.dgl``: exactly one graph with one node type and one edge type
+    (``check_indices``: see :func:`read_graphs`)."""
     buf = open_buffer(source)
-    graphs, _labels = read_graphs(buf)
+    graphs, _labels = read_graphs(buf, check_indices=check_indices)
     if len(graphs) != 1:
         raise FormatError(
             buf.name, None, f"expected exactly one graph in a partition graph file, found {len(graphs)}"
@@ -225,7 +230,7 @@ def read_partition_graph(source: GraphSource) -> StoredGraph:
 # -- version 2 --------------------------------------------------------------------------
 
 
-def _read_v2(cur: ByteReader) -> tuple[list[StoredGraph], dict[str, np.ndarray]]:
+def _read_v2(cur: ByteReader, check_indices: bool) -> tuple[list[StoredGraph], dict[str, np.ndarray]]:
     gtype_at = cur.pos
     graph_type = cur.u64("graph type")
     if graph_type != 2:
@@ -246,7 +251,7 @@ def _read_v2(cur: ByteReader) -> tuple[list[StoredGraph], dict[str, np.ndarray]]
     offsets: list[int] = []
     for i in range(num_graphs):
         offsets.append(cur.pos)
-        graphs.append(_read_heterograph_data(cur, f"graph {i}"))
+        graphs.append(_read_heterograph_data(cur, f"graph {i}", check_indices))
     _read_tail(cur, offsets)
     return graphs, labels
 
@@ -270,7 +275,7 @@ def _read_tail(cur: ByteReader, offsets: list[int]) -> None:
         raise cur.error(f"{cur.remaining} unexpected bytes after the graph index")
 
 
-def _read_heterograph_data(cur: ByteReader, what: str) -> StoredGraph:
+def _read_heterograph_data(cur: ByteReader, what: str, check_indices: bool) -> StoredGraph:
     at = cur.pos
     cur.magic(MAGIC_HETEROGRAPH, f"{what}: HeteroGraph")
     meta = _read_immutable_graph(cur, f"{what}: metagraph")
@@ -313,7 +318,8 @@ def _read_heterograph_data(cur: ByteReader, what: str) -> StoredGraph:
     idtypes: set[str] = set()
     for e, (unit_at, mats) in enumerate(units):
         s_t, d_t = endpoints[e]
-        s, d, idt = _unit_edges(cur, mats, num_nodes[s_t], num_nodes[d_t], f"{what}: relation graph {e} ({etypes[e]!r})")
+        s, d, idt = _unit_edges(cur, mats, num_nodes[s_t], num_nodes[d_t], f"{what}: relation graph {e} ({etypes[e]!r})",
+                                check_indices)
         src.append(s)
         dst.append(d)
         idtypes.add(idt)
@@ -357,7 +363,9 @@ def _check_rows(
 
 def _read_immutable_graph(cur: ByteReader, what: str) -> _Sparse:
     cur.magic(MAGIC_IMMUTABLE_GRAPH, f"{what} (ImmutableGraph)")
-    return _read_csr(cur, what)
+    m = _read_csr(cur, what)
+    _check_indices(cur, m, what)
+    return m
 
 
 def _read_unitgraph(cur: ByteReader, what: str) -> tuple[int, dict[str, tuple[_Sparse, _Sparse]]]:
@@ -406,9 +414,7 @@ def _read_csr(cur: ByteReader, what: str) -> _Sparse:
         raise cur.error(f"{what}: indptr must run from 0 to {nnz}, found {int(indptr[0])}..{int(indptr[-1])}", at)
     if num_rows and int(np.diff(indptr).min()) < 0:
         raise cur.error(f"{what}: indptr is not non-decreasing", at)
-    _check_range(cur, at, what, "indices", indices, num_cols)
-    sp = _Sparse("csr", at, num_rows, num_cols, indptr, indices, _edge_ids(cur, at, what, data, nnz))
-    return sp
+    return _Sparse("csr", at, num_rows, num_cols, indptr, indices, _edge_ids(cur, at, what, data, nnz), what)
 
 
 def _read_coo(cur: ByteReader, what: str) -> _Sparse:
@@ -425,9 +431,14 @@ def _read_coo(cur: ByteReader, what: str) -> _Sparse:
     _check_dim(cur, at, what, num_rows, num_cols, idt)
     if row.shape[0] != col.shape[0]:
         raise cur.error(f"{what}: row has {row.shape[0]} entries but col has {col.shape[0]}", at)
-    _check_range(cur, at, what, "row", row, num_rows)
-    _check_range(cur, at, what, "col", col, num_cols)
-    return _Sparse("coo", at, num_rows, num_cols, row, col, _edge_ids(cur, at, what, data, row.shape[0]))
+    return _Sparse("coo", at, num_rows, num_cols, row, col, _edge_ids(cur, at, what, data, row.shape[0]), what)
+
+
+def _check_indices(cur: ByteReader, m: _Sparse, what: str) -> None:
+    """Every stored index of ``m`` is a valid row/column (indptr was checked when read)."""
+    if m.kind == "coo":
+        _check_range(cur, m.at, what, "row", m.a, m.num_rows)
+    _check_range(cur, m.at, what, "col" if m.kind == "coo" else "indices", m.b, m.num_cols)
 
 
 def _index_dtype(cur: ByteReader, at: int, what: str, a: np.ndarray, b: np.ndarray, data: np.ndarray) -> np.dtype:
@@ -449,50 +460,14 @@ def _check_dim(cur: ByteReader, at: int, what: str, num_rows: int, num_cols: int
             raise cur.error(f"{what}: {name} = {v} is outside 0..{limit} ({idt.name} indices)", at)
 
 
-_BLOCK = 1 << 16  # elements per aligned block: fits the cache
-
-
-def _min_max(ids: np.ndarray) -> tuple[int, int]:
-    """``(ids.min(), ids.max())``.  DGL's files put arrays at odd offsets, where numpy's reductions
-    take a slow unaligned path: such arrays go through one cache-sized aligned buffer instead."""
-    if ids.flags.aligned or ids.shape[0] <= _BLOCK:
-        return int(ids.min()), int(ids.max())
-    buf = np.empty(_BLOCK, dtype=ids.dtype)
-    lo, hi = None, None
-    for at in range(0, ids.shape[0], _BLOCK):
-        part = ids[at:at + _BLOCK]
-        b = buf[:part.shape[0]]
-        b[...] = part
-        bl, bh = int(b.min()), int(b.max())
-        lo = bl if lo is None or bl < lo else lo
-        hi = bh if hi is None or bh > hi else hi
-    return lo, hi
-
-
 def _check_range(cur: ByteReader, at: int, what: str, name: str, ids: np.ndarray, bound: int) -> None:
     if not ids.shape[0]:
         return
-    if ids.dtype.kind == "i" and bound > 0:
-        # One reduction instead of two: seen unsigned, a negative ID is larger than any bound.
-        if _max(ids.view(ids.dtype.str.replace("i", "u"))) < bound:
-            return
-    lo, hi = _min_max(ids)
+    if umax(ids) < bound:  # one reduction: seen unsigned, a negative ID is larger than any bound
+        return
+    lo, hi = min_max(ids)
     if lo < 0 or hi >= bound:
         raise cur.error(f"{what}: {name} values span {lo}..{hi}, outside 0..{bound - 1}", at)
-
-
-def _max(ids: np.ndarray) -> int:
-    """``ids.max()``, through an aligned buffer for an unaligned array (see :func:`_min_max`)."""
-    if ids.flags.aligned or ids.shape[0] <= _BLOCK:
-        return int(ids.max())
-    buf = np.empty(_BLOCK, dtype=ids.dtype)
-    hi = 0
-    for at in range(0, ids.shape[0], _BLOCK):
-        part = ids[at:at + _BLOCK]
-        b = buf[:part.shape[0]]
-        b[...] = part
-        hi = max(hi, int(b.max()))
-    return hi
 
 
 def _edge_ids(cur: ByteReader, at: int, what: str, data: np.ndarray, nnz: int) -> np.ndarray | None:
@@ -534,9 +509,11 @@ def _metagraph_endpoints(cur: ByteReader, meta: _Sparse, what: str) -> list[tupl
 
 
 def _unit_edges(
-    cur: ByteReader, mats: Mapping[str, tuple[_Sparse, _Sparse]], n_src: int, n_dst: int, what: str
+    cur: ByteReader, mats: Mapping[str, tuple[_Sparse, _Sparse]], n_src: int, n_dst: int, what: str,
+    check_indices: bool,
 ) -> tuple[np.ndarray, np.ndarray, str]:
-    """Check each stored matrix against the node counts; return (src, dst, idtype) in EID order."""
+    """Check each stored matrix against the node counts and its indices against its shape (the
+    returned one's only with ``check_indices``); return (src, dst, idtype) in EID order."""
     nnz = None
     for name, (_meta, m) in mats.items():
         rows, cols = (n_dst, n_src) if name == "csc" else (n_src, n_dst)
@@ -550,6 +527,9 @@ def _unit_edges(
             raise cur.error(f"{what}: {name.upper()} matrix has {m.nnz} edges, another format has {nnz}", m.at)
         nnz = m.nnz
     name = next(n for n in _FORMAT_ORDER if n in mats)
+    for other, (_meta, om) in mats.items():
+        if check_indices or other != name:
+            _check_indices(cur, om, om.what)
     m = mats[name][1]
     idt = m.a.dtype.name
     if m.kind == "coo":
@@ -625,7 +605,7 @@ def _read_v1(cur: ByteReader) -> tuple[list[StoredGraph], dict[str, np.ndarray]]
             raise cur.error(f"{what}: indptr is not a valid CSR index pointer over {idx.shape[0]} edges", at)
         _check_range(cur, at, what, "in-CSR indices", idx, n)
         csc.data = _edge_ids(cur, at, what, eids, idx.shape[0])
-        src, dst, _ = _unit_edges(cur, {"csc": (csc, csc)}, n, n, what)
+        src, dst, _ = _unit_edges(cur, {"csc": (csc, csc)}, n, n, what, False)  # indices checked above
         _check_rows(cur, ndata, n_offs, n, f"{what}: node data", "nodes")
         _check_rows(cur, edata, e_offs, idx.shape[0], f"{what}: edge data", "edges")
         graphs.append(

@@ -38,6 +38,7 @@ class DglStore:
         self.prefer = prefer
         self.owner_of = owner_of
         self.use_mmap = use_mmap
+        self._resolved: dict[tuple[int, str], str | None] = {}  # (part, role) -> checked path
 
     def _buffer(self, path: str):
         from gpf.sdk.storage.buffer import open_buffer
@@ -52,12 +53,15 @@ class DglStore:
         return parts[part_id]
 
     def _path(self, part_id: int, role: str) -> str | None:
-        value = getattr(self._entry(part_id), role, None)
-        if value is None:
-            value = (getattr(self._entry(part_id), "model_extra", None) or {}).get(role)
-        if value is None:
-            return None
-        return paths.resolve(self.root, value, config=self.config_path, key=f"part-{part_id}.{role}")
+        """The checked path of a partition's file (resolved once: each check stats the path's parts)."""
+        key = (part_id, role)
+        if key not in self._resolved:
+            value = getattr(self._entry(part_id), role, None)
+            if value is None:
+                value = (getattr(self._entry(part_id), "model_extra", None) or {}).get(role)
+            self._resolved[key] = None if value is None else \
+                paths.resolve(self.root, value, config=self.config_path, key=f"part-{part_id}.{role}")
+        return self._resolved[key]
 
     def graph_role(self, part_id: int) -> str:
         entry = self._entry(part_id)
@@ -78,13 +82,15 @@ class DglStore:
         return out
 
     # -- reads ---------------------------------------------------------------------------
-    def read_graph(self, part_id: int) -> PartGraph:
+    def read_graph(self, part_id: int, *, check_indices: bool = True) -> PartGraph:
+        """``check_indices=False``: a ``graph.dgl``'s local IDs are left for the caller to range-check
+        (:func:`~gpf.sdk.storage.dgl_graph.read_graphs`; the validator's G1 does)."""
         role = self.graph_role(part_id)
         path = self._path(part_id, role)
         if role == "part_graph":
             from gpf.sdk.storage.dgl_graph import read_partition_graph
 
-            g = read_partition_graph(self._buffer(path))
+            g = read_partition_graph(self._buffer(path), check_indices=check_indices)
             return PartGraph(int(g.num_nodes[0]), _int64(g.src[0]), _int64(g.dst[0]),
                              dict(g.ndata[0]), dict(g.edata[0]), path)
         return self._read_graphbolt(part_id, path)

@@ -86,3 +86,18 @@ def flip_byte(path: Path, offset: int, xor: int = 0xFF) -> None:
     data = bytearray(Path(path).read_bytes())
     data[offset] ^= xor
     Path(path).write_bytes(bytes(data))
+
+
+def set_stored_index(path: Path, which: str, position: int, value: int) -> None:
+    """Overwrite one stored local ID (``which``: "src" or "dst") of a graph.dgl in place, bytes only: the
+    file keeps its layout, so it is the same DGL file with one index out of place."""
+    from gpf.sdk.storage.buffer import open_buffer
+
+    buf = open_buffer(path, use_mmap=False)
+    base = np.frombuffer(buf.data, dtype=np.uint8)
+    arr = getattr(read_partition_graph(buf, check_indices=False), which)[0]
+    offset = arr.ctypes.data + (position % arr.shape[0]) * arr.itemsize - base.ctypes.data
+    assert 0 <= offset < base.shape[0] and arr.base is not None, "not a view on the file"
+    data = bytearray(Path(path).read_bytes())
+    data[offset:offset + arr.itemsize] = np.array([value], dtype=arr.dtype).tobytes()
+    Path(path).write_bytes(bytes(data))

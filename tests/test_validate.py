@@ -18,7 +18,8 @@ import pytest
 
 import gpf
 from conftest import DGL_CASES
-from defects import MutableGraph, copy_set, edit_config, edit_graph, edit_tensors, flip_byte, truncate
+from defects import (MutableGraph, copy_set, edit_config, edit_graph, edit_tensors, flip_byte, set_stored_index,
+                     truncate)
 from gpf.cli import main
 from gpf.validators.report import CODES
 from writer_helpers import make_hetero, make_homo
@@ -328,6 +329,10 @@ DEFECTS = [
            {"inner_node.owner", "inner_node.missing"}, also={"part_id.mismatch", "halo_edge.endpoints"}),
     Defect("HALO node owned here", "dgl:homo_random_h1", _graph(2, _halo_owned_here), {"halo_node.owner"},
            also={"halo_edge.endpoints"}),
+    Defect("local ID past the node count in graph.dgl", "dgl:homo_random_h1",
+           lambda cfg, root: set_stored_index(root / "part1" / "graph.dgl", "src", 7, 10 ** 9), {"graph.local_id"}),
+    Defect("negative local ID in graph.dgl", "dgl:hetero_random_h1",
+           lambda cfg, root: set_stored_index(root / "part0" / "graph.dgl", "dst", -2, -1), {"graph.local_id"}),
     Defect("node _ID out of range", "dgl:homo_random_h1", _graph(0, _halo_id_out_of_range), {"node_id.range"}),
     Defect("inner edge flagged HALO", "dgl:homo_random_h1", _graph(3, _flip_inner_edge),
            {"inner_edge.dst", "inner_edge.missing", "halo_edge.owner"}),

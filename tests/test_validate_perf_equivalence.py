@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from gpf.sdk.aligned import BLOCK
 from gpf.spec import parse_config
 from gpf.validators import feature_checks as fc
 from gpf.validators import partition_checks as pc
@@ -282,7 +283,7 @@ def test_set_warnings_same_for_int32_and_int64(seed):
     """Self-loops, parallel edges and isolated nodes: int32 endpoints (blockwise casts over more than one
     block) give the same warnings as int64."""
     rng = np.random.default_rng(seed)
-    n, m = 50_000, 3 * sc._BLOCK + 17
+    n, m = 50_000, 3 * BLOCK + 17
     cfg = {"graph_name": "g", "num_nodes": n, "num_edges": m, "part_method": "random", "num_parts": 2,
            "halo_hops": 1, "node_map": {"_N": [[0, n // 2], [n // 2, n]]},
            "edge_map": {"_N:_E:_N": [[0, m // 3], [m // 3, m]]}, "ntypes": {"_N": 0}, "etypes": {"_N:_E:_N": 0},
@@ -371,13 +372,13 @@ def test_orig_permutation_matches_reference(seed):
 
 
 def test_orig_permutation_blockwise_over_several_blocks():
-    n = 3 * fc._BLOCK + 5
+    n = 3 * BLOCK + 5
     f = pc.SetFacts.from_config(parse_config({
         "graph_name": "g", "num_nodes": n, "num_edges": 0, "part_method": "random", "num_parts": 1, "halo_hops": 1,
         "node_map": {"_N": [[0, n]]}, "edge_map": {"_N:_E:_N": [[0, 0]]}, "ntypes": {"_N": 0},
         "etypes": {"_N:_E:_N": 0}, "part-0": {"node_feats": "a", "edge_feats": "b", "part_graph": "c"}}))
     perm = np.random.default_rng(1).permutation(n)
-    for change in (None, (n - 1, -4), (2 * fc._BLOCK + 1, n), (fc._BLOCK, perm[0])):
+    for change in (None, (n - 1, -4), (2 * BLOCK + 1, n), (BLOCK, perm[0])):
         c = perm.copy()
         if change:
             c[change[0]] = change[1]

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gpf.sdk.arrays import unique
 from gpf.sdk.book import IdMap
 from gpf.sdk.reshuffle import Reshuffle
 
@@ -102,7 +103,7 @@ class HaloBuilder:
         if cand.size == 0:
             return cand
         if cand.size * 16 < self._flag.shape[0]:  # few candidates: sort them
-            new = np.unique(cand)
+            new = unique(cand)
         else:  # many: mark and scan, O(N) without sorting
             self._flag[cand] = True
             new = np.flatnonzero(self._flag)

@@ -407,10 +407,13 @@ class _PartitionCheck:
         if (p, role) in self.bad_files:
             return
         path = self._entry_value(p, role) or f"part-{p}"
-        d = load_part(rep, p, lambda: self.pset.store.read_graph(p), path)
+        store = self._part_store(p)
+        if role == "part_graph":  # G1 checks the local IDs, in passes later checks reuse: the codec need not
+            d = load_part(rep, p, lambda: store.read_graph(p, check_indices=False), path)
+        else:
+            d = load_part(rep, p, lambda: store.read_graph(p), path)
         if d is None:
             return
-        d.local_ok = role in ("part_graph", "part_graph_graphbolt")  # G1 index ranges: checked while decoding
         rep.count("nodes read", d.num_nodes)
         rep.count("edges read", d.num_edges)
         for check in PARTITION_CHECKS:
@@ -452,11 +455,14 @@ class _PartitionCheck:
         entry = self.config.parts[p]
         return getattr(entry, key, None) if key in type(entry).model_fields else (entry.model_extra or {}).get(key)
 
+    def _part_store(self, p: int):
+        """The store that reads partition ``p`` (a mixed-backend set routes per partition)."""
+        store = self.pset.store
+        return getattr(store, "per_part", [store] * (p + 1))[p]
+
     def _graph_role(self, p: int) -> str:
         """The part-<i> key naming the graph that is read: DGL's choice of file, or gpf_path."""
-        store = self.pset.store
-        store = getattr(store, "per_part", [store] * (p + 1))[p]  # a mixed-backend set routes per partition
-        graph_role = getattr(store, "graph_role", None)
+        graph_role = getattr(self._part_store(p), "graph_role", None)
         return graph_role(p) if graph_role is not None else "gpf_path"
 
     def _features(self, p: int, res: PartResult) -> None:

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from gpf.sdk.aligned import blocks
+
 from gpf.validators.partition_checks import SetFacts
 from gpf.validators.report import Report
 
@@ -181,23 +183,15 @@ def check_orig_permutation(rep: Report, f: SetFacts, kind: str,
     return out if ok else None
 
 
-_BLOCK = 1 << 16
-
-
 def _mark_in_range(seen: np.ndarray, chunks: list[np.ndarray], n: int) -> bool:
     """``seen[c] = True`` for every chunk, if every value is in [0, n); False (``seen`` then partly
-    marked) at the first value outside, or for an unsigned chunk.  Block by block through one
-    cache-sized aligned buffer: the stored maps are unaligned, which makes numpy copy a whole
-    index array for each reduction and scatter."""
-    buf = np.empty(_BLOCK, dtype=np.intp)
+    marked) at the first value outside, or for an unsigned chunk.  One pass per chunk, block by
+    block (:mod:`gpf.sdk.aligned`: the stored maps are unaligned)."""
     for c in chunks:
         if c.dtype.kind != "i":
             return False
-        for at in range(0, c.shape[0], _BLOCK):
-            part = c[at:at + _BLOCK]
-            b = buf[:part.shape[0]]
-            b[...] = part
-            if int(b.min()) < 0 or int(b.max()) >= n:
+        for _at, b in blocks(c, np.intp):
+            if int(b.view(np.uintp).max()) >= n:  # a negative value reads as a huge one
                 return False
             seen[b] = True
     return True

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from gpf.errors import FormatError, GpfError
+from gpf.sdk import aligned
+from gpf.sdk.aligned import ascending
+from gpf.sdk.arrays import unique
 from gpf.sdk.book import PartitionBook
 from gpf.sdk.storage.base import PartGraph
 from gpf.validators.report import Report
@@ -21,6 +24,7 @@ from gpf.validators.report import Report
 __all__ = [
     "SetFacts",
     "PartData",
+    "IndexExtremes",
     "load_part",
     "check_local_ids",
     "check_node_ids",
@@ -68,6 +72,28 @@ class SetFacts:
         return self.book.edges.part_range(p)
 
 
+@dataclass(frozen=True)
+class IndexExtremes:
+    """Extremes of a partition's local edge endpoints, each array split at ``m`` (the inner edges,
+    when G5 holds): G1 needs them, and they spare G6 and the HALO copies their own passes.
+    ``*_umax`` is the maximum seen unsigned (a negative ID reads as huge); -1 for an empty half."""
+
+    m: int
+    src_head_umax: int
+    src_tail_umax: int
+    dst_head_umax: int
+    dst_tail_min: int       # signed; 2**63 for an empty half
+    dst_tail_umax: int
+
+    @classmethod
+    def of(cls, src: np.ndarray, dst: np.ndarray, m: int) -> "IndexExtremes":
+        return cls(m, aligned.umax(src[:m]), aligned.umax(src[m:]), aligned.umax(dst[:m]), *aligned.min_umax(dst[m:]))
+
+    def in_range(self, n: int) -> bool:
+        """Every endpoint is in [0, n)."""
+        return max(self.src_head_umax, self.src_tail_umax, self.dst_head_umax, self.dst_tail_umax) < n
+
+
 @dataclass
 class PartData:
     """One partition's arrays, plus what the checks established about them."""
@@ -83,7 +109,8 @@ class PartData:
     inner_e: np.ndarray
     ndata: dict
     edata: dict
-    local_ok: bool = False     # src/dst are local node IDs (set up front when the codec has checked it)
+    local_ok: bool = False     # src/dst are local node IDs (G1)
+    ends: IndexExtremes | None = None   # set by G1
     nodes_ok: bool = False     # every _ID is a valid hid
     inner_nodes_ok: bool = False   # inner nodes are exactly the range, in order (G3)
     edges_ok: bool = False
@@ -101,16 +128,18 @@ class PartData:
         nid = self._nid_hid()
         dst = self.dst[:m_inner]
         # Inner edges end at inner nodes, whose hid is local + node_lo when G3 holds (no gather).
-        gdst = _plus(dst, node_lo, self.hid_dtype) if self.inner_nodes_ok else nid.take(dst)
-        return nid.take(self.src[:m_inner]), gdst
+        gdst = _plus(dst, node_lo, self.hid_dtype) if self.inner_nodes_ok else aligned.take(nid, dst)
+        return aligned.take(nid, self.src[:m_inner]), gdst
 
     def halo_edges(self, m_inner: int, node_lo: int, n_inner: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         dst = self.dst[m_inner:]
+        x = self.ends if self.ends is not None and self.ends.m == m_inner else None
         if self.inner_nodes_ok and self.__dict__.get("_dst_split") == (id(self.dst), m_inner, n_inner):
-            gdst = self._nid_hid().take(dst)  # G6 found every HALO edge ending at a HALO node: plain gather
+            gdst = aligned.take(self._nid_hid(), dst)  # G6 found every HALO edge ending at a HALO node: plain gather
         else:
-            gdst = self.to_global(dst, node_lo, n_inner)
-        return self.eid[m_inner:], self.to_global(self.src[m_inner:], node_lo, n_inner), gdst
+            gdst = self.to_global(dst, node_lo, n_inner, None if x is None else (x.dst_tail_min, x.dst_tail_umax))
+        gsrc = self.to_global(self.src[m_inner:], node_lo, n_inner, None if x is None else (None, x.src_tail_umax))
+        return self.eid[m_inner:], gsrc, gdst
 
     def halo_copy(self, m_inner: int, node_lo: int, n_inner: int):
         """The :class:`~gpf.validators.set_checks.HaloCopy` of this partition: :meth:`halo_edges`, plus
@@ -121,18 +150,21 @@ class PartData:
         up = cached[1][1] if cached is not None and cached[0][:2] == (id(self.eid), m_inner) else None
         return HaloCopy(self.p, self.path, *self.halo_edges(m_inner, node_lo, n_inner), eid_ascending=up or None)
 
-    def to_global(self, local: np.ndarray, node_lo: int, n_inner: int) -> np.ndarray:
-        """hids of local node IDs: arithmetic for inner nodes (G3 holds), a gather only for HALO ones."""
+    def to_global(self, local: np.ndarray, node_lo: int, n_inner: int,
+                  known: tuple[int | None, int] | None = None) -> np.ndarray:
+        """hids of local node IDs (in range, G1): arithmetic for inner nodes (G3 holds), a gather only
+        for HALO ones.  ``known``: ``(min or None, max)`` of ``local`` when already computed."""
         nid = self._nid_hid()
         if not self.inner_nodes_ok or local.size == 0:
-            return nid.take(local)
-        if int(local.max()) < n_inner:  # all inner (a HALO edge's source, as DGL lays them out)
+            return aligned.take(nid, local)
+        lo_v, hi_v = known if known is not None else (None, int(local.max()))
+        if hi_v < n_inner:  # all inner (a HALO edge's source, as DGL lays them out)
             return _plus(local, node_lo, self.hid_dtype)
-        if int(local.min()) >= n_inner:  # all HALO
-            return nid.take(local)
+        if (int(local.min()) if lo_v is None else lo_v) >= n_inner:  # all HALO
+            return aligned.take(nid, local)
         halo = np.flatnonzero(local >= n_inner)
         if 2 * halo.size > local.size:  # mostly HALO: one plain gather is cheaper
-            return nid.take(local)
+            return aligned.take(nid, local)
         out = _plus(local, node_lo, self.hid_dtype)
         out[halo] = nid.take(local[halo])
         return out
@@ -161,27 +193,6 @@ class PartData:
             out = (inner, ascending(a[m_inner:], strict=True))
         self.__dict__["_eid_layout"] = (key, out)
         return out
-
-
-_BLOCK = 1 << 16
-
-
-def ascending(a: np.ndarray, strict: bool = False) -> bool:
-    """``a`` is (strictly) ascending.  An unaligned array (DGL's files put tensors at odd offsets) is
-    compared block by block through one cache-sized aligned buffer, stopping at the first drop."""
-    if a.shape[0] < 2:
-        return True
-    cmp = np.greater if strict else np.greater_equal
-    if a.flags.aligned or a.shape[0] <= _BLOCK:
-        return bool(cmp(a[1:], a[:-1]).all())
-    buf = np.empty(_BLOCK + 1, dtype=a.dtype)
-    for at in range(0, a.shape[0] - 1, _BLOCK):
-        part = a[at:at + _BLOCK + 1]
-        b = buf[:part.shape[0]]
-        b[...] = part
-        if not cmp(b[1:], b[:-1]).all():
-            return False
-    return True
 
 
 def search_sorted(a: np.ndarray, values) -> list[int]:
@@ -242,8 +253,18 @@ def load_part(rep: Report, p: int, read, path: str) -> PartData | None:
     nd, ed = g.ndata, g.edata
     return PartData(p, path, n, np.asarray(g.src, dtype=np.int64), np.asarray(g.dst, dtype=np.int64),
                     _int64_aligned(nd["_ID"]),
-                    np.asarray(nd["inner_node"]) != 0, np.asarray(ed["_ID"]).astype(np.int64, copy=False),
-                    np.asarray(ed["inner_edge"]) != 0, nd, ed)
+                    _flags(nd["inner_node"]), np.asarray(ed["_ID"]).astype(np.int64, copy=False),
+                    _flags(ed["inner_edge"]), nd, ed)
+
+
+def _flags(a) -> np.ndarray:
+    """``a != 0``; a zero-copy bool view when ``a`` holds only 0 and 1 bytes (as written: uint8)."""
+    a = np.asarray(a)
+    if a.dtype == np.bool_:
+        return a
+    if a.dtype.itemsize == 1 and aligned.umax(a) <= 1:
+        return a.view(np.bool_)
+    return a != 0
 
 
 def _int64_aligned(a) -> np.ndarray:
@@ -274,13 +295,17 @@ def _is_range(a: np.ndarray, lo: int, hi: int) -> bool:
 
 
 def check_local_ids(rep: Report, f: SetFacts, d: PartData) -> None:
-    """G1: edge endpoints are local node IDs (0 <= id < stored node count)."""
-    if d.local_ok:  # the DGL/GraphBolt codec has checked every index against the node count
+    """G1: edge endpoints are local node IDs (0 <= id < stored node count).  One pass per array half
+    (inner edges, the rest), whose extremes later checks reuse (:class:`IndexExtremes`)."""
+    lo, hi = f.edge_range(d.p)
+    d.ends = IndexExtremes.of(d.src, d.dst, min(hi - lo, d.num_edges))
+    if d.ends.in_range(d.num_nodes):
+        d.local_ok = True
         return
     bad = np.concatenate([_outside(d.src, 0, d.num_nodes), _outside(d.dst, 0, d.num_nodes)])
     if bad.size:
         rep.error("graph.local_id", f"{bad.size} edge endpoint(s) outside the {d.num_nodes} local nodes "
-                  "(local edge IDs in examples)", partition=d.p, path=d.path, examples=np.unique(bad))
+                  "(local edge IDs in examples)", partition=d.p, path=d.path, examples=unique(bad))
         return
     d.local_ok = True
 
@@ -339,17 +364,23 @@ def check_inner_nodes(rep: Report, f: SetFacts, d: PartData) -> None:
                   partition=d.p, path=d.path, examples=first_halo)
 
 
-def _duplicates(a: np.ndarray) -> np.ndarray:
-    if a.size < 2 or ascending(a, strict=True):  # strictly ascending (HALO IDs as written): no repeats
+def _duplicates(a: np.ndarray, limit: int, up: bool) -> np.ndarray:
+    """The values repeated in ``a`` (all in [0, limit); ``up``: ``a`` is strictly ascending)."""
+    if a.size < 2 or up:
         return a[:0]
+    if limit <= 16 * a.size:  # marks cost O(limit): cheaper than a sort when ``a`` is not much smaller
+        seen = np.zeros(limit, dtype=bool)
+        aligned.mark(seen, a)
+        if np.count_nonzero(seen) == a.size:
+            return a[:0]
     s = np.sort(a)
-    return np.unique(s[1:][s[1:] == s[:-1]])
+    return unique(s[1:][s[1:] == s[:-1]])
 
 
-def _owned_here(f: SetFacts, ids: np.ndarray, p: int, kind: str) -> np.ndarray:
-    """The IDs of ``ids`` owned by partition ``p`` (binary search when ``ids`` is sorted, as HALO edges are)."""
+def _owned_here(f: SetFacts, ids: np.ndarray, p: int, kind: str, up: bool) -> np.ndarray:
+    """The IDs of ``ids`` owned by partition ``p`` (binary search when ``up``: ``ids`` is ascending)."""
     lo, hi = f.node_range(p) if kind == "node" else f.edge_range(p)
-    if ids.size > 1 and ascending(ids):
+    if ids.size > 1 and up:
         a, b = search_sorted(ids, [lo, hi])
         return ids[a:b]
     return ids[(ids >= lo) & (ids < hi)]
@@ -361,11 +392,12 @@ def check_halo_nodes(rep: Report, f: SetFacts, d: PartData) -> None:
         return
     lo, hi = f.node_range(d.p)
     halo = d.nid[hi - lo:] if d.inner_nodes_ok else d.nid[~d.inner]
-    own = _owned_here(f, halo, d.p, "node")
+    up = ascending(halo, strict=True)  # as the pipeline writes them: one binary search, no repeats
+    own = _owned_here(f, halo, d.p, "node", up)
     if own.size:
         rep.error("halo_node.owner", f"{own.size} HALO node(s) have an _ID owned by this partition itself",
                   partition=d.p, path=d.path, examples=own)
-    dup = _duplicates(halo)
+    dup = _duplicates(halo, f.num_nodes, up)
     if dup.size:
         rep.error("node_id.duplicate", f"{dup.size} HALO node _ID(s) appear more than once", partition=d.p,
                   path=d.path, examples=dup)
@@ -454,7 +486,7 @@ def check_inner_edge_flags(rep: Report, f: SetFacts, d: PartData) -> None:
     if d.inner_nodes_ok:  # inner nodes are local IDs 0..n_inner-1: no gather needed
         lo, hi = f.node_range(d.p)
         m_in = f.edge_range(d.p)[1] - f.edge_range(d.p)[0]
-        if d.inner_edges_ok and _flags_split_at(d.dst, m_in, hi - lo):
+        if d.inner_edges_ok and _flags_split_at(d, m_in, hi - lo):
             d.__dict__["_dst_split"] = (id(d.dst), m_in, hi - lo)  # halo_edges need not look again
             return
         bad = np.flatnonzero(d.inner_e != (d.dst < hi - lo))
@@ -465,10 +497,13 @@ def check_inner_edge_flags(rep: Report, f: SetFacts, d: PartData) -> None:
                   "(edge _IDs in examples)", partition=d.p, path=d.path, examples=d.eid[bad])
 
 
-def _flags_split_at(dst: np.ndarray, m_in: int, n_in: int) -> bool:
+def _flags_split_at(d: PartData, m_in: int, n_in: int) -> bool:
     """With inner edges first (G5 holds): edges before ``m_in`` end below ``n_in``, the rest at or above it
-    (two reductions, no temporaries)."""
-    head, tail = dst[:m_in], dst[m_in:]
+    (from G1's extremes when split at ``m_in``, else two reductions)."""
+    x = d.ends
+    if x is not None and x.m == m_in:
+        return x.dst_head_umax < n_in and x.dst_tail_min >= n_in
+    head, tail = d.dst[:m_in], d.dst[m_in:]
     return (head.size == 0 or int(head.max()) < n_in) and (tail.size == 0 or int(tail.min()) >= n_in)
 
 
@@ -479,11 +514,7 @@ def check_halo_edges(rep: Report, f: SetFacts, d: PartData) -> None:
     lo, hi = f.edge_range(d.p)
     halo = d.eid[hi - lo:] if d.inner_edges_ok else d.eid[~d.inner_e]
     up = d.eid_layout(hi - lo, lo)[1] if d.inner_edges_ok else ascending(halo, strict=True)
-    if halo.size > 1 and up:  # ascending (5.2): no repeats, one binary search
-        a, b = search_sorted(halo, [lo, hi])
-        own, dup = halo[a:b], halo[:0]
-    else:
-        own, dup = _owned_here(f, halo, d.p, "edge"), _duplicates(halo)
+    own, dup = _owned_here(f, halo, d.p, "edge", up), _duplicates(halo, f.num_edges, up)  # 5.2: ascending
     if own.size:
         rep.error("halo_edge.owner", f"{own.size} HALO edge(s) have an _ID owned by this partition itself",
                   partition=d.p, path=d.path, examples=own)

@@ -13,8 +13,10 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from gpf.sdk.aligned import ascending, mark
+from gpf.sdk.arrays import unique
 from gpf.sdk.halo import gather_ranges
-from gpf.validators.partition_checks import PartData, SetFacts, ascending, search_sorted
+from gpf.validators.partition_checks import PartData, SetFacts, search_sorted
 from gpf.validators.report import Report
 
 __all__ = [
@@ -198,7 +200,7 @@ def check_halo_hops(rep: Report, f: SetFacts, e: SetEdges, halos: list[HaloCopy]
         stored[h.eid] = p + 1
         stamp[lo:hi] = p + 1
         srcs = g.src[elo:ehi]
-        frontier = np.unique(srcs[(srcs < lo) | (srcs >= hi)])
+        frontier = unique(srcs[(srcs < lo) | (srcs >= hi)])
         stamp[frontier] = p + 1
         for _k in range(1, f.halo_hops):
             if frontier.size == 0:
@@ -214,7 +216,7 @@ def check_halo_hops(rep: Report, f: SetFacts, e: SetEdges, halos: list[HaloCopy]
                           examples=np.sort(missing))
                 break
             cand = s[keep]
-            cand = np.unique(cand[stamp[cand] != p + 1])
+            cand = unique(cand[stamp[cand] != p + 1])
             stamp[cand] = p + 1
             frontier = cand
 
@@ -240,8 +242,7 @@ def check_duplicate_edges(rep: Report, f: SetFacts, e: SetEdges) -> None:
             continue
         et = f.book.edges.to_per_type(np.arange(lo, lo + m, dtype=np.int64))[0] if r > 1 else None
         if (n * n * r).bit_length() <= 62:
-            key = s.astype(np.int64)  # int64 whatever the endpoints' dtype (always a fresh copy: sorted in place)
-            key *= n
+            key = np.multiply(s, n, dtype=np.int64)  # a fresh int64 array in one pass: sorted in place
             key += d
             if et is not None:
                 key *= r
@@ -267,25 +268,8 @@ def check_isolated_nodes(rep: Report, f: SetFacts, e: SetEdges) -> None:
     """Warning: nodes that are neither the source nor the destination of any edge."""
     touched = np.zeros(f.num_nodes, dtype=bool)
     for _lo, s, d in e.chunks():
-        _mark(touched, s)
-        _mark(touched, d)
+        mark(touched, s)
+        mark(touched, d)
     iso = np.flatnonzero(~touched)
     if iso.size:
         rep.warn("graph.isolated_node", f"{iso.size:,} isolated node(s) (hids in examples)", examples=iso)
-
-
-_BLOCK = 1 << 16
-
-
-def _mark(flags: np.ndarray, idx: np.ndarray) -> None:
-    """``flags[idx] = True``.  numpy casts a non-intp index array whole (a temporary as big as the
-    index); cast block by block into one cache-sized buffer instead."""
-    if idx.dtype == np.intp or idx.shape[0] <= _BLOCK:
-        flags[idx] = True
-        return
-    buf = np.empty(_BLOCK, dtype=np.intp)
-    for a in range(0, idx.shape[0], _BLOCK):
-        part = idx[a:a + _BLOCK]
-        b = buf[:part.shape[0]]
-        b[...] = part
-        flags[b] = True

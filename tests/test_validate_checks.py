@@ -255,6 +255,44 @@ def test_set_checks(facts):
     assert dup.examples == ["0->1", "0->1"] and "2 parallel" in dup.message
 
 
+def test_run_set_checks_is_the_checks_in_one_pass_over_computed_chunks(facts):
+    """run_set_checks on chunks computed on demand (each once) reports what the named checks report on
+    stored arrays, in their order; a check that crashes is reported and the others still run."""
+    src, dst = np.array([2, 0, 0, 0, 3]), np.array([0, 1, 1, 1, 3])
+    starts = np.array([0, 2, 5])
+    calls = []
+
+    def chunk(a, b):
+        return lambda: (calls.append(a), (src[a:b].copy(), dst[a:b].copy()))[1]
+
+    halos = [sc.HaloCopy(0, "p0", np.array([3, 4]), None, None, ends=lambda a, b: (np.array([0, 9])[a:b],
+                                                                                    np.array([1, 3])[a:b])),
+             sc.HaloCopy(1, "p1", np.array([1, 0]), np.array([0, 2]), np.array([1, 1]))]  # EIDs out of order
+    lazy = sc.SetEdges(starts, [], [], 4, [chunk(0, 2), chunk(2, 5)])
+    got = Report("g.json")
+    sc.run_set_checks(got, facts, lazy, halos)
+    assert calls == [0, 2]
+    stored = sc.SetEdges(starts, [src[:2], src[2:]], [dst[:2], dst[2:]], 4)
+    want = Report("g.json")
+    sc.check_halo_endpoints(want, stored, halos)
+    for check in (sc.check_self_loops, sc.check_duplicate_edges, sc.check_isolated_nodes):
+        check(want, facts, stored)
+    assert got.problems == want.problems
+    assert [p.code for p in got.problems] == ["halo_edge.endpoints", "halo_edge.endpoints", "graph.self_loop",
+                                              "graph.duplicate_edge"]
+    assert [(p.partition, p.examples) for p in got.problems[:2]] == [(0, [4]), (1, [0])]
+
+    class Broken(sc._Pass):
+        name = "broken"
+
+        def add(self, k, lo, s, d):
+            raise RuntimeError("boom")
+
+    rep = Report("g.json")
+    sc._one_pass(rep, stored, [Broken(), sc._SelfLoops()])
+    assert [p.code for p in rep.problems] == ["check.crashed", "graph.self_loop"]
+
+
 def test_check_halo_hops_two_hops():
     cfg = changed(halo_hops=2, num_nodes=6, num_edges=5, node_map={"_N": [[0, 2], [2, 6]]},
                   edge_map={"_N:_E:_N": [[0, 1], [1, 5]]})

@@ -207,7 +207,7 @@ def test_edge_checks_match_reference(seed):
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_global_endpoints_are_the_gathers(seed):
-    """inner_endpoints / halo_edges / halo_copy give nid[src], nid[dst] (int32 when the set's hids fit)."""
+    """inner_endpoints / halo_copy (and its halo_ends) give nid[src], nid[dst] (int32 when the set's hids fit)."""
     rng = np.random.default_rng(seed)
     f, parts = random_set(rng)
     for p, a in enumerate(parts):
@@ -227,8 +227,13 @@ def test_global_endpoints_are_the_gathers(seed):
                 h = d.halo_copy(hi - lo, n_lo, n_hi - n_lo)
                 assert h.eid_ascending and h.p == p and h.path == d.path
                 assert np.array_equal(h.eid, a["eid"][hi - lo:])
-                assert np.array_equal(h.src, a["nid"][a["src"][hi - lo:]])
-                assert np.array_equal(h.dst, a["nid"][a["dst"][hi - lo:]])
+                hs, hd = h.endpoints()
+                assert np.array_equal(hs, a["nid"][a["src"][hi - lo:]]) and np.array_equal(hd, a["nid"][a["dst"][hi - lo:]])
+                k = hs.shape[0]
+                for x, y in ((0, k // 3), (k // 3, k), (k, k)):  # any range of positions
+                    assert [v.tolist() for v in h.endpoints(x, y)] == [hs[x:y].tolist(), hd[x:y].tolist()]
+                m = h.materialized()
+                assert m.ends is None and np.array_equal(m.src, hs) and np.array_equal(m.dst, hd)
                 mixed = np.concatenate([a["src"], a["dst"]])  # inner and HALO local IDs in one array
                 assert np.array_equal(d.to_global(mixed, n_lo, n_hi - n_lo), a["nid"][mixed])
 

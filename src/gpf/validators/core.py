@@ -18,7 +18,7 @@ an invalid set with problem codes.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -48,11 +48,7 @@ from gpf.validators.set_checks import (
     HaloCopy,
     build_set_edges,
     check_balance,
-    check_duplicate_edges,
-    check_halo_endpoints,
-    check_halo_hops,
-    check_isolated_nodes,
-    check_self_loops,
+    run_set_checks,
 )
 
 __all__ = ["validate"]
@@ -240,14 +236,23 @@ class PartResult:
 
 @dataclass
 class _InnerEndpoints:
-    """A partition's inner edges' global endpoints: what :func:`build_set_edges` asks a PartData for."""
+    """A partition's inner edges' global endpoints, what :func:`build_set_edges` asks for: computed on
+    demand from the partition's (memory-mapped) arrays in-process, stored for a Dask task's result."""
 
     p: int
-    src: np.ndarray
-    dst: np.ndarray
+    src: np.ndarray | None = None
+    dst: np.ndarray | None = None
+    part: PartData | None = None
+    m_inner: int = 0
+    node_lo: int = 0
 
     def inner_endpoints(self, m_inner: int, node_lo: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.part is not None:
+            return self.part.inner_endpoints(self.m_inner, self.node_lo)
         return self.src, self.dst
+
+    def materialized(self) -> "_InnerEndpoints":
+        return _InnerEndpoints(self.p, *self.inner_endpoints(self.m_inner, self.node_lo))
 
 
 @dataclass
@@ -278,9 +283,9 @@ def _own_arrays(res: PartResult) -> None:
     when the task ends (a worker holding many results would otherwise hold many partitions)."""
     own = lambda a: a if isinstance(a, np.ndarray) and a.base is None else np.array(a)  # noqa: E731
     if res.halo is not None:
-        res.halo = replace(res.halo, eid=own(res.halo.eid), src=own(res.halo.src), dst=own(res.halo.dst))
+        res.halo = res.halo.materialized()
     if res.endpoints is not None:
-        res.endpoints = _InnerEndpoints(res.p, own(res.endpoints.src), own(res.endpoints.dst))
+        res.endpoints = res.endpoints.materialized()
     for kind in ("node", "edge"):
         if res.orig[kind] is not None:
             res.orig[kind] = {k: own(v) for k, v in res.orig[kind].items()}
@@ -346,10 +351,7 @@ class _Run:
             ge = guarded(rep, "set edges", build_set_edges, f, ends)
         ends.clear()
         if ge is not None:
-            guarded(rep, "check_halo_endpoints", check_halo_endpoints, rep, ge, halos)
-            guarded(rep, "check_halo_hops", check_halo_hops, rep, f, ge, halos)
-            for check in (check_self_loops, check_duplicate_edges, check_isolated_nodes):
-                guarded(rep, check.__name__, check, rep, f, ge)
+            guarded(rep, "checks across partitions", run_set_checks, rep, f, ge, halos)
         elif f.num_parts:
             rep.warn("check.skipped", "checks across partitions (HALO copies, k-hop HALO, self-loops, parallel "
                      "edges, isolated nodes) skipped: some partition's inner edges are broken")
@@ -426,7 +428,7 @@ class _PartitionCheck:
         lo, hi = f.edge_range(p)
         n_lo, n_hi = f.node_range(p)
         res.halo = d.halo_copy(hi - lo, n_lo, n_hi - n_lo)
-        res.endpoints = _InnerEndpoints(p, *d.inner_endpoints(hi - lo, n_lo))
+        res.endpoints = _InnerEndpoints(p, part=d, m_inner=hi - lo, node_lo=n_lo)
         res.inner_ok = True
 
     def _both_graphs(self, p: int, role: str, d: PartData) -> None:

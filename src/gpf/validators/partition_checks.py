@@ -10,6 +10,7 @@ inner and HALO edges) is kept on the :class:`PartData`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -131,24 +132,28 @@ class PartData:
         gdst = _plus(dst, node_lo, self.hid_dtype) if self.inner_nodes_ok else aligned.take(nid, dst)
         return aligned.take(nid, self.src[:m_inner]), gdst
 
-    def halo_edges(self, m_inner: int, node_lo: int, n_inner: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        dst = self.dst[m_inner:]
+    def halo_ends(self, m_inner: int, node_lo: int, n_inner: int, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        """Global (src, dst) of the HALO edges at positions ``a .. b-1`` after the ``m_inner`` inner ones."""
+        dst = self.dst[m_inner + a:m_inner + b]
         x = self.ends if self.ends is not None and self.ends.m == m_inner else None
         if self.inner_nodes_ok and self.__dict__.get("_dst_split") == (id(self.dst), m_inner, n_inner):
             gdst = aligned.take(self._nid_hid(), dst)  # G6 found every HALO edge ending at a HALO node: plain gather
         else:
             gdst = self.to_global(dst, node_lo, n_inner, None if x is None else (x.dst_tail_min, x.dst_tail_umax))
-        gsrc = self.to_global(self.src[m_inner:], node_lo, n_inner, None if x is None else (None, x.src_tail_umax))
-        return self.eid[m_inner:], gsrc, gdst
+        gsrc = self.to_global(self.src[m_inner + a:m_inner + b], node_lo, n_inner,
+                              None if x is None else (None, x.src_tail_umax))  # the whole tail's bounds hold here too
+        return gsrc, gdst
 
     def halo_copy(self, m_inner: int, node_lo: int, n_inner: int):
-        """The :class:`~gpf.validators.set_checks.HaloCopy` of this partition: :meth:`halo_edges`, plus
-        whether its EIDs are ascending when G5's checks already know (spares the HALO check a pass)."""
+        """This partition's :class:`~gpf.validators.set_checks.HaloCopy`: the HALO edges' EIDs (a view),
+        global endpoints computed on demand (:meth:`halo_ends`), and whether the EIDs are ascending when
+        G5's checks already know (spares the HALO check a pass)."""
         from gpf.validators.set_checks import HaloCopy
 
         cached = self.__dict__.get("_eid_layout")
         up = cached[1][1] if cached is not None and cached[0][:2] == (id(self.eid), m_inner) else None
-        return HaloCopy(self.p, self.path, *self.halo_edges(m_inner, node_lo, n_inner), eid_ascending=up or None)
+        return HaloCopy(self.p, self.path, self.eid[m_inner:], None, None, eid_ascending=up or None,
+                        ends=partial(self.halo_ends, m_inner, node_lo, n_inner))
 
     def to_global(self, local: np.ndarray, node_lo: int, n_inner: int,
                   known: tuple[int | None, int] | None = None) -> np.ndarray:
@@ -206,10 +211,8 @@ def search_sorted(a: np.ndarray, values) -> list[int]:
 
 
 def _plus(local: np.ndarray, lo: int, dtype) -> np.ndarray:
-    """``local + lo`` as ``dtype`` (a plain cast, then an in-place add: faster than a mixed-dtype ufunc)."""
-    out = local.astype(dtype)
-    out += lo
-    return out
+    """``local + lo`` as ``dtype``, in one pass (the sums are hids: they fit ``dtype``)."""
+    return np.add(local, lo, dtype=dtype, casting="unsafe")
 
 
 def _is_int_like(a: np.ndarray) -> bool:

@@ -8,7 +8,9 @@ edges share their destination, hence their owner, so they are found one partitio
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from functools import partial
 from types import SimpleNamespace
 
 import numpy as np
@@ -16,12 +18,14 @@ import numpy as np
 from gpf.sdk.aligned import ascending, mark
 from gpf.sdk.arrays import unique
 from gpf.sdk.halo import gather_ranges
+from gpf.validators.guard import guarded
 from gpf.validators.partition_checks import PartData, SetFacts, search_sorted
 from gpf.validators.report import Report
 
 __all__ = [
     "SetEdges",
     "build_set_edges",
+    "run_set_checks",
     "HaloCopy",
     "check_balance",
     "check_halo_endpoints",
@@ -38,14 +42,17 @@ IMBALANCE = 2.0
 class SetEdges:
     """Source and destination hid of every EID of the set, kept per partition (no global copy).
 
-    Chunk ``k`` holds EIDs ``starts[k] .. starts[k+1]-1``: partition k's inner edges, in EID order.
-    :meth:`gather` looks EIDs up; :meth:`concat` builds whole-set arrays (only the k-hop check
-    and ``--against`` need them)."""
+    Chunk ``k`` holds EIDs ``starts[k] .. starts[k+1]-1``: partition k's inner edges, in EID order,
+    either stored (``src[k]``, ``dst[k]``) or, with ``compute``, computed on demand by
+    ``compute[k]()`` from the partition's files (nothing O(E) is kept: :func:`run_set_checks`
+    computes each chunk once).  :meth:`gather` looks EIDs up; :meth:`concat` builds whole-set
+    arrays (only the k-hop check and ``--against`` need them)."""
 
     starts: np.ndarray
     src: list[np.ndarray]
     dst: list[np.ndarray]
     num_nodes: int
+    compute: "list[Callable[[], tuple[np.ndarray, np.ndarray]]] | None" = None
 
     @classmethod
     def single(cls, src: np.ndarray, dst: np.ndarray, num_nodes: int) -> "SetEdges":
@@ -55,18 +62,29 @@ class SetEdges:
     def num_edges(self) -> int:
         return int(self.starts[-1])
 
-    def chunks(self):
-        """``(first EID, src, dst)`` per chunk."""
-        return zip(self.starts[:-1].tolist(), self.src, self.dst)
+    def chunks(self) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """``(first EID, src, dst)`` per chunk (a computed chunk is dropped when the next is asked for)."""
+        for k, lo in enumerate(self.starts[:-1].tolist()):
+            s, d = self.compute[k]() if self.compute is not None else (self.src[k], self.dst[k])
+            yield lo, s, d
+
+    def materialize(self) -> "SetEdges":
+        """Compute and keep every chunk (for checks that use the whole set at once)."""
+        if self.compute is not None:
+            pairs = [(s, d) for _lo, s, d in self.chunks()]
+            self.src, self.dst, self.compute = [p[0] for p in pairs], [p[1] for p in pairs], None
+        return self
 
     def concat(self) -> tuple[np.ndarray, np.ndarray]:
         if "_cat" not in self.__dict__:
+            self.materialize()
             cat = (lambda xs: np.concatenate(xs) if xs else np.zeros(0, np.int64))
             self._cat = (cat(self.src), cat(self.dst))
         return self._cat
 
     def gather(self, eids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Endpoints of the EIDs ``eids`` (any order; one slice per chunk when sorted)."""
+        self.materialize()
         dtype = np.result_type(*self.src, *self.dst) if self.src else np.int64
         out_s = np.empty(eids.shape[0], dtype=dtype)
         out_d = np.empty(eids.shape[0], dtype=dtype)
@@ -90,14 +108,27 @@ class SetEdges:
 
 @dataclass
 class HaloCopy:
-    """What one partition stores beyond its inner edges: the HALO edges' EIDs and global endpoints."""
+    """What one partition stores beyond its inner edges: the HALO edges' EIDs and global endpoints,
+    stored (``src``, ``dst``) or computed on demand for positions ``a .. b-1`` by ``ends(a, b)``."""
 
     p: int
     path: str
     eid: np.ndarray
-    src: np.ndarray
-    dst: np.ndarray
+    src: np.ndarray | None
+    dst: np.ndarray | None
     eid_ascending: bool | None = None   # True when the partition checks found the EIDs ascending (None: unknown)
+    ends: "Callable[[int, int], tuple[np.ndarray, np.ndarray]] | None" = None
+
+    def endpoints(self, a: int = 0, b: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Global (src, dst) of the HALO edges at positions ``a .. b-1`` (default: all)."""
+        b = self.eid.shape[0] if b is None else b
+        if self.ends is not None:
+            return self.ends(a, b)
+        return self.src[a:b], self.dst[a:b]
+
+    def materialized(self) -> "HaloCopy":
+        src, dst = self.endpoints()
+        return replace(self, src=np.array(src), dst=np.array(dst), eid=np.array(self.eid), ends=None)
 
 
 def check_balance(rep: Report, f: SetFacts) -> None:
@@ -120,48 +151,99 @@ def check_balance(rep: Report, f: SetFacts) -> None:
 
 
 def build_set_edges(f: SetFacts, parts: list[PartData]) -> SetEdges:
-    """The inner edges' global endpoints of every partition (all of them sound), in partition order."""
-    srcs, dsts = [], []
+    """The inner edges' global endpoints of every partition (all of them sound), in partition order,
+    computed on demand from each part (``part.inner_endpoints``)."""
+    compute = []
     for d in sorted(parts, key=lambda d: d.p):
         lo, hi = f.edge_range(d.p)
-        s, t = d.inner_endpoints(hi - lo, f.node_range(d.p)[0])
-        srcs.append(s)
-        dsts.append(t)
+        compute.append(partial(d.inner_endpoints, hi - lo, f.node_range(d.p)[0]))
     starts = np.asarray([f.edge_range(p)[0] for p in range(f.num_parts)] + [f.num_edges], dtype=np.int64)
-    return SetEdges(starts, srcs, dsts, f.num_nodes)
+    return SetEdges(starts, [], [], f.num_nodes, compute)
+
+
+def run_set_checks(rep: Report, f: SetFacts, e: SetEdges, halos: list[HaloCopy]) -> None:
+    """G9's HALO copies, the k-hop HALO rule and the warnings (self-loops, parallel edges, isolated
+    nodes), reported in that order, in one pass over the partitions' inner edges: each partition's
+    global endpoints are computed once, used by every check, then dropped."""
+    if f.halo_hops >= 2:
+        e.materialize()  # the k-hop check walks the whole set
+    parts = [_HaloEndpoints(e, halos), _SelfLoops(), _DuplicateEdges(f, rep.max_examples), _IsolatedNodes(f)]
+    _one_pass(rep, e, parts, between=lambda: guarded(rep, "check_halo_hops", check_halo_hops, rep, f, e, halos))
+
+
+class _Pass:
+    """A check across partitions fed one chunk of inner edges at a time (:func:`_one_pass`)."""
+
+    name = ""
+
+    def add(self, k: int, lo: int, s: np.ndarray, d: np.ndarray) -> bool:
+        raise NotImplementedError
+
+    def report(self, rep: Report) -> None:
+        raise NotImplementedError
+
+
+def _one_pass(rep: Report, e: SetEdges, checks: list[_Pass], between: Callable[[], object] | None = None) -> None:
+    """Feed every chunk to every check (a check that crashes is reported and dropped), then let them
+    report in order (``between`` runs after the first one's report)."""
+    live = list(checks)
+    for k, (lo, s, d) in enumerate(e.chunks()):
+        live = [c for c in live if guarded(rep, c.name, c.add, k, lo, s, d)]
+    for i, c in enumerate(checks):
+        if c in live:
+            guarded(rep, c.name, c.report, rep)
+        if i == 0 and between is not None:
+            between()
 
 
 def check_halo_endpoints(rep: Report, e: SetEdges, halos: list[HaloCopy]) -> None:
     """G9: a HALO edge joins the same two nodes as its owner partition's inner copy."""
-    for h, bad in zip(halos, _halo_mismatches(e, halos)):
-        if bad.size:
-            rep.error("halo_edge.endpoints", f"{bad.size} HALO edge(s) join other nodes than the owner's copy "
-                      "(edge _IDs in examples)", partition=h.p, path=h.path, examples=h.eid[bad])
+    _one_pass(rep, e, [_HaloEndpoints(e, halos)])
 
 
-def _halo_mismatches(e: SetEdges, halos: list[HaloCopy]) -> list[np.ndarray]:
-    """Per HALO copy, the positions whose endpoints differ from the owner's.  HALO EIDs are ascending
-    (SPEC 5.2), so each copy splits into one slice per owner; owners are the outer loop, so an
-    owner's endpoints are read from cache by every copy's slice instead of streamed once per copy."""
-    bad: list[list[np.ndarray]] = [[] for _ in halos]
-    bounds: list[list[int] | None] = []
-    for i, h in enumerate(halos):
-        if h.eid_ascending or ascending(h.eid):
-            bounds.append(search_sorted(h.eid, e.starts.tolist()))
-        else:  # any order: one gather by EID
-            bounds.append(None)
-            s, d = e.gather(h.eid)
-            bad[i].append(np.flatnonzero((s != h.src) | (d != h.dst)))
-    for k, (lo, s, d) in enumerate(e.chunks()):
-        for i, h in enumerate(halos):
-            if bounds[i] is None:
+class _HaloEndpoints(_Pass):
+    """G9, owner by owner: each HALO copy's EIDs, sorted (as written, SPEC 5.2, or by an argsort),
+    split into one slice per owner, so an owner's endpoints are read from cache by every copy's slice."""
+
+    name = "check_halo_endpoints"
+
+    def __init__(self, e: SetEdges, halos: list[HaloCopy]) -> None:
+        self.halos = halos
+        self.bad: list[list[np.ndarray]] = [[] for _ in halos]
+        self.order: list[np.ndarray | None] = []
+        self.bounds: list[list[int]] = []
+        self.ends: list[tuple[np.ndarray, np.ndarray] | None] = []
+        for h in halos:
+            up = bool(h.eid_ascending) or ascending(h.eid)
+            order = None if up else np.argsort(h.eid, kind="stable")
+            self.order.append(order)
+            self.bounds.append(search_sorted(h.eid if up else h.eid[order], e.starts.tolist()))
+            self.ends.append(None if up else h.endpoints())  # positions scatter: compute them all once
+
+    def add(self, k: int, lo: int, s: np.ndarray, d: np.ndarray) -> bool:
+        for i, h in enumerate(self.halos):
+            a, b = self.bounds[i][k], self.bounds[i][k + 1]
+            if b <= a:
                 continue
-            a, b = bounds[i][k], bounds[i][k + 1]
-            if b > a:
-                diff = _slice_mismatches(s, d, h.eid[a:b] - lo, h.src[a:b], h.dst[a:b])
+            order = self.order[i]
+            if order is None:
+                hs, hd = h.endpoints(a, b)
+                diff = _slice_mismatches(s, d, h.eid[a:b] - lo, hs, hd)
                 if diff is not None:
-                    bad[i].append(diff + a)
-    return [np.concatenate(x) if x else np.zeros(0, dtype=np.int64) for x in bad]
+                    self.bad[i].append(diff + a)
+            else:
+                at = order[a:b]
+                diff = _slice_mismatches(s, d, h.eid[at] - lo, self.ends[i][0][at], self.ends[i][1][at])
+                if diff is not None:
+                    self.bad[i].append(at[diff])
+        return True
+
+    def report(self, rep: Report) -> None:
+        for h, parts in zip(self.halos, self.bad):
+            bad = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+            if bad.size:
+                rep.error("halo_edge.endpoints", f"{bad.size} HALO edge(s) join other nodes than the owner's copy "
+                          "(edge _IDs in examples)", partition=h.p, path=h.path, examples=h.eid[bad])
 
 
 def _slice_mismatches(s: np.ndarray, d: np.ndarray, local: np.ndarray, hs: np.ndarray,
@@ -223,23 +305,52 @@ def check_halo_hops(rep: Report, f: SetFacts, e: SetEdges, halos: list[HaloCopy]
 
 def check_self_loops(rep: Report, f: SetFacts, e: SetEdges) -> None:
     """Warning: edges whose source is their destination."""
-    loops = [np.flatnonzero(s == d) + lo for lo, s, d in e.chunks()]
-    count = sum(x.size for x in loops)
-    if count:
-        rep.warn("graph.self_loop", f"{count:,} self-loop(s) (edge _IDs in examples)",
-                 examples=np.concatenate(loops)[: rep.max_examples])
+    _one_pass(rep, e, [_SelfLoops()])
 
 
 def check_duplicate_edges(rep: Report, f: SetFacts, e: SetEdges) -> None:
     """Warning: parallel edges (same etype, same source and destination hid).
 
     Parallel edges share their destination, hence their owner: one sort per partition."""
-    n, r = max(f.num_nodes, 1), len(f.etypes)
-    count, examples = 0, []
-    for lo, s, d in e.chunks():
-        m = s.shape[0]
+    _one_pass(rep, e, [_DuplicateEdges(f, rep.max_examples)])
+
+
+def check_isolated_nodes(rep: Report, f: SetFacts, e: SetEdges) -> None:
+    """Warning: nodes that are neither the source nor the destination of any edge."""
+    _one_pass(rep, e, [_IsolatedNodes(f)])
+
+
+class _SelfLoops(_Pass):
+    name = "check_self_loops"
+
+    def __init__(self) -> None:
+        self.loops: list[np.ndarray] = []
+
+    def add(self, k: int, lo: int, s: np.ndarray, d: np.ndarray) -> bool:
+        self.loops.append(np.flatnonzero(s == d) + lo)
+        return True
+
+    def report(self, rep: Report) -> None:
+        count = sum(x.size for x in self.loops)
+        if count:
+            rep.warn("graph.self_loop", f"{count:,} self-loop(s) (edge _IDs in examples)",
+                     examples=np.concatenate(self.loops)[: rep.max_examples])
+
+
+class _DuplicateEdges(_Pass):
+    name = "check_duplicate_edges"
+
+    def __init__(self, f: SetFacts, max_examples: int) -> None:
+        self.f = f
+        self.max_examples = max_examples
+        self.count = 0
+        self.examples: list[str] = []
+
+    def add(self, k: int, lo: int, s: np.ndarray, d: np.ndarray) -> bool:
+        f, m = self.f, s.shape[0]
+        n, r, keep = max(f.num_nodes, 1), len(f.etypes), self.max_examples
         if m < 2:
-            continue
+            return True
         et = f.book.edges.to_per_type(np.arange(lo, lo + m, dtype=np.int64))[0] if r > 1 else None
         if (n * n * r).bit_length() <= 62:
             key = np.multiply(s, n, dtype=np.int64)  # a fresh int64 array in one pass: sorted in place
@@ -249,27 +360,36 @@ def check_duplicate_edges(rep: Report, f: SetFacts, e: SetEdges) -> None:
                 key += et
             key.sort()
             at = np.flatnonzero(key[1:] == key[:-1])
-            pairs = key[at[: rep.max_examples] + 1] // r
+            pairs = key[at[:keep] + 1] // r
             src, dst = pairs // n, pairs % n
         else:  # hids too large to pack: sort the columns
             t = et if et is not None else np.zeros(m, np.int64)
             order = np.lexsort((t, d, s))
             ss, dd, tt = s[order], d[order], t[order]
             at = np.flatnonzero((ss[1:] == ss[:-1]) & (dd[1:] == dd[:-1]) & (tt[1:] == tt[:-1]))
-            src, dst = ss[at[: rep.max_examples] + 1], dd[at[: rep.max_examples] + 1]
-        count += at.size
-        examples += [f"{a}->{b}" for a, b in zip(src.tolist(), dst.tolist())]
-    if count:
-        rep.warn("graph.duplicate_edge", f"{count:,} parallel edge(s) (source->destination hids in examples)",
-                 examples=examples)
+            src, dst = ss[at[:keep] + 1], dd[at[:keep] + 1]
+        self.count += at.size
+        self.examples += [f"{a}->{b}" for a, b in zip(src.tolist(), dst.tolist())]
+        return True
+
+    def report(self, rep: Report) -> None:
+        if self.count:
+            rep.warn("graph.duplicate_edge", f"{self.count:,} parallel edge(s) (source->destination hids in "
+                     "examples)", examples=self.examples)
 
 
-def check_isolated_nodes(rep: Report, f: SetFacts, e: SetEdges) -> None:
-    """Warning: nodes that are neither the source nor the destination of any edge."""
-    touched = np.zeros(f.num_nodes, dtype=bool)
-    for _lo, s, d in e.chunks():
-        mark(touched, s)
-        mark(touched, d)
-    iso = np.flatnonzero(~touched)
-    if iso.size:
-        rep.warn("graph.isolated_node", f"{iso.size:,} isolated node(s) (hids in examples)", examples=iso)
+class _IsolatedNodes(_Pass):
+    name = "check_isolated_nodes"
+
+    def __init__(self, f: SetFacts) -> None:
+        self.touched = np.zeros(f.num_nodes, dtype=bool)
+
+    def add(self, k: int, lo: int, s: np.ndarray, d: np.ndarray) -> bool:
+        mark(self.touched, s)
+        mark(self.touched, d)
+        return True
+
+    def report(self, rep: Report) -> None:
+        iso = np.flatnonzero(~self.touched)
+        if iso.size:
+            rep.warn("graph.isolated_node", f"{iso.size:,} isolated node(s) (hids in examples)", examples=iso)

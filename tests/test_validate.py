@@ -151,6 +151,13 @@ def _tensors(part: int, name: str, fn):
     return lambda cfg, root: edit_tensors(root / f"part{part}" / name, fn)
 
 
+def _inner_edge_to_halo_node(cfg: Path, root: Path) -> None:
+    """Inner edge 3 of part 1 ends at the last local node (a HALO node), its flags untouched: the checks
+    across partitions must take its destination's hid from _ID, not from the partition's range."""
+    path = root / "part1" / "graph.dgl"
+    set_stored_index(path, "dst", 3, MutableGraph(path).num_nodes - 1)
+
+
 def _swap_inner_ids(g: MutableGraph) -> None:
     g.ndata["_ID"][[0, 1]] = g.ndata["_ID"][[1, 0]]
 
@@ -333,6 +340,8 @@ DEFECTS = [
            lambda cfg, root: set_stored_index(root / "part1" / "graph.dgl", "src", 7, 10 ** 9), {"graph.local_id"}),
     Defect("negative local ID in graph.dgl", "dgl:hetero_random_h1",
            lambda cfg, root: set_stored_index(root / "part0" / "graph.dgl", "dst", -2, -1), {"graph.local_id"}),
+    Defect("inner edge ends at a HALO node", "dgl:homo_random_h1", _inner_edge_to_halo_node, {"inner_edge.dst"},
+           also={"halo_edge.endpoints"}),
     Defect("node _ID out of range", "dgl:homo_random_h1", _graph(0, _halo_id_out_of_range), {"node_id.range"}),
     Defect("inner edge flagged HALO", "dgl:homo_random_h1", _graph(3, _flip_inner_edge),
            {"inner_edge.dst", "inner_edge.missing", "halo_edge.owner"}),

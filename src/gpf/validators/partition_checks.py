@@ -128,8 +128,11 @@ class PartData:
     def inner_endpoints(self, m_inner: int, node_lo: int) -> tuple[np.ndarray, np.ndarray]:
         nid = self._nid_hid()
         dst = self.dst[:m_inner]
-        # Inner edges end at inner nodes, whose hid is local + node_lo when G3 holds (no gather).
-        gdst = _plus(dst, node_lo, self.hid_dtype) if self.inner_nodes_ok else aligned.take(nid, dst)
+        # When G6 found every inner edge ending at an inner node, whose hid is local + node_lo when G3
+        # holds: no gather.
+        split = self.__dict__.get("_dst_split")
+        arithmetic = self.inner_nodes_ok and split is not None and split[:2] == (id(self.dst), m_inner)
+        gdst = _plus(dst, node_lo, self.hid_dtype) if arithmetic else aligned.take(nid, dst)
         return aligned.take(nid, self.src[:m_inner]), gdst
 
     def halo_ends(self, m_inner: int, node_lo: int, n_inner: int, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:

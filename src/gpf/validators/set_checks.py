@@ -2,8 +2,9 @@
 
 Once every partition's inner edges are known to be exactly its EID range in order, their
 global endpoints, taken over partitions, are the whole graph in EID order (:class:`SetEdges`,
-kept per partition); HALO copies and k-hop neighbourhoods are checked against it.  Parallel
-edges share their destination, hence their owner, so they are found one partition at a time.
+one chunk per partition, computed on demand); HALO copies and k-hop neighbourhoods are checked
+against it.  Parallel edges share their destination, hence their owner, so they are found one
+partition at a time.  :func:`run_set_checks` runs them all in one pass over the chunks.
 """
 
 from __future__ import annotations
@@ -167,8 +168,8 @@ def run_set_checks(rep: Report, f: SetFacts, e: SetEdges, halos: list[HaloCopy])
     global endpoints are computed once, used by every check, then dropped."""
     if f.halo_hops >= 2:
         e.materialize()  # the k-hop check walks the whole set
-    parts = [_HaloEndpoints(e, halos), _SelfLoops(), _DuplicateEdges(f, rep.max_examples), _IsolatedNodes(f)]
-    _one_pass(rep, e, parts, between=lambda: guarded(rep, "check_halo_hops", check_halo_hops, rep, f, e, halos))
+    checks = [_HaloEndpoints(e, halos), _SelfLoops(), _DuplicateEdges(f, rep.max_examples), _IsolatedNodes(f)]
+    _one_pass(rep, e, checks, between=lambda: guarded(rep, "check_halo_hops", check_halo_hops, rep, f, e, halos))
 
 
 class _Pass:

@@ -1,7 +1,7 @@
 """Validating a partition set: ``gpf.validate`` (every check, vectorised numpy) vs what DGL checks when loading.
 
     python benchmarks/bench_validate.py [--scale 20] [--edge-factor 16] [--parts 8] [--halo-hops 1] [--feat-dim 16]
-                                        [--workdir DIR] [--rows full] [--repeat 3]
+                                        [--workdir DIR] [--rows full] [--repeat 3] [--hetero]
 
 The set is R-MAT (``benchmarks/rmat.py``) written by ``gpf.partition`` (random, 8 parts, with
 original-ID maps, so the M checks run).  Rows, each in its own process, page cache warm (one
@@ -10,7 +10,7 @@ untimed pass first, the second timed):
 * ``gpf validate --quick``: the config-level checks only;
 * ``gpf validate``: every check (G, F, M, HALO hops, warnings);
 * ``gpf validate --against``: the same plus the comparison with the original graph (``.npz``;
-  the time includes loading it);
+  the time includes loading it; not with ``--hetero``, whose graph has no ``.npz`` form);
 * DGL 1.1.3 ``load_partition`` for every partition (the only checking DGL does: it parses the
   files and asserts a few fields), in the oracle venv (.venv-dgl), when present.
 
@@ -83,6 +83,23 @@ def _run(python: Path, code: str, *args: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def hetero_graph(src: np.ndarray, dst: np.ndarray, n: int, feat: np.ndarray, label: np.ndarray):
+    """The same edges over two node types ("user": 3/4 of the nodes, "item": the rest, after a random
+    relabelling) and the four edge types their endpoint types make."""
+    import gpf
+
+    perm = np.random.default_rng(1).permutation(n)
+    src, dst = perm[src], perm[dst]
+    nu = 3 * n // 4
+    edges = {}
+    for s_t, d_t in (("user", "user"), ("user", "item"), ("item", "user"), ("item", "item")):
+        mask = ((src < nu) == (s_t == "user")) & ((dst < nu) == (d_t == "user"))
+        s, d = src[mask], dst[mask]
+        edges[(s_t, f"{s_t}_{d_t}", d_t)] = (s - nu if s_t == "item" else s, d - nu if d_t == "item" else d)
+    ndata = {"user": {"feat": feat[:nu], "label": label[:nu]}, "item": {"feat": feat[nu:], "label": label[nu:]}}
+    return gpf.Graph({"user": nu, "item": n - nu}, edges, ndata, {})
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--scale", type=int, default=20)
@@ -94,12 +111,14 @@ def main() -> None:
     ap.add_argument("--no-dgl", action="store_true", help="skip the DGL row")
     ap.add_argument("--rows", default="quick,full,against,dgl",
                     help="comma-separated rows to run: quick, full, against, dgl (default: all)")
+    ap.add_argument("--hetero", action="store_true",
+                    help="the same edges over two node types and four edge types (no --against row)")
     ap.add_argument("--repeat", type=int, default=1,
                     help="run each row this many times, each in a fresh process (a shared machine's times vary)")
     args = ap.parse_args()
     work = Path(args.workdir or tempfile.mkdtemp(prefix="gpf-bench-validate-"))
     work.mkdir(parents=True, exist_ok=True)
-    cfg = work / "set" / "rmat.json"
+    cfg = work / ("set-hetero" if args.hetero else "set") / "rmat.json"
     npz = work / "graph.npz"
     if not cfg.exists():
         import gpf
@@ -110,15 +129,18 @@ def main() -> None:
         rng = np.random.default_rng(0)
         feat = rng.standard_normal((n, args.feat_dim), dtype=np.float32)
         label = rng.integers(0, 47, n)
-        np.savez(npz, src=src, dst=dst, num_nodes=np.int64(n), **{"node:feat": feat, "node:label": label})
-        g = gpf.Graph.homogeneous(src, dst, n, {"feat": feat, "label": label})
+        if args.hetero:
+            g = hetero_graph(src, dst, n, feat, label)
+        else:
+            np.savez(npz, src=src, dst=dst, num_nodes=np.int64(n), **{"node:feat": feat, "node:label": label})
+            g = gpf.Graph.homogeneous(src, dst, n, {"feat": feat, "label": label})
         del src, dst, feat, label
         gpf.partition(g, args.parts, cfg.parent, "rmat", method="random", halo_hops=args.halo_hops, verbose=False)
         del g
         print(f"generated and partitioned R-MAT scale {args.scale} in {time.perf_counter() - t:.1f} s")
     meta = json.loads(cfg.read_text())
     py = Path(sys.executable)
-    want = set(args.rows.split(","))
+    want = set(args.rows.split(",")) - ({"against"} if args.hetero else set())
     steps = [("quick", "gpf validate --quick", py, GPF_VALIDATE, (str(cfg), "quick", str(npz))),
              ("full", "gpf validate", py, GPF_VALIDATE, (str(cfg), "full", str(npz))),
              ("against", "gpf validate --against graph.npz", py, GPF_VALIDATE, (str(cfg), "against", str(npz)))]
@@ -130,7 +152,8 @@ def main() -> None:
             for i in range(args.repeat):
                 rows.append((name if args.repeat == 1 else f"{name} (run {i + 1})", _run(python, code, *run_args)))
     m = meta["num_edges"]
-    print(f"\nvalidate R-MAT scale {args.scale} ({meta['num_nodes']:,} nodes, {m:,} edges, {args.parts} parts, "
+    kind = f"{len(meta['ntypes'])} node types, {len(meta['etypes'])} edge types, " if args.hetero else ""
+    print(f"\nvalidate R-MAT scale {args.scale} ({kind}{meta['num_nodes']:,} nodes, {m:,} edges, {args.parts} parts, "
           f"halo_hops {args.halo_hops}, {args.feat_dim}-d float32 features), warm cache")
     print("| what | wall s | CPU s | edges/s per core | peak RSS MB |")
     print("|---|---:|---:|---:|---:|")

@@ -311,6 +311,98 @@ def test_set_warnings_same_for_int32_and_int64(seed):
                                                             "graph.isolated_node"}
 
 
+# -- heterogeneous sets: etype runs --------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def hetero_set(tmp_path_factory):
+    import gpf
+    from writer_helpers import make_hetero
+
+    root = tmp_path_factory.mktemp("het")
+    gpf.partition(make_hetero(seed=5), 3, root / "s", "s", method="random", halo_hops=1, verbose=False)
+    return gpf.open(root / "s" / "s.json")
+
+
+def _typed_part(pset, p: int, rng: np.random.Generator, kind: int):
+    """Partition p's arrays with one kind of random damage: _TYPE values, endpoints moved to other local
+    nodes, HALO _IDs out of order (no etype runs), or none."""
+    from gpf.sdk.storage.base import PartGraph
+
+    g = pset.store.read_graph(p)
+    src, dst = np.array(g.src), np.array(g.dst)
+    nd, ed = {k: np.array(v) for k, v in g.ndata.items()}, {k: np.array(v) for k, v in g.edata.items()}
+    m = src.shape[0]
+    at = rng.integers(0, m, int(rng.integers(1, 6)))
+    if kind == 1:
+        ed["_TYPE"][at] = (ed["_TYPE"][at] + 1) % 6  # always another etype
+    elif kind == 2:
+        (src if rng.random() < 0.5 else dst)[at] = rng.integers(0, g.num_nodes, at.size)
+    elif kind == 3:
+        m_in = int(ed["inner_edge"].sum())
+        order = np.concatenate([np.arange(m_in), m_in + rng.permutation(m - m_in)])
+        src, dst, ed = src[order], dst[order], {k: v[order] for k, v in ed.items()}
+    return lambda: PartGraph(g.num_nodes, unaligned(src), unaligned(dst), nd,
+                             {k: unaligned(v) for k, v in ed.items()}, "part")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_typed_checks_by_runs_equal_the_per_edge_lookup(hetero_set, seed, monkeypatch):
+    """G7 (edge _TYPE) and the endpoint-type check through etype runs report what the per-edge type lookup
+    reports, on damaged and undamaged partitions."""
+    rng = np.random.default_rng(seed)
+    f = pc.SetFacts.from_config(hetero_set.config)
+    for p in range(f.num_parts):
+        kind = int(rng.integers(0, 4))
+        read = _typed_part(hetero_set, p, rng, kind)
+        out = []
+        for runs in (True, False):
+            if not runs:
+                monkeypatch.setattr(pc, "_edge_type_runs", lambda f, d: None)
+            rep = Report("g.json")
+            d = pc.load_part(rep, p, read, "part")
+            for check in pc.PARTITION_CHECKS:
+                check(rep, f, d)
+            out.append(problems(rep))
+            if runs:
+                assert (pc._edge_type_runs(f, d) is None) == (kind == 3)
+            monkeypatch.undo()
+        assert out[0] == out[1]
+        assert (kind != 1) or "edge_type.mismatch" in {c for c, *_ in out[0]}
+
+
+def ref_duplicate_edges(rep: Report, f: pc.SetFacts, e: sc.SetEdges) -> None:
+    """The parallel-edge warning as one sort of (src, dst, etype) keys per partition."""
+    n, r, count, examples = max(f.num_nodes, 1), len(f.etypes), 0, []
+    for lo, s, d in e.chunks():
+        et = f.book.edges.to_per_type(np.arange(lo, lo + s.shape[0]))[0]
+        key = np.sort((s.astype(np.int64) * n + d) * r + et)
+        at = np.flatnonzero(key[1:] == key[:-1])
+        pairs = key[at[:rep.max_examples] + 1] // r
+        count += at.size
+        examples += [f"{a}->{b}" for a, b in zip((pairs // n).tolist(), (pairs % n).tolist())]
+    if count:
+        rep.warn("graph.duplicate_edge", f"{count:,} parallel edge(s) (source->destination hids in examples)",
+                 examples=examples)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_parallel_edges_by_etype_block_equal_one_sort(hetero_set, seed):
+    rng = np.random.default_rng(seed)
+    f = pc.SetFacts.from_config(hetero_set.config)
+    starts = np.array([f.edge_range(p)[0] for p in range(f.num_parts)] + [f.num_edges])
+    n = f.num_nodes
+    srcs, dsts = [], []
+    for p in range(f.num_parts):
+        k = int(starts[p + 1] - starts[p])
+        s, d = rng.integers(0, 6, k), rng.integers(0, 6, k)  # few nodes: many repeats, within and across etypes
+        srcs.append(s.astype(np.int32))
+        dsts.append(d.astype(np.int32))
+    e = sc.SetEdges(starts, srcs, dsts, n)
+    got, want = Report("g.json"), Report("g.json")
+    sc.check_duplicate_edges(got, f, e)
+    ref_duplicate_edges(want, f, e)
+    assert problems(got) == problems(want) and got.problems
+
+
 # -- original-ID maps --------------------------------------------------------------------------------------------------
 def ref_orig_permutation(rep, f, kind, per_part):
     names = f.ntypes if kind == "node" else f.etypes

@@ -60,6 +60,9 @@ class IdMap:
         # Blocks in hid order (partition-major, type-minor).
         block_ends = r[:, :, 1].T.reshape(-1)  # index p*T + t
         object.__setattr__(self, "_block_ends", block_ends)
+        # Per block: its type, and what turns a hid into a per-type ID (per = hid + shift).
+        object.__setattr__(self, "_block_type", np.tile(np.arange(r.shape[0], dtype=np.int64), r.shape[1]))
+        object.__setattr__(self, "_block_shift", (typed[:, :-1] - r[:, :, 0]).T.reshape(-1))
         part_ends = r[:, :, 1].max(axis=0) if r.shape[0] else np.zeros(r.shape[1], np.int64)
         part_starts = r[:, :, 0].min(axis=0) if r.shape[0] else np.zeros(r.shape[1], np.int64)
         object.__setattr__(self, "_part_ends", part_ends)
@@ -106,10 +109,13 @@ class IdMap:
         """``(type_ids, per_type_ids)`` of each hid."""
         ids = _as_ids(hids, f"{self.kind} ID", self.total)
         block = np.searchsorted(self._block_ends, ids, side="right")
-        t = block % self.num_types
-        p = block // self.num_types
-        per = self._typed_starts[t, p] + ids - self.ranges[t, p, 0]
-        return t.astype(np.int64), per
+        return self._block_type.take(block), ids + self._block_shift.take(block)
+
+    def type_blocks(self, part_id: int | None = None) -> list[tuple[int, int, int]]:
+        """``(type ID, start, end)`` of the non-empty hid blocks of one partition (default: of all,
+        partition-major), in hid order."""
+        parts = range(self.num_parts) if part_id is None else [part_id]
+        return [(t, int(a), int(b)) for p in parts for t, (a, b) in enumerate(self.ranges[:, p].tolist()) if b > a]
 
     def to_homogeneous(self, type_name_or_id, per_type_ids) -> np.ndarray:
         """hid of each per-type ID of one type."""

@@ -327,7 +327,7 @@ def check_node_ids(rep: Report, f: SetFacts, d: PartData) -> None:
     if f.num_nodes <= np.iinfo(np.int32).max:
         d.hid_dtype = np.int32
     if len(f.ntypes) > 1:
-        d.node_types = f.book.nodes.to_per_type(d.nid)[0]
+        d.node_types = f.book.nodes.to_per_type(d.nid)[0].astype(np.int8 if len(f.ntypes) <= 127 else np.int64)
 
 
 def _range_coverage(rep: Report, ids: np.ndarray, lo: int, hi: int, p: int, path: str, kind: str) -> bool:
@@ -535,13 +535,48 @@ def _edge_types(f: SetFacts, d: PartData) -> np.ndarray:
     return f.book.edges.to_per_type(d.eid)[0]
 
 
+def _edge_type_runs(f: SetFacts, d: PartData) -> list[tuple[int, int, int]] | None:
+    """``(start, end, etype)``: the local edge IDs in runs of one etype, when the _IDs are laid out as
+    written (G5: the inner range, then ascending HALO _IDs): the runs are the edge map's blocks, found
+    by binary search, with no per-edge lookup.  None for any other layout."""
+    lo, hi = f.edge_range(d.p)
+    m = hi - lo
+    if not (d.edges_ok and d.inner_edges_ok and d.eid_layout(m, lo)[1]):
+        return None
+    runs = [(a - lo, b - lo, t) for t, a, b in f.book.edges.type_blocks(d.p)]
+    blocks = f.book.edges.type_blocks()
+    cuts = search_sorted(d.eid[m:], [b for _t, _a, b in blocks])  # HALO _IDs ascending: one cut per block end
+    prev = 0
+    for (t, _a, _b), cut in zip(blocks, cuts):
+        if cut > prev:
+            runs.append((m + prev, m + cut, t))
+            prev = cut
+    return runs
+
+
+def _mismatches(runs: list[tuple[int, int, int]], differs) -> np.ndarray:
+    """Positions where the mask ``differs(start, end, etype)`` is set, over every run."""
+    bad = []
+    for a, b, t in runs:
+        diff = differs(a, b, t)
+        if diff.any():
+            bad.append(np.flatnonzero(diff) + a)
+    return np.concatenate(bad) if bad else np.zeros(0, dtype=np.int64)
+
+
 def check_edge_types(rep: Report, f: SetFacts, d: PartData) -> None:
     """G7 (edges): _TYPE, when stored, is the etype edge_map gives each _ID."""
     t = d.edata.get("_TYPE")
     if t is None or not d.edges_ok:
         return
     t = np.asarray(t)
-    bad = np.flatnonzero(t != 0) if len(f.etypes) == 1 else np.flatnonzero(t.astype(np.int64) != _edge_types(f, d))
+    runs = _edge_type_runs(f, d) if len(f.etypes) > 1 else None
+    if len(f.etypes) == 1:
+        bad = np.flatnonzero(t != 0)
+    elif runs is not None:
+        bad = _mismatches(runs, lambda a, b, r: t[a:b] != r)
+    else:
+        bad = np.flatnonzero(t.astype(np.int64) != _edge_types(f, d))
     if bad.size:
         rep.error("edge_type.mismatch", f"{bad.size} edge(s) have a _TYPE other than the etype of their _ID",
                   partition=d.p, path=d.path, examples=d.eid[bad])
@@ -551,9 +586,15 @@ def check_endpoint_types(rep: Report, f: SetFacts, d: PartData) -> None:
     """G9: each edge of etype src:rel:dst joins a node of type src to a node of type dst."""
     if len(f.ntypes) == 1 or not (d.edges_ok and d.nodes_ok and d.local_ok):
         return
-    et = _edge_types(f, d)
-    ends = f.etype_ends[et]
-    bad = np.flatnonzero((d.node_types[d.src] != ends[:, 0]) | (d.node_types[d.dst] != ends[:, 1]))
+    runs = _edge_type_runs(f, d)
+    nt = d.node_types
+    if runs is not None:
+        ends = f.etype_ends.tolist()
+        bad = _mismatches(runs, lambda a, b, r: (aligned.take(nt, d.src[a:b]) != ends[r][0]) |
+                          (aligned.take(nt, d.dst[a:b]) != ends[r][1]))
+    else:
+        ends = f.etype_ends[_edge_types(f, d)]
+        bad = np.flatnonzero((nt[d.src] != ends[:, 0]) | (nt[d.dst] != ends[:, 1]))
     if bad.size:
         rep.error("edge.endpoint_type", f"{bad.size} edge(s) join nodes whose types differ from their etype's "
                   "source/destination types (edge _IDs in examples)", partition=d.p, path=d.path,

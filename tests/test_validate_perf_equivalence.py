@@ -311,6 +311,79 @@ def test_set_warnings_same_for_int32_and_int64(seed):
                                                             "graph.isolated_node"}
 
 
+# -- k-hop HALO ----------------------------------------------------------------------------------------------------------
+def ref_halo_hops(rep: Report, f: pc.SetFacts, e: sc.SetEdges, halos: list) -> None:
+    """The k-hop rule through a global in-CSR (argsort by destination) and np.unique frontiers."""
+    from gpf.sdk.halo import gather_ranges
+
+    g_src, g_dst = e.concat()
+    n, m = f.num_nodes, g_src.shape[0]
+    order = np.argsort(g_dst, kind="stable")
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(g_dst, minlength=n), out=ptr[1:])
+    stamp, stored = np.zeros(n, np.int32), np.zeros(m, np.int32)
+    for h in halos:
+        p = h.p
+        lo, hi = f.node_range(p)
+        elo, ehi = f.edge_range(p)
+        stored[elo:ehi] = p + 1
+        stored[h.eid] = p + 1
+        stamp[lo:hi] = p + 1
+        srcs = g_src[elo:ehi]
+        frontier = np.unique(srcs[(srcs < lo) | (srcs >= hi)])
+        stamp[frontier] = p + 1
+        for k in range(1, f.halo_hops):
+            if frontier.size == 0:
+                break
+            eids = order[gather_ranges(ptr, frontier)]
+            s = g_src[eids]
+            keep = (s < lo) | (s >= hi)
+            need = eids[keep]
+            missing = need[stored[need] != p + 1]
+            if missing.size:
+                rep.error("halo.missing_edge", f"{missing.size} in-edge(s) of hop-{k - 1} HALO nodes are not "
+                          f"stored (halo_hops = {f.halo_hops}; edge _IDs in examples)", partition=p, path=h.path,
+                          examples=np.sort(missing))
+                break
+            cand = s[keep]
+            cand = np.unique(cand[stamp[cand] != p + 1])
+            stamp[cand] = p + 1
+            frontier = cand
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_halo_hops_by_owner_scans_equal_the_csc_walk(seed):
+    """The k-hop check (flag scans of the owners' chunks, frontiers by marks) reports what a walk of a
+    global in-CSR reports, for complete HALOs and HALOs with random edges missing, h = 2..4."""
+    rng = np.random.default_rng(seed)
+    P, n, m, hops = 3, 60, 400, int(rng.integers(2, 5))
+    node_ends = np.sort(rng.choice(np.arange(1, n), P - 1, replace=False)).tolist() + [n]
+    node_starts = [0] + node_ends[:-1]
+    dst = np.sort(rng.integers(0, n, m))  # EIDs grouped by the owner of dst
+    src = rng.integers(0, n, m)
+    owner = np.searchsorted(node_ends, dst, side="right")
+    edge_bounds = np.searchsorted(owner, np.arange(P + 1))
+    cfg = {"graph_name": "g", "num_nodes": n, "num_edges": m, "part_method": "random", "num_parts": P,
+           "halo_hops": hops, "node_map": {"_N": [[a, b] for a, b in zip(node_starts, node_ends)]},
+           "edge_map": {"_N:_E:_N": [[int(edge_bounds[p]), int(edge_bounds[p + 1])] for p in range(P)]},
+           "ntypes": {"_N": 0}, "etypes": {"_N:_E:_N": 0},
+           **{f"part-{p}": {"node_feats": "a", "edge_feats": "b", "part_graph": "c"} for p in range(P)}}
+    f = pc.SetFacts.from_config(parse_config(cfg))
+    starts = np.asarray(edge_bounds, dtype=np.int64)
+    e = sc.SetEdges(starts, [src[a:b].astype(np.int32) for a, b in zip(starts[:-1], starts[1:])],
+                    [dst[a:b].astype(np.int32) for a, b in zip(starts[:-1], starts[1:])], n)
+    halos = []
+    for p in range(P):  # every edge of the graph outside p's range as a HALO copy (a superset of the rule)
+        eid = np.flatnonzero(owner != p)
+        if seed % 2 and rng.random() < 0.7:  # odd seeds: drop some
+            eid = np.delete(eid, rng.integers(0, eid.size, int(rng.integers(1, 40))))
+        halos.append(sc.HaloCopy(p, f"p{p}", unaligned(eid) if p % 2 else eid, None, None))
+    got, want = Report("g.json"), Report("g.json")
+    sc.check_halo_hops(got, f, e, halos)
+    ref_halo_hops(want, f, e, halos)
+    assert problems(got) == problems(want) and (seed % 2 or not got.problems)
+
+
 # -- heterogeneous sets: etype runs --------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def hetero_set(tmp_path_factory):

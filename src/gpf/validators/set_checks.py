@@ -12,13 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import partial
-from types import SimpleNamespace
 
 import numpy as np
 
-from gpf.sdk.aligned import ascending, mark
-from gpf.sdk.arrays import unique
-from gpf.sdk.halo import gather_ranges
+from gpf.sdk.aligned import ascending, blocks, mark, take
 from gpf.validators.guard import guarded
 from gpf.validators.partition_checks import PartData, SetFacts, search_sorted
 from gpf.validators.report import Report
@@ -267,41 +264,64 @@ def check_halo_hops(rep: Report, f: SetFacts, e: SetEdges, halos: list[HaloCopy]
     inner edges outside p, whose in-edges are the inner edges themselves (checked by G5/G6)."""
     if f.halo_hops < 2 or f.num_parts < 2 or e.num_edges == 0:
         return
-    g_src, g_dst = e.concat()
-    g = SimpleNamespace(src=g_src, dst=g_dst)
-    n, m = f.num_nodes, g.src.shape[0]
-    order = np.argsort(g.dst, kind="stable")
-    ptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(g.dst, minlength=n), out=ptr[1:])
-    stamp = np.zeros(n, dtype=np.int32)
-    stored = np.zeros(m, dtype=np.int32)
+    e.materialize()
+    n, m = f.num_nodes, e.num_edges
+    node_starts = [f.node_range(k)[0] for k in range(f.num_parts)] + [n]
+    stamp = np.zeros(n, dtype=np.int32)  # p + 1: node already in partition p's hop frontiers
+    stored = np.zeros(m, dtype=np.int32)  # p + 1: edge stored in partition p
+    flags = np.zeros(n, dtype=bool)       # scratch, all False between uses
     for h in halos:
         p = h.p
         lo, hi = f.node_range(p)
         elo, ehi = f.edge_range(p)
         stored[elo:ehi] = p + 1
-        stored[h.eid] = p + 1
+        for _at, b in blocks(h.eid, np.intp):  # the HALO _IDs are unaligned in DGL's files
+            stored[b] = p + 1
         stamp[lo:hi] = p + 1
-        srcs = g.src[elo:ehi]
-        frontier = unique(srcs[(srcs < lo) | (srcs >= hi)])
-        stamp[frontier] = p + 1
+        srcs = e.src[p]
+        frontier = _new_nodes(srcs[(srcs < lo) | (srcs >= hi)], stamp, p + 1, flags)
         for _k in range(1, f.halo_hops):
             if frontier.size == 0:
                 break
-            eids = order[gather_ranges(ptr, frontier)]
-            s = g.src[eids]
-            keep = (s < lo) | (s >= hi)
-            need = eids[keep]
+            eids, s = _in_edges(e, frontier, node_starts, flags)
+            outside = (s < lo) | (s >= hi)
+            need = eids[outside]
             missing = need[stored[need] != p + 1]
             if missing.size:
                 rep.error("halo.missing_edge", f"{missing.size} in-edge(s) of hop-{_k - 1} HALO nodes are not "
                           f"stored (halo_hops = {f.halo_hops}; edge _IDs in examples)", partition=p, path=h.path,
                           examples=np.sort(missing))
                 break
-            cand = s[keep]
-            cand = unique(cand[stamp[cand] != p + 1])
-            stamp[cand] = p + 1
-            frontier = cand
+            if _k + 1 < f.halo_hops:  # the next hop's frontier
+                frontier = _new_nodes(s[outside], stamp, p + 1, flags)
+
+
+def _new_nodes(cand: np.ndarray, stamp: np.ndarray, stamp_value: int, flags: np.ndarray) -> np.ndarray:
+    """The distinct nodes of ``cand`` not stamped ``stamp_value`` yet, sorted; stamps them.  By marks and one
+    scan of the node flags (O(N)), not a sort of the candidates (which repeat a lot)."""
+    mark(flags, cand)
+    new = np.flatnonzero(flags & (stamp != stamp_value))
+    flags[:] = False
+    stamp[new] = stamp_value
+    return new
+
+
+def _in_edges(e: SetEdges, frontier: np.ndarray, node_starts: list[int],
+              front: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """EIDs (ascending) and sources of the in-edges of ``frontier`` (sorted node IDs).  A node's in-edges
+    are inner edges of its owner: only the chunks of partitions owning frontier nodes are scanned,
+    each with one lookup per edge in the flags ``front`` (all False; restored)."""
+    front[frontier] = True
+    cuts = np.searchsorted(frontier, node_starts).tolist()
+    eids, srcs = [], []
+    for k, (lo, s, d) in enumerate(e.chunks()):
+        if cuts[k + 1] > cuts[k]:
+            hit = np.flatnonzero(take(front, d))
+            eids.append(hit + lo)
+            srcs.append(s[hit])
+    front[frontier] = False
+    cat = (lambda xs, dt: np.concatenate(xs) if xs else np.zeros(0, dt))  # noqa: E731
+    return cat(eids, np.int64), cat(srcs, np.int64)
 
 
 def check_self_loops(rep: Report, f: SetFacts, e: SetEdges) -> None:

@@ -485,7 +485,7 @@ class _PartitionCheck:
                 rep.error("feature.format", str(e), partition=p, path=path)
                 continue
             good, named = check_feature_keys(rep, f, p, kind, feats, path)
-            res.feats[kind] = good if self.keep_values else \
+            res.feats[kind] = {k: np.asarray(a) for k, a in good.items()} if self.keep_values else \
                 {k: _FeatureShape(a.dtype, tuple(a.shape)) for k, a in good.items()}
             res.feat_keys[kind] = named
             rep.count(f"{kind} feature tensors", len(feats))

@@ -61,8 +61,9 @@ def check_feature_keys(rep: Report, f: SetFacts, p: int, kind: str, feats: Mappi
             continue
         named.add((t, name))
         want = int(counts[names.index(t), p])
-        arr = np.asarray(arr)
-        rows = arr.shape[0] if arr.ndim else None
+        if not (hasattr(arr, "shape") and hasattr(arr, "dtype")):
+            arr = np.asarray(arr)  # a lazy array (a Zarr feature) keeps its shape without being read
+        rows = arr.shape[0] if len(arr.shape) else None
         if rows != want:
             got = "a 0-d tensor" if rows is None else f"{rows} rows"
             rep.error("feature.rows", f"{kind} feature {key!r} has {got}, expected {want} (one per owned {kind} "

@@ -368,6 +368,33 @@ def test_hdf5_gzip_and_chunk_rows(tmp_path, sets):
         gpf.convert(ref, tmp_path / "z", to="hdf5", compressor="zstd", progress=False)
 
 
+def test_hdf5_contiguous_datasets_are_memory_mapped(tmp_path, sets):
+    """Contiguous, unfiltered datasets are read-only views on the mapped file (zero-copy, as npy);
+    chunked or compressed ones are read through h5py; both equal the dgl set."""
+    import h5py
+
+    from gpf.sdk.storage.hdf5_store import Hdf5Store
+
+    ref = sets["hetero", "dgl"]
+    plain = gpf.open(sets["hetero", "hdf5"].path)
+    gz = gpf.convert(ref, tmp_path / "gz", to="hdf5", compressor="gzip:1", chunk_rows=8, progress=False)
+    assert isinstance(plain.store, Hdf5Store) and isinstance(gz.store, Hdf5Store)
+    seen = set()
+    for ps in (plain, gz):
+        g = ps.store.read_graph(0)
+        arrays = {"graph/src": g.src, "graph/dst": g.dst, "graph/ndata/_ID": g.ndata["_ID"],
+                  **{f"node_feats/{k}": v for k, v in ps.store.read_node_feats(0).items()}}
+        with h5py.File(ps.store.path(0), "r") as f:
+            for name, a in arrays.items():
+                ds = f[name]
+                contiguous = ds.chunks is None and ds.compression is None and ds.id.get_offset() is not None
+                assert (not a.flags.writeable and not a.flags.owndata) == contiguous, name
+                assert np.array_equal(a, ds[()]), name
+                seen.add(contiguous)
+    assert seen == {True, False}
+    assert_same_set(ref, plain)
+
+
 # -- corrupt inputs: one line naming file and partition; CLI exit 2 --------------------------------------------
 def _cli(*args):
     return subprocess.run([sys.executable, "-m", "gpf.cli", *map(str, args)], capture_output=True, text=True,

@@ -83,6 +83,7 @@ class Hdf5Store:
         self.root = root
         self._pid = os.getpid()
         self._files: dict[int, object] = {}
+        self._buffers: dict[int, object] = {}  # part -> the file memory-mapped, for contiguous datasets
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
@@ -98,7 +99,7 @@ class Hdf5Store:
 
     def _file(self, part_id: int):
         if self._pid != os.getpid():  # forked: never touch the parent's handles
-            self._files = {}
+            self._files, self._buffers = {}, {}
             self._pid = os.getpid()
         f = self._files.get(part_id)
         if f is None:
@@ -132,12 +133,36 @@ class Hdf5Store:
                               f"{obj.dtype}, expected a numeric dtype")
         self._check_size(obj, part_id, name)
         try:
-            a = np.asarray(obj[()])
+            a = self._mapped(part_id, obj)
+            if a is None:
+                a = np.asarray(obj[()])
         except (OSError, ValueError) as exc:
             raise FormatError(self.path(part_id), None, f"partition {part_id}: dataset {name!r} cannot be "
                               f"read ({exc})") from None
         check_feature(a, self.path(part_id), part_id, name)
         return a
+
+    def _mapped(self, part_id: int, ds) -> np.ndarray | None:
+        """A read-only view on the memory-mapped file for a contiguous dataset stored as plain bytes (no
+        filter, no external file, allocated, inside the file): zero-copy, like the npy backend.  None
+        for any other layout (read through h5py)."""
+        path = self.path(part_id)
+        if paths.is_url(path) or ds.chunks is not None or ds.compression is not None or ds.external \
+                or ds.shuffle or ds.fletcher32 or ds.scaleoffset is not None or ds.dtype.names is not None:
+            return None
+        offset = ds.id.get_offset()
+        if offset is None:  # not allocated: h5py fills it
+            return None
+        from gpf.sdk.storage.buffer import open_buffer
+
+        buf = self._buffers.get(part_id)
+        if buf is None:
+            buf = self._buffers[part_id] = open_buffer(path)
+        nbytes = int(np.prod(ds.shape, dtype=np.int64)) * ds.dtype.itemsize
+        if offset + nbytes > len(buf):
+            raise FormatError(path, offset, f"partition {part_id}: dataset {ds.name!r} ends past the end of the file")
+        return np.frombuffer(buf.data, dtype=ds.dtype, count=nbytes // ds.dtype.itemsize if nbytes else 0,
+                             offset=offset).reshape(ds.shape)
 
     def _check_size(self, ds, part_id: int, name: str) -> None:
         """The bytes a dataset claims must be backed by the bytes it stores, before reading it."""

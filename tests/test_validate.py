@@ -591,3 +591,24 @@ def test_fsspec_url_set(dgl_sets):
     rep = gpf.validate(f"memory://vsets/{case}/{case}.json")
     assert rep.exit_code == 1 and rep.error_codes == {"path.escape"}
     assert gpf.validate("memory://vsets/nothing.json").exit_code == 2
+
+
+def test_progress_bars_on_a_terminal_only(gpf_sets, capsys, monkeypatch):
+    """gpf validate shows two progress bars (the partitions, then the pass across them), through
+    gpf.progress.track, which draws on stderr only when it is a terminal: nothing there otherwise."""
+    import gpf.progress
+
+    cfg = gpf_sets["homo"] / "homo.json"
+    assert main(["validate", str(cfg), "--json"]) == 0
+    quiet = capsys.readouterr()
+    assert quiet.err == ""
+    bars = []
+
+    def track(items, *, total=None, description=""):
+        bars.append((description, total))
+        yield from items
+
+    monkeypatch.setattr(gpf.progress, "track", track)
+    assert main(["validate", str(cfg), "--json"]) == 0
+    assert bars == [("validating partitions", 3), ("checking across partitions", 3)]
+    assert json.loads(capsys.readouterr().out)["problems"] == json.loads(quiet.out)["problems"]

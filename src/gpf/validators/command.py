@@ -43,7 +43,7 @@ def cmd_validate(args) -> int:
     from gpf.validators.core import validate
 
     report = validate(args.config, quick=args.quick, against=args.against, max_examples=args.max_examples,
-                      workers=args.workers, scheduler=args.scheduler)
+                      workers=args.workers, scheduler=args.scheduler, progress=True)
     if args.json:
         print(report.to_json())
     else:

@@ -56,7 +56,7 @@ __all__ = ["validate"]
 
 def validate(path: "str | os.PathLike[str]", *, quick: bool = False, against: Any = None, max_examples: int = 5,
              prefer: str = "dgl", workers: int | None = None, scheduler: str | None = None,
-             client: Any = None) -> Report:
+             client: Any = None, progress: bool = False) -> Report:
     """Check the partition set whose config is at ``path``; return a :class:`Report` (never raises on bad input).
 
     ``quick``: config-level checks only (no array is read).  ``against``: the original graph (a
@@ -64,18 +64,20 @@ def validate(path: "str | os.PathLike[str]", *, quick: bool = False, against: An
     partitioning of it.  ``max_examples``: example IDs kept per problem.  ``prefer``: which graph
     file to check when a partition names both a DGL and a GraphBolt one.  ``workers`` /
     ``scheduler`` / ``client``: check the partitions in parallel on Dask (:mod:`gpf.parallel`);
-    the report is the same as in-process.
+    the report is the same as in-process.  ``progress``: progress bars on stderr when it is a terminal
+    (the partitions, then the pass across them).
     """
     path = os.fspath(path)
     rep = Report(path, max_examples)
     from gpf.parallel import runner
 
     with runner(workers, scheduler, client) as run:  # no cluster: a GpfError (the CLI's exit 2)
-        guarded(rep, "validate", _validate, rep, path, quick, against, prefer, run)  # the last net: no traceback
+        guarded(rep, "validate", _validate, rep, path, quick, against, prefer, run, progress)  # the last net
     return rep
 
 
-def _validate(rep: Report, path: str, quick: bool, against: Any, prefer: str, runner=None) -> None:
+def _validate(rep: Report, path: str, quick: bool, against: Any, prefer: str, runner=None,
+              progress: bool = False) -> None:
     raw = _read_config(rep, path)
     if raw is None:
         return
@@ -97,7 +99,7 @@ def _validate(rep: Report, path: str, quick: bool, against: Any, prefer: str, ru
         rep.warn("check.skipped", f"partition files not checked: {' '.join(str(e).split())}", path=path)
         return
     with reuse_freed_memory():  # big temporaries reuse freed pages instead of faulting fresh ones
-        run.run(runner)
+        run.run(runner, progress)
 
 
 def _load_against(rep: Report, against: Any):
@@ -309,7 +311,7 @@ class _Run:
         self.against = against
         self.bad_files = bad_files  # (partition, role) whose path checks failed: not read again
 
-    def run(self, runner=None) -> None:
+    def run(self, runner=None, progress: bool = False) -> None:
         rep, f = self.rep, self.f
         todo = [p for p in range(f.num_parts) if (p, "*") not in self.bad_files and p < len(self.config.parts)]
         inner_ok = len(todo) == f.num_parts  # a missing partition: part.missing says why
@@ -317,9 +319,12 @@ class _Run:
         args = [(self.config, self.path, self.prefer, self.bad_files, rep.max_examples, self.against is not None,
                  distributed, p) for p in todo]
         if distributed:
-            results = runner.map(check_partition, args, description="validating partitions")
+            results = runner.map(check_partition, args, description="validating partitions", progress=progress)
         else:
-            results = [check_partition(*a) for a in args]
+            from gpf.progress import track
+
+            steps = track(args, total=len(args), description="validating partitions") if progress else args
+            results = [check_partition(*a) for a in steps]
         feats = {"node": {}, "edge": {}}
         feat_keys = {"node": {}, "edge": {}}
         self.orig = {"node": {}, "edge": {}}
@@ -351,7 +356,7 @@ class _Run:
             ge = guarded(rep, "set edges", build_set_edges, f, ends)
         ends.clear()
         if ge is not None:
-            guarded(rep, "checks across partitions", run_set_checks, rep, f, ge, halos)
+            guarded(rep, "checks across partitions", run_set_checks, rep, f, ge, halos, progress)
         elif f.num_parts:
             rep.warn("check.skipped", "checks across partitions (HALO copies, k-hop HALO, self-loops, parallel "
                      "edges, isolated nodes) skipped: some partition's inner edges are broken")

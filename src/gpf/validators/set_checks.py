@@ -159,14 +159,15 @@ def build_set_edges(f: SetFacts, parts: list[PartData]) -> SetEdges:
     return SetEdges(starts, [], [], f.num_nodes, compute)
 
 
-def run_set_checks(rep: Report, f: SetFacts, e: SetEdges, halos: list[HaloCopy]) -> None:
+def run_set_checks(rep: Report, f: SetFacts, e: SetEdges, halos: list[HaloCopy], progress: bool = False) -> None:
     """G9's HALO copies, the k-hop HALO rule and the warnings (self-loops, parallel edges, isolated
     nodes), reported in that order, in one pass over the partitions' inner edges: each partition's
     global endpoints are computed once, used by every check, then dropped."""
     if f.halo_hops >= 2:
         e.materialize()  # the k-hop check walks the whole set
     checks = [_HaloEndpoints(e, halos), _SelfLoops(), _DuplicateEdges(f, rep.max_examples), _IsolatedNodes(f)]
-    _one_pass(rep, e, checks, between=lambda: guarded(rep, "check_halo_hops", check_halo_hops, rep, f, e, halos))
+    _one_pass(rep, e, checks, between=lambda: guarded(rep, "check_halo_hops", check_halo_hops, rep, f, e, halos),
+              progress=progress)
 
 
 class _Pass:
@@ -181,11 +182,17 @@ class _Pass:
         raise NotImplementedError
 
 
-def _one_pass(rep: Report, e: SetEdges, checks: list[_Pass], between: Callable[[], object] | None = None) -> None:
+def _one_pass(rep: Report, e: SetEdges, checks: list[_Pass], between: Callable[[], object] | None = None,
+              progress: bool = False) -> None:
     """Feed every chunk to every check (a check that crashes is reported and dropped), then let them
     report in order (``between`` runs after the first one's report)."""
     live = list(checks)
-    for k, (lo, s, d) in enumerate(e.chunks()):
+    chunks = e.chunks()
+    if progress:
+        from gpf.progress import track
+
+        chunks = track(chunks, total=len(e.starts) - 1, description="checking across partitions")
+    for k, (lo, s, d) in enumerate(chunks):
         live = [c for c in live if guarded(rep, c.name, c.add, k, lo, s, d)]
     for i, c in enumerate(checks):
         if c in live:

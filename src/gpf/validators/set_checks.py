@@ -176,9 +176,11 @@ class _Pass:
     name = ""
 
     def add(self, k: int, lo: int, s: np.ndarray, d: np.ndarray) -> bool:
+        """Take chunk ``k`` (partition k's inner edges, EIDs from ``lo``; hids ``s`` -> ``d``); True."""
         raise NotImplementedError
 
     def report(self, rep: Report) -> None:
+        """Add the problems found, after the last chunk."""
         raise NotImplementedError
 
 

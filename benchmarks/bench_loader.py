@@ -43,7 +43,7 @@ from rmat import rmat  # noqa: E402
 
 import gpf  # noqa: E402
 from gpf.loader import ClusterLoader  # noqa: E402
-from gpf.sdk.partitioners import metis_assignment  # noqa: E402
+from gpf.sdk.write.partitioners import metis_assignment  # noqa: E402
 
 
 def make_graph(scale: int, edge_factor: int, feat_dim: int) -> gpf.Graph:

@@ -8,7 +8,7 @@ graph is written once in DGL's chunked format (8 edge chunks, 8 feature chunks, 
 Then, each in its own process, on a fresh local Dask cluster of ``W`` single-threaded
 workers (and once in-process, ``W = 0``):
 
-* partition: ``gpf.sdk.streaming.partition_chunked`` (random, ``--parts``, 1-hop HALO);
+* partition: ``gpf.sdk.write.streaming.partition_chunked`` (random, ``--parts``, 1-hop HALO);
 * validate:  ``gpf.validate(set, workers=W)``;
 * convert:   ``gpf.convert(set, dst, to="npy", workers=W)``.
 
@@ -46,7 +46,7 @@ WORKER = textwrap.dedent("""
             return next(int(l.split()[1]) for l in fh if l.startswith("VmHWM:")) / 1024
     def main():
         import gpf
-        from gpf.sdk.streaming import partition_chunked
+        from gpf.sdk.write.streaming import partition_chunked
         op, src, dst, parts, workers = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
         client = cluster = None
         if workers:

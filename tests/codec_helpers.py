@@ -8,8 +8,8 @@ from typing import Mapping
 
 import numpy as np
 
-from gpf.sdk.storage.dgl_bytes import BFLOAT16
-from gpf.sdk.storage.dgl_graph import StoredGraph
+from gpf.sdk.codecs.dgl_bytes import BFLOAT16
+from gpf.sdk.codecs.dgl_graph import StoredGraph
 from oracle.runner import cached_run, load_dump, run_dgl
 
 

@@ -14,8 +14,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from gpf.sdk.storage.dgl_graph import StoredGraph, read_partition_graph, write_graphs
-from gpf.sdk.storage.dgl_tensors import read_tensors, write_tensors
+from gpf.sdk.codecs.dgl_graph import StoredGraph, read_partition_graph, write_graphs
+from gpf.sdk.codecs.dgl_tensors import read_tensors, write_tensors
 
 
 def copy_set(src: Path, dst: Path) -> Path:
@@ -91,7 +91,7 @@ def flip_byte(path: Path, offset: int, xor: int = 0xFF) -> None:
 def set_stored_index(path: Path, which: str, position: int, value: int) -> None:
     """Overwrite one stored local ID (``which``: "src" or "dst") of a graph.dgl in place, bytes only: the
     file keeps its layout, so it is the same DGL file with one index out of place."""
-    from gpf.sdk.storage.buffer import open_buffer
+    from gpf.sdk.codecs.buffer import open_buffer
 
     buf = open_buffer(path, use_mmap=False)
     base = np.frombuffer(buf.data, dtype=np.uint8)

@@ -70,7 +70,7 @@ def test_dgl_loads_the_round_trip_as_the_original(round_trips, dgl_sets, case, v
 def test_lossless_chain_through_every_backend(tmp_path):
     """dgl -> npy -> hdf5 -> zarr -> dgl: the same arrays at every hop, and DGL's tensor files
     byte-for-byte the same tensors (original-ID maps included)."""
-    from gpf.sdk.storage.dgl_tensors import read_tensors
+    from gpf.sdk.codecs.dgl_tensors import read_tensors
 
     for name, g in (("homo", make_homo()), ("hetero", make_hetero())):
         start = gpf.partition(g, 3, tmp_path / name, name, method="random", seed=4, verbose=False)
@@ -89,8 +89,8 @@ def test_lossless_chain_through_every_backend(tmp_path):
 
 
 def test_unusual_dtypes_survive_every_backend(tmp_path):
-    from gpf.sdk.storage.dgl_bytes import BFLOAT16
-    from gpf.sdk.storage.dgl_tensors import read_tensors, write_tensors
+    from gpf.sdk.codecs.dgl_bytes import BFLOAT16
+    from gpf.sdk.codecs.dgl_tensors import read_tensors, write_tensors
 
     start = gpf.partition(make_homo(), 2, tmp_path / "s", "g", method="random", verbose=False)
     rng = np.random.default_rng(0)

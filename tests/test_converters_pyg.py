@@ -17,7 +17,7 @@ from torch_geometric.data import Data, HeteroData
 
 import gpf
 from gpf.converters import pyg as P
-from gpf.sdk.graph import GraphError
+from gpf.sdk.write.graph import GraphError
 
 CORA_RAW = Path("/work/shared/data/planetoid/Cora/raw")
 METHODS = ("metis", "random")

@@ -26,8 +26,8 @@ from codec_helpers import (
     partition_cases,
 )
 from gpf.errors import FormatError
-from gpf.sdk.storage.buffer import open_buffer
-from gpf.sdk.storage.dgl_bytes import (
+from gpf.sdk.codecs.buffer import open_buffer
+from gpf.sdk.codecs.dgl_bytes import (
     BFLOAT16,
     MAGIC_GRAPHS,
     MAGIC_NDARRAY,
@@ -35,8 +35,8 @@ from gpf.sdk.storage.dgl_bytes import (
     bfloat16_to_float32,
     write_ndarray,
 )
-from gpf.sdk.storage.dgl_graph import StoredGraph, read_graphs, read_partition_graph, write_graphs
-from gpf.sdk.storage.dgl_tensors import read_tensors, write_tensors
+from gpf.sdk.codecs.dgl_graph import StoredGraph, read_graphs, read_partition_graph, write_graphs
+from gpf.sdk.codecs.dgl_tensors import read_tensors, write_tensors
 from oracle.runner import load_dump
 
 FORMAT_COMBOS = [["coo"], ["csr"], ["csc"], ["coo", "csr"], ["coo", "csc"], ["csr", "csc"], ["coo", "csr", "csc"]]

@@ -31,9 +31,9 @@ from hypothesis import strategies as st
 
 import gpf
 from gpf.errors import ConfigError, FormatError, UnsupportedError
-from gpf.sdk.storage.dgl_graph import StoredGraph, read_graphs, write_graphs
-from gpf.sdk.storage.dgl_tensors import read_tensors, write_tensors
-from gpf.sdk.storage.graphbolt import read_graphbolt
+from gpf.sdk.codecs.dgl_graph import StoredGraph, read_graphs, write_graphs
+from gpf.sdk.codecs.dgl_tensors import read_tensors, write_tensors
+from gpf.sdk.codecs.graphbolt import read_graphbolt
 from gpf.spec import decode_config_json, parse_config
 from writer_helpers import make_hetero
 
@@ -269,7 +269,7 @@ def test_validate_in_range_edits_never_crash(small_set, tmp_path_factory, data):
 
 def test_partition_graph_claiming_huge_node_count(tmp_path):
     """A graph.dgl with no node data can claim any node count: refused before anyone allocates by it."""
-    from gpf.sdk.storage.dgl_graph import read_partition_graph
+    from gpf.sdk.codecs.dgl_graph import read_partition_graph
 
     g = StoredGraph.homogeneous(np.zeros(0, np.int64), np.zeros(0, np.int64), 2**40)
     write_graphs(tmp_path / "g.dgl", g)
@@ -284,7 +284,7 @@ def test_graphbolt_reads_leak_nothing(seeds):
     import gc
     import random
 
-    from gpf.sdk.storage.buffer import Buffer
+    from gpf.sdk.codecs.buffer import Buffer
 
     gc.collect()
     alive = [o for o in gc.get_objects() if type(o) is Buffer]  # other tests' open stores keep theirs

@@ -25,8 +25,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gpf.errors import FormatError
-from gpf.sdk.storage import graphbolt as gbmod
-from gpf.sdk.storage.graphbolt import GraphBoltGraph, graphbolt_to_coo, read_graphbolt, write_graphbolt
+from gpf.sdk.codecs import graphbolt as gbmod
+from gpf.sdk.codecs.graphbolt import GraphBoltGraph, graphbolt_to_coo, read_graphbolt, write_graphbolt
 from oracle.dump import save_arrays, save_json
 from oracle.runner import load_dump
 

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import gpf
-from gpf.sdk.streaming import partition_chunked
-from gpf.sdk.writer import write_partitions
+from gpf.sdk.write.streaming import partition_chunked
+from gpf.sdk.write.writer import write_partitions
 from defects import MutableGraph, copy_set
 from test_streaming import ROOT, assert_same_tree
 from writer_helpers import make_hetero, make_homo, write_chunked

@@ -1,4 +1,4 @@
-"""Out-of-core partitioning of chunked input (gpf.sdk.streaming): byte-identical to the in-memory
+"""Out-of-core partitioning of chunked input (gpf.sdk.write.streaming): byte-identical to the in-memory
 writer, the same in-process and on a 2-worker Dask LocalCluster, and failures leave no config."""
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import pytest
 
 import gpf
 from gpf.errors import GpfError, UnsupportedError
-from gpf.sdk.graph import GraphError
-from gpf.sdk.inputs import load_graph
-from gpf.sdk import streaming
-from gpf.sdk.streaming import partition_chunked
-from gpf.sdk.writer import write_partitions
+from gpf.sdk.write.graph import GraphError
+from gpf.sdk.write.inputs import load_graph
+from gpf.sdk.write import streaming
+from gpf.sdk.write.streaming import partition_chunked
+from gpf.sdk.write.writer import write_partitions
 from writer_helpers import make_hetero, make_homo, write_chunked
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,7 +133,7 @@ def test_cli_out_of_core(tmp_path):
 def test_no_dask_import_without_workers(tmp_path):
     """Without --workers/--scheduler everything runs in-process and Dask is never imported."""
     src = write_chunked(tmp_path / "in", make_homo(), "numpy")
-    code = (f"import sys, gpf; from gpf.sdk.streaming import partition_chunked\n"
+    code = (f"import sys, gpf; from gpf.sdk.write.streaming import partition_chunked\n"
             f"ps, _ = partition_chunked({str(src)!r}, 2, {str(tmp_path / 'o')!r})\n"
             f"assert gpf.validate(ps.path).valid\n"
             f"gpf.convert(ps.path, {str(tmp_path / 'c')!r}, to='npy', progress=False)\n"

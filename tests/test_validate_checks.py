@@ -136,7 +136,7 @@ def test_check_map_dtype():
 
 def test_check_paths(tmp_path):
     root = tmp_path / "set"
-    from gpf.sdk.storage.dgl_bytes import MAGIC_GRAPHS, MAGIC_TENSORS
+    from gpf.sdk.codecs.dgl_bytes import MAGIC_GRAPHS, MAGIC_TENSORS
 
     for p in (0, 1):
         (root / f"part{p}").mkdir(parents=True)

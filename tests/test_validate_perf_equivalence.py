@@ -314,7 +314,7 @@ def test_set_warnings_same_for_int32_and_int64(seed):
 # -- k-hop HALO ----------------------------------------------------------------------------------------------------------
 def ref_halo_hops(rep: Report, f: pc.SetFacts, e: sc.SetEdges, halos: list) -> None:
     """The k-hop rule through a global in-CSR (argsort by destination) and np.unique frontiers."""
-    from gpf.sdk.halo import gather_ranges
+    from gpf.sdk.write.halo import gather_ranges
 
     g_src, g_dst = e.concat()
     n, m = f.num_nodes, g_src.shape[0]

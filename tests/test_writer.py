@@ -14,10 +14,10 @@ import pytest
 
 import gpf
 from gpf.errors import GpfError
-from gpf.sdk.graph import Graph, GraphError
-from gpf.sdk.inputs import load_graph
-from gpf.sdk.partitioners import AssignmentError, assign_nodes, symmetric_csr
-from gpf.sdk.reshuffle import reshuffle
+from gpf.sdk.write.graph import Graph, GraphError
+from gpf.sdk.write.inputs import load_graph
+from gpf.sdk.write.partitioners import AssignmentError, assign_nodes, symmetric_csr
+from gpf.sdk.write.reshuffle import reshuffle
 from writer_helpers import halo_reference, make_hetero, make_homo, save_parquet, write_chunked
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -246,7 +246,7 @@ def test_trainer_id_name_clash(tmp_path):
 
 
 def test_interrupted_write_leaves_no_config(tmp_path, monkeypatch):
-    import gpf.sdk.storage.dgl_graph as dg
+    import gpf.sdk.codecs.dgl_graph as dg
 
     calls = {"n": 0}
     real = dg.write_graphs

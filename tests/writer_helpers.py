@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gpf.sdk.graph import Graph
+from gpf.sdk.write.graph import Graph
 from oracle.runner import load_dump
 
 HOMO_N = "_N"

@@ -21,9 +21,9 @@ import atheris
 
 with atheris.instrument_imports():
     from gpf.errors import ConfigError, FormatError, UnsupportedError
-    from gpf.sdk.storage.dgl_graph import read_graphs
-    from gpf.sdk.storage.dgl_tensors import read_tensors
-    from gpf.sdk.storage.graphbolt import read_graphbolt
+    from gpf.sdk.codecs.dgl_graph import read_graphs
+    from gpf.sdk.codecs.dgl_tensors import read_tensors
+    from gpf.sdk.codecs.graphbolt import read_graphbolt
     from gpf.spec import decode_config_json, parse_config
 
 

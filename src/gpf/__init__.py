@@ -11,8 +11,8 @@ converters and a training loader.
 """
 
 from gpf.errors import ConfigError, FormatError, GpfError, UnsupportedError
-from gpf.sdk.book import PartitionBook
-from gpf.sdk.reader import Partition, PartitionSet, open_set as open
+from gpf.sdk.read.book import PartitionBook
+from gpf.sdk.read.reader import Partition, PartitionSet, open_set as open
 
 __version__ = "0.1.0"
 
@@ -21,8 +21,8 @@ __all__ = [
     "ConfigError", "FormatError", "GpfError", "UnsupportedError", "__version__",
 ]
 
-from gpf.sdk.graph import Graph  # noqa: E402
-from gpf.sdk.writer import partition  # noqa: E402
+from gpf.sdk.write.graph import Graph  # noqa: E402
+from gpf.sdk.write.writer import partition  # noqa: E402
 
 __all__ += ["Graph", "partition"]
 
@@ -30,6 +30,6 @@ from gpf.validators import Report, validate  # noqa: E402
 
 __all__ += ["validate", "Report"]
 
-from gpf.sdk.convert import convert  # noqa: E402
+from gpf.sdk.ops.convert import convert  # noqa: E402
 
 __all__ += ["convert"]

@@ -118,7 +118,7 @@ def _version() -> str:
 def cmd_info(args) -> int:
     import gpf
     from gpf.progress import track
-    from gpf.sdk.summary import summarize
+    from gpf.sdk.ops.summary import summarize
 
     ps = gpf.open(args.config)
     bar = iter(track(range(ps.num_parts), total=ps.num_parts, description="reading partitions"))
@@ -204,7 +204,7 @@ def cmd_schema(args) -> int:
 
 # -- upgrade ------------------------------------------------------------------------------------
 def cmd_upgrade(args) -> int:
-    from gpf.sdk.upgrade import upgrade_config
+    from gpf.sdk.ops.upgrade import upgrade_config
 
     notes = upgrade_config(args.old, args.new, force=args.force)
     for n in notes:
@@ -215,13 +215,13 @@ def cmd_upgrade(args) -> int:
 
 # -- partition ----------------------------------------------------------------------------------
 def cmd_partition(args) -> int:
-    from gpf.sdk.inputs import load_graph, load_assignment
-    from gpf.sdk.writer import write_partitions
+    from gpf.sdk.write.inputs import load_graph, load_assignment
+    from gpf.sdk.write.writer import write_partitions
 
     method = load_assignment(args.assignment) if args.assignment else args.method
     name = args.name or _default_name(args.input)
     if args.out_of_core or args.workers or args.scheduler:
-        from gpf.sdk.streaming import partition_chunked
+        from gpf.sdk.write.streaming import partition_chunked
 
         if args.num_trainers != 1:
             raise GpfError("--out-of-core/--workers/--scheduler partition with --num-trainers 1 (as DGL's pipeline)")

@@ -31,7 +31,7 @@ import torch
 
 import dgl
 
-from gpf.sdk.graph import RESERVED_EDGE_NAMES, RESERVED_NODE_NAMES, Graph, GraphError
+from gpf.sdk.write.graph import RESERVED_EDGE_NAMES, RESERVED_NODE_NAMES, Graph, GraphError
 
 __all__ = ["to_dgl", "to_dgl_partition", "partition_book", "from_dgl"]
 

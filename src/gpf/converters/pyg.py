@@ -56,7 +56,7 @@ from torch_geometric.data import Data, HeteroData
 
 from gpf.converters._setview import SetView, local_union
 from gpf.errors import GpfError
-from gpf.sdk.graph import Graph, GraphError
+from gpf.sdk.write.graph import Graph, GraphError
 
 __all__ = ["from_pyg", "to_pyg", "to_pyg_graph", "set_view",
            "GpfFeatureStore", "GpfGraphStore", "GpfNeighborSampler", "to_pyg_stores",

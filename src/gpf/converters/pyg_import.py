@@ -38,7 +38,7 @@ import numpy as np
 import torch
 
 from gpf.errors import FormatError, GpfError
-from gpf.sdk.graph import Graph
+from gpf.sdk.write.graph import Graph
 
 __all__ = ["ClusterPartition", "read_cluster_data", "from_cluster_data", "from_pyg_partitioner", "safe_torch_load"]
 

@@ -1,6 +1,6 @@
 """The Zarr backend as a converter: ``to_zarr(ps, url)`` / ``from_zarr(url)``.
 
-A thin layer over :func:`gpf.sdk.convert.convert` and :func:`gpf.open`; the store
+A thin layer over :func:`gpf.sdk.ops.convert.convert` and :func:`gpf.open`; the store
 layout is SPEC.md section 11 (``gpf.sdk.storage.zarr_store``).
 """
 
@@ -19,7 +19,7 @@ def to_zarr(ps: Any, url: "str | os.PathLike[str]", *, compressor: str | None = 
             progress: bool = False):
     """Write the set ``ps`` (a :class:`gpf.PartitionSet` or anything :func:`gpf.open` takes) into
     the Zarr store at ``url`` (local path or fsspec URL); return it opened."""
-    from gpf.sdk.convert import convert
+    from gpf.sdk.ops.convert import convert
 
     return convert(ps, url, to="zarr", compressor=compressor, chunk_rows=chunk_rows, shard_rows=shard_rows,
                    overwrite=overwrite, progress=progress)
@@ -27,7 +27,7 @@ def to_zarr(ps: Any, url: "str | os.PathLike[str]", *, compressor: str | None = 
 
 def from_zarr(url: "str | os.PathLike[str]"):
     """Open the partition set stored in the Zarr store at ``url``."""
-    from gpf.sdk.reader import open_set
+    from gpf.sdk.read.reader import open_set
     from gpf.sdk.storage.zarr_store import find_zarr_root
 
     url = os.fspath(url)

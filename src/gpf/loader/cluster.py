@@ -42,7 +42,7 @@ __all__ = ["ClusterLoader", "open_partition_set", "node_field_request"]
 
 def open_partition_set(config):
     """A :class:`gpf.PartitionSet` from a config path/URL, or the set itself."""
-    from gpf.sdk.reader import PartitionSet, open_set
+    from gpf.sdk.read.reader import PartitionSet, open_set
 
     return config if isinstance(config, PartitionSet) else open_set(os.fspath(config))
 

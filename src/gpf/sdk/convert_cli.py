@@ -1,4 +1,4 @@
-"""``gpf convert SRC DST --to dgl|npy|hdf5|zarr``: the CLI of :func:`gpf.sdk.convert.convert`."""
+"""``gpf convert SRC DST --to dgl|npy|hdf5|zarr``: the CLI of :func:`gpf.sdk.ops.convert.convert`."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def add_parser(subparsers) -> None:
 
 
 def cmd_convert(args) -> int:
-    from gpf.sdk.convert import convert
+    from gpf.sdk.ops.convert import convert
 
     ps = convert(args.src, args.dst, to=args.to, compressor=args.compressor, chunk_rows=args.chunk_rows,
                  shard_rows=args.shard_rows, overwrite=args.overwrite, progress=True, workers=args.workers,

@@ -20,7 +20,7 @@ import numpy as np
 
 from gpf.errors import ConfigError
 from gpf.sdk import paths
-from gpf.sdk.storage.dgl_bytes import MAGIC_GRAPHS, MAGIC_TENSORS
+from gpf.sdk.codecs.dgl_bytes import MAGIC_GRAPHS, MAGIC_TENSORS
 from gpf.spec._keys import json_type
 from gpf.spec.models import INT64_MAX, TOP_LEVEL_KEYS, check_type_name, split_canonical_etype
 from gpf.spec.version import SPEC_VERSION, parse_spec_version

@@ -103,8 +103,8 @@ def _validate(rep: Report, path: str, quick: bool, against: Any, prefer: str, ru
 
 
 def _load_against(rep: Report, against: Any):
-    from gpf.sdk.graph import Graph
-    from gpf.sdk.inputs import load_graph
+    from gpf.sdk.write.graph import Graph
+    from gpf.sdk.write.inputs import load_graph
 
     if against is None or isinstance(against, Graph):
         return against
@@ -128,7 +128,7 @@ def _read_config(rep: Report, path: str) -> dict | None:
 
             raw = read_zarr_config(zarr_root)
         elif paths.is_url(path):
-            from gpf.sdk.storage.buffer import open_buffer
+            from gpf.sdk.codecs.buffer import open_buffer
 
             raw = decode_config_json(bytes(open_buffer(path).data), source=path)
         else:
@@ -165,7 +165,7 @@ def config_location(path: str) -> str:
 
 
 def _check_config(rep: Report, raw: dict, path: str):
-    from gpf.sdk.reader import PlainEtypeResolver
+    from gpf.sdk.read.reader import PlainEtypeResolver
     from gpf.spec import normalize_config, parse_config
 
     ctx = ConfigContext(path, paths.dataset_root(path))
@@ -300,7 +300,7 @@ class _Run:
 
     def __init__(self, rep: Report, config, path: str, prefer: str, against: Any,
                  bad_files: set[tuple[int, str]]) -> None:
-        from gpf.sdk.reader import PartitionSet
+        from gpf.sdk.read.reader import PartitionSet
 
         PartitionSet(config, path, prefer=prefer, mmap=True)  # an unknown backend fails here, before any task
         self.rep = rep
@@ -390,7 +390,7 @@ class _PartitionCheck:
     """The checks of one partition: its graph, features and original-ID maps."""
 
     def __init__(self, rep: Report, config, path: str, prefer: str, bad_files: set, keep_values: bool) -> None:
-        from gpf.sdk.reader import PartitionSet
+        from gpf.sdk.read.reader import PartitionSet
 
         self.rep = rep
         self.config = config

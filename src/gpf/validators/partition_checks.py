@@ -18,7 +18,7 @@ from gpf.errors import FormatError, GpfError
 from gpf.sdk import aligned
 from gpf.sdk.aligned import ascending
 from gpf.sdk.arrays import unique
-from gpf.sdk.book import PartitionBook
+from gpf.sdk.read.book import PartitionBook
 from gpf.sdk.storage.base import PartGraph
 from gpf.validators.report import Report
 

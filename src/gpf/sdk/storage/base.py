@@ -1,8 +1,8 @@
 """The small interface every storage backend implements.
 
 A backend turns "partition i of this config" into arrays (:class:`PartitionStore`)
-and arrays into files (:class:`PartitionWriter`).  The reader (:mod:`gpf.sdk.reader`)
-and the writer (:mod:`gpf.sdk.writer`) give them meaning; backends only move bytes.
+and arrays into files (:class:`PartitionWriter`).  The reader (:mod:`gpf.sdk.read.reader`)
+and the writer (:mod:`gpf.sdk.write.writer`) give them meaning; backends only move bytes.
 :mod:`gpf.sdk.storage.registry` picks the backend of each partition.
 """
 

@@ -41,7 +41,7 @@ class DglStore:
         self._resolved: dict[tuple[int, str], str | None] = {}  # (part, role) -> checked path
 
     def _buffer(self, path: str):
-        from gpf.sdk.storage.buffer import open_buffer
+        from gpf.sdk.codecs.buffer import open_buffer
 
         return open_buffer(path, use_mmap=self.use_mmap)
 
@@ -84,11 +84,11 @@ class DglStore:
     # -- reads ---------------------------------------------------------------------------
     def read_graph(self, part_id: int, *, check_indices: bool = True) -> PartGraph:
         """``check_indices=False``: a ``graph.dgl``'s local IDs are left for the caller to range-check
-        (:func:`~gpf.sdk.storage.dgl_graph.read_graphs`; the validator's G1 does)."""
+        (:func:`~gpf.sdk.codecs.dgl_graph.read_graphs`; the validator's G1 does)."""
         role = self.graph_role(part_id)
         path = self._path(part_id, role)
         if role == "part_graph":
-            from gpf.sdk.storage.dgl_graph import read_partition_graph
+            from gpf.sdk.codecs.dgl_graph import read_partition_graph
 
             g = read_partition_graph(self._buffer(path), check_indices=check_indices)
             return PartGraph(int(g.num_nodes[0]), _int64(g.src[0]), _int64(g.dst[0]),
@@ -110,7 +110,7 @@ class DglStore:
             if guess is None or not os.path.exists(guess):
                 return None
             path = guess
-        from gpf.sdk.storage.dgl_tensors import read_tensors
+        from gpf.sdk.codecs.dgl_tensors import read_tensors
 
         return read_tensors(self._buffer(path))
 
@@ -118,13 +118,13 @@ class DglStore:
         path = self._path(part_id, role)
         if path is None:
             return _EMPTY
-        from gpf.sdk.storage.dgl_tensors import read_tensors
+        from gpf.sdk.codecs.dgl_tensors import read_tensors
 
         return read_tensors(self._buffer(path))
 
     def _read_graphbolt(self, part_id: int, path: str) -> PartGraph:
         """A GraphBolt CSC partition, brought back to DGL's local edge order."""
-        from gpf.sdk.storage.graphbolt import graphbolt_to_coo, read_graphbolt
+        from gpf.sdk.codecs.graphbolt import graphbolt_to_coo, read_graphbolt
 
         gb = read_graphbolt(self._buffer(path))
         src, dst, csc_order = graphbolt_to_coo(gb)  # edge i of (src, dst) is CSC position csc_order[i]

@@ -44,7 +44,7 @@ class _LazyTensors(Mapping):
 
 def write_tensor_file(path: str, sources: Mapping[str, ArraySource]) -> None:
     """A DGL ``save_tensors`` file, one array at a time, via a temp file and ``os.replace``."""
-    from gpf.sdk.storage.dgl_bytes import MAGIC_TENSORS, write_named_tensors, write_u64
+    from gpf.sdk.codecs.dgl_bytes import MAGIC_TENSORS, write_named_tensors, write_u64
 
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
@@ -67,7 +67,7 @@ class DglWriter(DirectoryWriter):
     name = "dgl"
 
     def write_part(self, part_id: int, graph: PartGraph, arrays) -> dict:
-        from gpf.sdk.storage import dgl_graph
+        from gpf.sdk.codecs import dgl_graph
 
         self.part_dir(part_id)
         rel = {}

@@ -153,7 +153,7 @@ class Hdf5Store:
         offset = ds.id.get_offset()
         if offset is None:  # not allocated: h5py fills it
             return None
-        from gpf.sdk.storage.buffer import open_buffer
+        from gpf.sdk.codecs.buffer import open_buffer
 
         buf = self._buffers.get(part_id)
         if buf is None:

@@ -74,7 +74,7 @@ def as_stored(a: np.ndarray) -> np.ndarray:
 
 
 def _dtype_ok(dtype: np.dtype) -> bool:
-    from gpf.sdk.storage.dgl_bytes import BFLOAT16
+    from gpf.sdk.codecs.dgl_bytes import BFLOAT16
 
     return dtype.kind in _NUMERIC_KINDS or dtype == BFLOAT16
 

@@ -113,7 +113,7 @@ def zarr_compressors(spec: str | None):
 def _stored_dtype(a) -> np.dtype | None:
     """The dtype to return for a stored array (bfloat16 is stored as its raw uint16 bits)."""
     if a.attrs.get(_DTYPE_ATTR) == "bfloat16":
-        from gpf.sdk.storage.dgl_bytes import BFLOAT16
+        from gpf.sdk.codecs.dgl_bytes import BFLOAT16
 
         return BFLOAT16
     return None
@@ -352,7 +352,7 @@ class ZarrWriter:
         return {"gpf_backend": self.name, "gpf_path": base}
 
     def _array(self, name: str, a: np.ndarray, *, features: bool) -> None:
-        from gpf.sdk.storage.dgl_bytes import BFLOAT16
+        from gpf.sdk.codecs.dgl_bytes import BFLOAT16
 
         attrs = {}
         if a.dtype == BFLOAT16:

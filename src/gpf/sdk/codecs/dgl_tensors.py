@@ -17,8 +17,8 @@ from typing import Mapping, Union
 
 import numpy as np
 
-from gpf.sdk.storage.buffer import Buffer, BytesLike, open_buffer
-from gpf.sdk.storage.dgl_bytes import (
+from gpf.sdk.codecs.buffer import Buffer, BytesLike, open_buffer
+from gpf.sdk.codecs.dgl_bytes import (
     MAGIC_TENSORS,
     ByteReader,
     atomic_writer,
@@ -57,7 +57,7 @@ def write_tensors(path: "str | os.PathLike[str]", tensors: Mapping[str, np.ndarr
 
     Arrays are stored C-order little-endian; bool arrays are stored as uint8 (as
     DGL does).  Accepts any array-like with an int/uint/float/bool dtype (or
-    :data:`~gpf.sdk.storage.dgl_bytes.BFLOAT16`).
+    :data:`~gpf.sdk.codecs.dgl_bytes.BFLOAT16`).
     """
     arrays = {name: np.asarray(arr) for name, arr in tensors.items()}
     with atomic_writer(path) as fh:

@@ -76,7 +76,7 @@ from typing import Any, Callable
 import numpy as np
 
 from gpf.errors import FormatError
-from gpf.sdk.storage.buffer import Buffer, BytesLike, open_buffer
+from gpf.sdk.codecs.buffer import Buffer, BytesLike, open_buffer
 
 __all__ = [
     "GraphBoltGraph",

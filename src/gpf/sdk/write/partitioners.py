@@ -29,7 +29,7 @@ from typing import Any, Union
 import numpy as np
 
 from gpf.errors import GpfError
-from gpf.sdk.graph import Graph
+from gpf.sdk.write.graph import Graph
 
 __all__ = ["Assignment", "AssignmentError", "assign_nodes", "random_assignment", "metis_assignment",
            "given_assignment", "homogeneous_offsets", "part_dtype"]

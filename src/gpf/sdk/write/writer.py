@@ -33,10 +33,10 @@ from typing import Any
 import numpy as np
 
 from gpf.errors import GpfError, UnsupportedError
-from gpf.sdk.graph import Graph, GraphError, etype_key
-from gpf.sdk.halo import HaloBuilder, LocalGraph
-from gpf.sdk.partitioners import Assignment, AssignmentLike, assign_nodes
-from gpf.sdk.reshuffle import Reshuffle, reshuffle
+from gpf.sdk.write.graph import Graph, GraphError, etype_key
+from gpf.sdk.write.halo import HaloBuilder, LocalGraph
+from gpf.sdk.write.partitioners import Assignment, AssignmentLike, assign_nodes
+from gpf.sdk.write.reshuffle import Reshuffle, reshuffle
 from gpf.sdk.storage.base import PartGraph, PartitionWriter
 from gpf.sdk.storage.registry import BACKENDS, open_writer
 
@@ -143,7 +143,7 @@ def _write_partitions(graph: Graph, num_parts: int, out_dir: "str | os.PathLike[
                       balance_ntypes: Any, num_trainers_per_machine: int, seed: int, overwrite: bool,
                       progress: bool, compressor: str | None, chunk_rows: int | None):
     from gpf.progress import track
-    from gpf.sdk.reader import open_set
+    from gpf.sdk.read.reader import open_set
 
     t0 = time.perf_counter()
     _check_args(graph, graph_name, halo_hops, backend)

@@ -16,7 +16,7 @@ import numpy as np
 
 from gpf.errors import ConfigError, GpfError
 from gpf.sdk import paths
-from gpf.sdk.book import PartitionBook
+from gpf.sdk.read.book import PartitionBook
 from gpf.sdk.storage.base import PartGraph, PartitionStore
 
 __all__ = ["open_set", "PartitionSet", "Partition"]
@@ -48,7 +48,7 @@ def open_set(path: "str | os.PathLike[str]", *, prefer: str = "dgl", mmap: bool 
         return PartitionSet(parse_config(read_zarr_config(zarr_root), source=path), path, prefer=prefer, mmap=mmap)
     resolver = PlainEtypeResolver(path)
     if paths.is_url(path):
-        from gpf.sdk.storage.buffer import open_buffer
+        from gpf.sdk.codecs.buffer import open_buffer
 
         config = loads_config(bytes(open_buffer(path).data), source=path, etype_resolver=resolver)
     else:
@@ -377,7 +377,7 @@ class PlainEtypeResolver:
         self.config_path = config_path
 
     def __call__(self, names: list[str]) -> dict[str, tuple[str, str, str]]:
-        from gpf.sdk.storage.dgl_graph import read_partition_graph
+        from gpf.sdk.codecs.dgl_graph import read_partition_graph
         from gpf.spec import read_config_json
 
         if paths.is_url(self.config_path):

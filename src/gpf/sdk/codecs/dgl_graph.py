@@ -39,8 +39,8 @@ import numpy as np
 
 from gpf.errors import FormatError
 from gpf.sdk.aligned import min_max, umax
-from gpf.sdk.storage.buffer import Buffer, BytesLike, open_buffer
-from gpf.sdk.storage.dgl_bytes import (
+from gpf.sdk.codecs.buffer import Buffer, BytesLike, open_buffer
+from gpf.sdk.codecs.dgl_bytes import (
     MAGIC_COO,
     MAGIC_CSR,
     MAGIC_GRAPHS,

@@ -33,7 +33,7 @@ from typing import BinaryIO, Iterator, Mapping
 import numpy as np
 
 from gpf.errors import FormatError
-from gpf.sdk.storage.buffer import Buffer
+from gpf.sdk.codecs.buffer import Buffer
 
 __all__ = [
     "MAGIC_GRAPHS",

@@ -12,7 +12,7 @@ import os
 
 from gpf.errors import ConfigError, GpfError
 from gpf.sdk import paths
-from gpf.sdk.reader import PlainEtypeResolver
+from gpf.sdk.read.reader import PlainEtypeResolver
 from gpf.spec import dump_config, normalize_config, parse_config, read_config_json
 
 __all__ = ["upgrade_config"]
@@ -54,7 +54,7 @@ def upgrade_config(old: "str | os.PathLike[str]", new: "str | os.PathLike[str]",
 
 def _legacy_feature_notes(config_path: str, cfg) -> list[str]:
     """Feature files keep their keys; say when those keys predate DGL 1.0's naming."""
-    from gpf.sdk.storage.dgl_tensors import read_tensors
+    from gpf.sdk.codecs.dgl_tensors import read_tensors
 
     root = paths.dataset_root(config_path)
     notes = []

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from gpf.sdk.arrays import unique
-from gpf.sdk.book import IdMap
-from gpf.sdk.reshuffle import Reshuffle
+from gpf.sdk.read.book import IdMap
+from gpf.sdk.write.reshuffle import Reshuffle
 
 __all__ = ["LocalGraph", "HaloBuilder", "gather_ranges"]
 

@@ -43,7 +43,7 @@ def convert(src: Any, dst: "str | os.PathLike[str]", to: str = "dgl", *, compres
     (:mod:`gpf.parallel`; each task opens the source and copies one partition).
     """
     from gpf.parallel import runner
-    from gpf.sdk.reader import PartitionSet, open_set
+    from gpf.sdk.read.reader import PartitionSet, open_set
 
     ps = src if isinstance(src, PartitionSet) else open_set(src)
     dst = os.fspath(dst)
@@ -98,7 +98,7 @@ def _copy_part(ps, p: int, writer) -> dict[str, Any]:
 
 def _copy_part_task(src: str, p: int, to: str, out: str, graph_name: str, options: dict) -> dict[str, Any]:
     """:func:`_copy_part` in a worker process: opens the source set and the destination itself."""
-    from gpf.sdk.reader import open_set
+    from gpf.sdk.read.reader import open_set
 
     return _copy_part(open_set(src), p, open_writer(to, out, graph_name, **options))
 

@@ -12,14 +12,14 @@ paths and small arrays, and spill their outputs as ``.npy`` files under
 Phases (docs/memory-model.md gives the bytes each one holds):
 
 1. assign (driver): owners by random / given / METIS (METIS needs the structure in one
-   process); new IDs: partition-major, type-minor, stable (as :mod:`gpf.sdk.reshuffle`).
+   process); new IDs: partition-major, type-minor, stable (as :mod:`gpf.sdk.write.reshuffle`).
 2. stage edges, one task per edge chunk: parse (csv / numpy / parquet), check IDs, save
    as ``.npy``, count edges per destination owner.
 3. route edges, one task per edge chunk: new edge IDs; each edge to its destination's
    partition, a cut edge also to its source's partition (the 1-hop HALO out-edges).
 4. route features, one task per feature chunk: each row to its owner's partition.
 5. build, one task per partition: the local graph with its HALO (as
-   :class:`gpf.sdk.halo.HaloBuilder`), written in DGL's layout.
+   :class:`gpf.sdk.write.halo.HaloBuilder`), written in DGL's layout.
 6. driver: checks every partition's counts against the ranges, writes the config last.
 
 HALO depth is 1, as in DGL's distributed pipeline; ``num_trainers_per_machine`` is 1.
@@ -38,10 +38,10 @@ from typing import Any
 import numpy as np
 
 from gpf.errors import GpfError, UnsupportedError
-from gpf.sdk.graph import CanonicalEtype, Graph, GraphError, etype_key
-from gpf.sdk.inputs import ChunkedMeta, load_assignment, parse_chunked, read_data_chunk, data_chunk_rows
-from gpf.sdk.partitioners import assign_nodes, part_dtype
-from gpf.sdk.reshuffle import _layout
+from gpf.sdk.write.graph import CanonicalEtype, Graph, GraphError, etype_key
+from gpf.sdk.write.inputs import ChunkedMeta, load_assignment, parse_chunked, read_data_chunk, data_chunk_rows
+from gpf.sdk.write.partitioners import assign_nodes, part_dtype
+from gpf.sdk.write.reshuffle import _layout
 
 __all__ = ["partition_chunked"]
 
@@ -92,12 +92,12 @@ def partition_chunked(metadata: "str | os.PathLike[str]", num_parts: int, out_di
     intermediate ``.npy`` files go (default: inside ``out_dir`` for a local directory
     backend, beside a local Zarr store, the system temp dir for URLs); on a multi-machine
     cluster it must be a shared file system.  Returns ``(PartitionSet, PartitionReport)``
-    like :func:`gpf.sdk.writer.write_partitions`.
+    like :func:`gpf.sdk.write.writer.write_partitions`.
     """
     from gpf.parallel import runner
     from gpf.sdk import paths
-    from gpf.sdk.reader import open_set
-    from gpf.sdk.writer import PartitionReport, _balance
+    from gpf.sdk.read.reader import open_set
+    from gpf.sdk.write.writer import PartitionReport, _balance
 
     t0 = time.perf_counter()
     meta_path = os.fspath(metadata)
@@ -359,8 +359,8 @@ def _route_feature(job: Job, kind: str, t: int, f: int, c: int, start: int) -> N
 
 # -- 5. one partition --------------------------------------------------------------------------------
 def _build_partition(job: Job, p: int, node_ranges: np.ndarray, edge_ranges: np.ndarray) -> dict:
-    from gpf.sdk.book import IdMap
-    from gpf.sdk.halo import LocalGraph
+    from gpf.sdk.read.book import IdMap
+    from gpf.sdk.write.halo import LocalGraph
 
     cm = job.meta()
     P = job.num_parts
@@ -427,7 +427,7 @@ def _feature_maker(job: Job, p: int, kind: str, t: int, f: int, chunks: int):
 def _halo_layout(ns: int, ne: int, inner_src: np.ndarray, out_dst: np.ndarray):
     """HALO nodes of a partition owning hids ``[ns, ne)`` and local IDs of the endpoints that may be HALO.
 
-    HALO order as :class:`gpf.sdk.halo.HaloBuilder` (1 hop): the sources of inner edges
+    HALO order as :class:`gpf.sdk.write.halo.HaloBuilder` (1 hop): the sources of inner edges
     outside the partition, ascending, then the other destinations of cut out-edges,
     ascending.  One sort of the candidates gives both the order and every local ID (no
     searches).  Returns ``(halo hids, local IDs of inner_src, local IDs of out_dst)``.

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gpf.sdk.graph import CanonicalEtype, Graph
-from gpf.sdk.partitioners import Assignment, part_dtype
+from gpf.sdk.write.graph import CanonicalEtype, Graph
+from gpf.sdk.write.partitioners import Assignment, part_dtype
 
 __all__ = ["Reshuffle", "reshuffle"]
 

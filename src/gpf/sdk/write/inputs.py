@@ -12,7 +12,7 @@
   original IDs when the set stores ``orig_nids``/``orig_eids``, else in the set's own
   per-type IDs, for re-partitioning.
 
-Every error is a :class:`~gpf.sdk.graph.GraphError` naming the file and key.
+Every error is a :class:`~gpf.sdk.write.graph.GraphError` naming the file and key.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from gpf.errors import GpfError
-from gpf.sdk.graph import CanonicalEtype, Graph, GraphError, etype_key, load_numpy, parse_etype
+from gpf.sdk.write.graph import CanonicalEtype, Graph, GraphError, etype_key, load_numpy, parse_etype
 
 __all__ = ["load_graph", "load_chunked", "parse_chunked", "ChunkedMeta", "DataSpec", "read_data", "read_data_chunk",
            "load_partition_set", "load_assignment"]
@@ -191,7 +191,7 @@ def load_chunked(metadata_path: "str | os.PathLike[str]") -> Graph:
     Node / edge IDs in the edge files are per-type; row ``i`` of chunk ``c`` has per-type ID
     ``sum(rows of chunks < c) + i``.  Relative paths are relative to the metadata's folder.
     Type IDs of the result follow gpf (sorted names), not the order of ``node_type``.
-    For graphs larger than memory see :mod:`gpf.sdk.streaming`.
+    For graphs larger than memory see :mod:`gpf.sdk.write.streaming`.
     """
     cm = parse_chunked(metadata_path)
     edges = {}
@@ -433,7 +433,7 @@ def _parquet(path: str, where: str):
 # -- an existing partition set -------------------------------------------------------------------
 def load_partition_set(config_path: "str | os.PathLike[str]") -> Graph:
     """Rebuild the whole graph of a partition set (owned nodes / inner edges of every partition)."""
-    from gpf.sdk.reader import open_set
+    from gpf.sdk.read.reader import open_set
 
     ps = open_set(config_path)
     book = ps.book

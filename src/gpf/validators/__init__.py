@@ -7,7 +7,7 @@
 Modules, one job each: :mod:`report` (Problem, Report, the problem codes), :mod:`config_checks`
 (C1-C12, P1-P2), :mod:`partition_checks` (G1-G9 per partition), :mod:`set_checks` (across
 partitions, HALO hops, warnings), :mod:`feature_checks` (F1-F4, M1-M2), :mod:`against`
-(``--against ORIGINAL``), :mod:`core` (the order they run in), :mod:`command` (the CLI).
+(``--against ORIGINAL``), :mod:`core` (the order they run in).  The command is :mod:`gpf.cli.validate`.
 """
 
 from gpf.validators.core import validate

@@ -19,7 +19,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--shard-rows", type=int, metavar="N", help="zarr: feature rows per shard (default: 256 chunks on object stores, "
                    "none on local disks; 0: none)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing set at DST")
-    from gpf.cli import add_scale_out_flags
+    from gpf.cli.app import add_scale_out_flags
 
     add_scale_out_flags(p)
     p.set_defaults(func=cmd_convert)

@@ -33,7 +33,7 @@ def add_parser(sub) -> None:
                    "graph (any INPUT `gpf partition` accepts)")
     p.add_argument("--max-examples", type=_non_negative, default=5, metavar="N",
                    help="example IDs shown per problem (default 5)")
-    from gpf.cli import add_scale_out_flags
+    from gpf.cli.app import add_scale_out_flags
 
     add_scale_out_flags(p)
     p.set_defaults(func=cmd_validate)

@@ -22,7 +22,7 @@ EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
 # Subcommands that live beside their feature: each module defines
 # ``add_parser(subparsers) -> None`` and sets ``func`` (returning an exit code).
-FEATURE_COMMANDS: tuple[str, ...] = ("gpf.validators.command", "gpf.sdk.convert_cli")
+FEATURE_COMMANDS: tuple[str, ...] = ("gpf.cli.validate", "gpf.cli.convert")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -124,7 +124,7 @@ def cmd_info(args) -> int:
     bar = iter(track(range(ps.num_parts), total=ps.num_parts, description="reading partitions"))
     info = summarize(ps, progress=lambda _i: next(bar, None))
     if args.plot:
-        from gpf.plot import plot_partitions
+        from gpf.cli.info_plot import plot_partitions
 
         plot_partitions(info, args.plot)
     if args.json:
@@ -262,7 +262,3 @@ def _default_name(path: str) -> str:
         if base.endswith(ext):
             base = base[: -len(ext)]
     return base if base not in ("", ".", "..", "metadata") else "graph"
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -10,7 +10,14 @@ from __future__ import annotations
 import os
 from typing import Any
 
-__all__ = ["GpfError", "FormatError", "ConfigError", "UnsupportedError"]
+__all__ = ["GpfError", "FormatError", "ConfigError", "UnsupportedError", "EXIT_OK", "EXIT_INVALID", "EXIT_UNREADABLE"]
+
+# Exit codes of the ``gpf`` command (README, spec/SPEC.md), here beside the errors they stand for so that
+# library code (``Report.exit_code``) never imports the CLI:
+#   0  success (``validate``: the set is valid; warnings allowed)
+#   1  the input was read but is invalid (``validate``)
+#   2  the input could not be read at all (any GpfError), or bad usage
+EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
 
 def _where(path: Any) -> str:

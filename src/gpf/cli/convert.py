@@ -1,8 +1,11 @@
-"""``gpf convert SRC DST --to dgl|npy|hdf5|zarr``: the CLI of :func:`gpf.sdk.ops.convert.convert`."""
+"""``gpf convert SRC DST --to dgl|npy|hdf5|zarr``: the command of :func:`gpf.sdk.ops.convert.convert`."""
 
 from __future__ import annotations
 
-__all__ = ["add_parser", "cmd_convert"]
+from gpf.cli.flags import add_scale_out_flags
+from gpf.errors import EXIT_OK
+
+__all__ = ["add_parser", "run"]
 
 
 def add_parser(subparsers) -> None:
@@ -19,17 +22,15 @@ def add_parser(subparsers) -> None:
     p.add_argument("--shard-rows", type=int, metavar="N", help="zarr: feature rows per shard (default: 256 chunks on object stores, "
                    "none on local disks; 0: none)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing set at DST")
-    from gpf.cli.app import add_scale_out_flags
-
     add_scale_out_flags(p)
-    p.set_defaults(func=cmd_convert)
+    p.set_defaults(func=run)
 
 
-def cmd_convert(args) -> int:
+def run(args) -> int:
     from gpf.sdk.ops.convert import convert
 
     ps = convert(args.src, args.dst, to=args.to, compressor=args.compressor, chunk_rows=args.chunk_rows,
                  shard_rows=args.shard_rows, overwrite=args.overwrite, progress=True, workers=args.workers,
                  scheduler=args.scheduler)
     print(f"wrote {ps.path} ({args.to}, {ps.num_parts} partitions)")
-    return 0
+    return EXIT_OK

@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-__all__ = ["add_parser", "cmd_validate"]
+from gpf.cli.flags import add_scale_out_flags
+
+__all__ = ["add_parser", "run"]
 
 
 def _non_negative(text: str) -> int:
@@ -33,13 +35,11 @@ def add_parser(sub) -> None:
                    "graph (any INPUT `gpf partition` accepts)")
     p.add_argument("--max-examples", type=_non_negative, default=5, metavar="N",
                    help="example IDs shown per problem (default 5)")
-    from gpf.cli.app import add_scale_out_flags
-
     add_scale_out_flags(p)
-    p.set_defaults(func=cmd_validate)
+    p.set_defaults(func=run)
 
 
-def cmd_validate(args) -> int:
+def run(args) -> int:
     from gpf.validators.core import validate
 
     report = validate(args.config, quick=args.quick, against=args.against, max_examples=args.max_examples,

@@ -14,6 +14,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from gpf.errors import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE
+
 __all__ = ["Problem", "Report", "CODES", "ERROR", "WARNING", "UNREADABLE_CODES"]
 
 ERROR, WARNING = "error", "warning"
@@ -224,8 +226,6 @@ class Report:
     @property
     def exit_code(self) -> int:
         """0 valid (warnings allowed), 1 invalid, 2 the set (or --against input) could not be read."""
-        from gpf.cli import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE
-
         if not self.readable:
             return EXIT_UNREADABLE
         return EXIT_OK if self.valid else EXIT_INVALID

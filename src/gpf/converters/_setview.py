@@ -18,13 +18,15 @@ Arrays in, arrays out: loops run over partitions and types, never over nodes or 
 from __future__ import annotations
 
 import functools
+import weakref
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from gpf.errors import GpfError
 
-__all__ = ["SetView", "PartEdges", "BatchNodes", "local_union"]
+__all__ = ["SetView", "PartEdges", "BatchNodes", "local_union", "set_view"]
 
 
 @dataclass
@@ -160,6 +162,17 @@ class SetView:
 
     def from_original(self, tname: str, ids: np.ndarray) -> np.ndarray:
         return self.ps.from_original(tname, ids)
+
+
+_VIEWS: "weakref.WeakKeyDictionary[Any, SetView]" = weakref.WeakKeyDictionary()
+
+
+def set_view(ps) -> SetView:
+    """The cached :class:`SetView` of a partition set (one per set object)."""
+    view = _VIEWS.get(ps)
+    if view is None:
+        view = _VIEWS[ps] = SetView(ps)
+    return view
 
 
 @dataclass

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from gpf.converters.pyg_from import from_pyg
 from gpf.errors import FormatError, GpfError
 from gpf.sdk.write.graph import Graph
 
@@ -184,8 +185,6 @@ def from_cluster_data(source: Any, data: Any = None, *, exclude=()) -> tuple[Gra
     src, dst = cp.edges()
     if data is None:
         return Graph.homogeneous(src, dst, cp.num_nodes), cp.assignment
-    from gpf.converters.pyg import from_pyg
-
     graph = from_pyg(data, exclude=exclude)
     if graph.num_nodes() != cp.num_nodes or graph.num_edges() != src.shape[0]:
         raise GpfError(f"{cp.source}: the cache has {cp.num_nodes} nodes and {src.shape[0]} edges, the data "

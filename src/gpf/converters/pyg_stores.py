@@ -43,6 +43,8 @@ from torch_geometric.data import EdgeAttr, FeatureStore, GraphStore, TensorAttr
 from torch_geometric.data.graph_store import EdgeLayout
 from torch_geometric.sampler import (BaseSampler, HeteroSamplerOutput, NodeSamplerInput, SamplerOutput)
 
+from gpf.converters._setview import set_view
+from gpf.converters.pyg_common import as_bool
 from gpf.errors import GpfError, UnsupportedError
 
 __all__ = ["GpfFeatureStore", "GpfGraphStore", "GpfNeighborSampler", "to_pyg_stores"]
@@ -61,8 +63,6 @@ class _IdSpace:
     """Maps the IDs a store is addressed with to gpf per-type IDs and back."""
 
     def __init__(self, ps, ids: str) -> None:
-        from gpf.converters.pyg import set_view
-
         if ids not in ("original", "gpf"):
             raise ValueError(f"ids must be 'original' or 'gpf', got {ids!r}")
         self.ps = ps
@@ -141,8 +141,6 @@ class GpfFeatureStore(FeatureStore):
             if ids.dtype == np.bool_:
                 ids = np.flatnonzero(ids)
             ids = ids.astype(np.int64, copy=False)
-        from gpf.converters.pyg import as_bool
-
         rows = self._space.view.feature_rows(kind, tname, name, self._space.to_gpf(kind, tname, ids))
         return torch.from_numpy(as_bool(name, rows, self._bool_features))
 

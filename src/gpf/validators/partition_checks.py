@@ -9,7 +9,8 @@ inner and HALO edges) is kept on the :class:`PartData`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
@@ -25,6 +26,7 @@ from gpf.validators.report import Report
 __all__ = [
     "SetFacts",
     "PartData",
+    "HaloCopy",
     "IndexExtremes",
     "load_part",
     "check_local_ids",
@@ -148,11 +150,9 @@ class PartData:
         return gsrc, gdst
 
     def halo_copy(self, m_inner: int, node_lo: int, n_inner: int):
-        """This partition's :class:`~gpf.validators.set_checks.HaloCopy`: the HALO edges' EIDs (a view),
+        """This partition's :class:`HaloCopy`: the HALO edges' EIDs (a view),
         global endpoints computed on demand (:meth:`halo_ends`), and whether the EIDs are ascending when
         G5's checks already know (spares the HALO check a pass)."""
-        from gpf.validators.set_checks import HaloCopy
-
         cached = self.__dict__.get("_eid_layout")
         up = cached[1][1] if cached is not None and cached[0][:2] == (id(self.eid), m_inner) else None
         return HaloCopy(self.p, self.path, self.eid[m_inner:], None, None, eid_ascending=up or None,
@@ -626,3 +626,28 @@ def check_graph_files_agree(rep: Report, f: SetFacts, d: PartData, other: PartGr
 PARTITION_CHECKS = (check_local_ids, check_node_ids, check_inner_nodes, check_halo_nodes, check_node_types,
                     check_part_ids, check_edge_ids, check_inner_edges, check_inner_edge_flags, check_halo_edges,
                     check_edge_types, check_endpoint_types)
+
+
+@dataclass
+class HaloCopy:
+    """What one partition stores beyond its inner edges: the HALO edges' EIDs and global endpoints,
+    stored (``src``, ``dst``) or computed on demand for positions ``a .. b-1`` by ``ends(a, b)``."""
+
+    p: int
+    path: str
+    eid: np.ndarray
+    src: np.ndarray | None
+    dst: np.ndarray | None
+    eid_ascending: bool | None = None   # True when the partition checks found the EIDs ascending (None: unknown)
+    ends: "Callable[[int, int], tuple[np.ndarray, np.ndarray]] | None" = None
+
+    def endpoints(self, a: int = 0, b: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Global (src, dst) of the HALO edges at positions ``a .. b-1`` (default: all)."""
+        b = self.eid.shape[0] if b is None else b
+        if self.ends is not None:
+            return self.ends(a, b)
+        return self.src[a:b], self.dst[a:b]
+
+    def materialized(self) -> "HaloCopy":
+        src, dst = self.endpoints()
+        return replace(self, src=np.array(src), dst=np.array(dst), eid=np.array(self.eid), ends=None)

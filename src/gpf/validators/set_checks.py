@@ -10,14 +10,14 @@ partition at a time.  :func:`run_set_checks` runs them all in one pass over the 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
 
 from gpf.sdk.aligned import ascending, blocks, mark, take
 from gpf.validators.guard import guarded
-from gpf.validators.partition_checks import PartData, SetFacts, search_sorted
+from gpf.validators.partition_checks import HaloCopy, PartData, SetFacts, search_sorted
 from gpf.validators.report import Report
 
 __all__ = [
@@ -102,31 +102,6 @@ class SetEdges:
             back[order] = np.arange(order.shape[0])
             out_s, out_d = out_s[back], out_d[back]
         return out_s, out_d
-
-
-@dataclass
-class HaloCopy:
-    """What one partition stores beyond its inner edges: the HALO edges' EIDs and global endpoints,
-    stored (``src``, ``dst``) or computed on demand for positions ``a .. b-1`` by ``ends(a, b)``."""
-
-    p: int
-    path: str
-    eid: np.ndarray
-    src: np.ndarray | None
-    dst: np.ndarray | None
-    eid_ascending: bool | None = None   # True when the partition checks found the EIDs ascending (None: unknown)
-    ends: "Callable[[int, int], tuple[np.ndarray, np.ndarray]] | None" = None
-
-    def endpoints(self, a: int = 0, b: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Global (src, dst) of the HALO edges at positions ``a .. b-1`` (default: all)."""
-        b = self.eid.shape[0] if b is None else b
-        if self.ends is not None:
-            return self.ends(a, b)
-        return self.src[a:b], self.dst[a:b]
-
-    def materialized(self) -> "HaloCopy":
-        src, dst = self.endpoints()
-        return replace(self, src=np.array(src), dst=np.array(dst), eid=np.array(self.eid), ends=None)
 
 
 def check_balance(rep: Report, f: SetFacts) -> None:

@@ -6,11 +6,10 @@ hides a cycle from the reader) becomes an edge of the module graph, and three ru
 
 * no cycle among gpf modules;
 * only ``gpf.cli`` imports ``gpf.cli``;
-* a module imports only from its own layer or earlier ones (:data:`LAYERS`).
+* a module imports only from its own layer or earlier ones (:data:`LAYERS`);
+* no module uses a deprecated module path (``gpf.sdk.reader``, ... :data:`gpf._moved.MOVED`).
 
-Imports under ``if TYPE_CHECKING:`` never run and are left out.  The deprecated aliases at the
-old module paths (``gpf.sdk.reader``, ...) are not part of the layout: no gpf module may import
-them.
+Imports under ``if TYPE_CHECKING:`` never run and are left out.
 """
 
 from __future__ import annotations
@@ -41,7 +40,6 @@ SAME_LAYER_OK: set[tuple[str, str]] = {
     ("gpf.parallel", "gpf.errors"), ("gpf.parallel", "gpf.progress"), ("gpf.progress", "gpf.errors"),
     ("gpf.sdk.aligned", "gpf.sdk.arrays"), ("gpf.sdk.paths", "gpf.sdk.arrays"),
 }
-ALIAS_MARK = "Deprecated alias of"
 
 
 def _module_name(path: Path) -> str:
@@ -59,7 +57,17 @@ def _modules() -> dict[str, tuple[Path, ast.Module]]:
 
 
 MODULES = _modules()
-ALIASES = {m for m, (_, tree) in MODULES.items() if (ast.get_docstring(tree) or "").startswith(ALIAS_MARK)}
+
+
+def _moved() -> dict[str, str]:
+    """gpf._moved.MOVED, read from the source (nothing is imported)."""
+    for node in MODULES["gpf._moved"][1].body:
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "MOVED":
+            return ast.literal_eval(node.value)
+    raise AssertionError("gpf/_moved.py has no MOVED table")
+
+
+MOVED = _moved()
 
 
 def _is_type_checking(node: ast.If) -> bool:
@@ -68,8 +76,9 @@ def _is_type_checking(node: ast.If) -> bool:
         isinstance(t, ast.Attribute) and t.attr == "TYPE_CHECKING")
 
 
-def _imports(name: str, tree: ast.Module) -> list[tuple[str, int]]:
-    """(imported gpf module, line) for every runtime import in the module."""
+def _imports(name: str, tree: ast.Module, raw: bool = False) -> list[tuple[str, int]]:
+    """(imported gpf module, line) for every runtime import in the module; with ``raw``, the dotted
+    names as written (``from a.b import c``: ``a.b`` and ``a.b.c``)."""
     is_pkg = MODULES[name][0].name == "__init__.py"
     found: list[tuple[str, int]] = []
 
@@ -86,7 +95,7 @@ def _imports(name: str, tree: ast.Module) -> list[tuple[str, int]]:
         if isinstance(node, ast.Import):
             for a in node.names:
                 if a.name == "gpf" or a.name.startswith("gpf."):
-                    found.append((resolve(a.name), node.lineno))
+                    found.append((a.name if raw else resolve(a.name), node.lineno))
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
@@ -97,7 +106,10 @@ def _imports(name: str, tree: ast.Module) -> list[tuple[str, int]]:
             if base == "gpf" or base.startswith("gpf."):
                 for a in node.names:
                     sub = f"{base}.{a.name}"
-                    found.append((sub if sub in MODULES else resolve(base), node.lineno))
+                    if raw:
+                        found.extend([(base, node.lineno), (sub, node.lineno)])
+                    else:
+                        found.append((sub if sub in MODULES else resolve(base), node.lineno))
         for child in ast.iter_child_nodes(node):
             visit(child)
 
@@ -123,18 +135,19 @@ def _layer(mod: str) -> tuple[int, str]:
 
 
 def test_every_module_has_a_layer():
-    assert [m for m in MODULES if m not in ALIASES and _layer(m)[0] < 0] == []
+    assert [m for m in MODULES if _layer(m)[0] < 0] == []
 
 
-def test_no_module_imports_a_deprecated_alias():
-    assert ALIASES, "the deprecated aliases are gone: drop this test's alias handling"
-    bad = [f"{_where(m, line)} imports {t}" for m in MODULES if m not in ALIASES
-           for t, line in GRAPH[m] if t in ALIASES]
+def test_no_module_uses_a_deprecated_path():
+    bad = [f"{_where(m, line)} imports {t} (now {MOVED[t]})" for m, (_, tree) in MODULES.items()
+           for t, line in _imports(m, tree, raw=True) if t in MOVED]
     assert bad == []
+    assert not [old for old in MOVED if old in MODULES], "a deprecated path is a real module again"
+    assert not [new for new in MOVED.values() if new not in MODULES], "an alias points nowhere"
 
 
 def test_no_library_module_imports_the_cli():
-    bad = [f"{_where(m, line)} imports {t}" for m in MODULES if m not in ALIASES and not _in(m, "gpf.cli")
+    bad = [f"{_where(m, line)} imports {t}" for m in MODULES if not _in(m, "gpf.cli")
            for t, line in GRAPH[m] if _in(t, "gpf.cli")]
     assert bad == []
 
@@ -142,8 +155,6 @@ def test_no_library_module_imports_the_cli():
 def test_layers_only_import_earlier_layers():
     bad = []
     for m in MODULES:
-        if m in ALIASES:
-            continue
         (mi, mp) = _layer(m)
         for t, line in GRAPH[m]:
             (ti, tp) = _layer(t)
@@ -153,7 +164,7 @@ def test_layers_only_import_earlier_layers():
 
 
 def test_no_import_cycles():
-    edges = {m: sorted({t for t, _ in GRAPH[m] if t not in ALIASES}) for m in MODULES if m not in ALIASES}
+    edges = {m: sorted({t for t, _ in GRAPH[m]}) for m in MODULES}
     cycles = [c for c in _strongly_connected(edges) if len(c) > 1]
     assert cycles == [], "import cycles: " + "; ".join(" <-> ".join(sorted(c)) for c in cycles)
 
@@ -215,15 +226,29 @@ def _strongly_connected(edges: dict[str, list[str]]) -> list[list[str]]:
     return out
 
 
-@pytest.mark.parametrize("old,new", [
-    ("gpf.sdk.reader", "gpf.sdk.read.reader"), ("gpf.sdk.streaming", "gpf.sdk.write.streaming"),
-    ("gpf.sdk.storage.graphbolt", "gpf.sdk.codecs.graphbolt"), ("gpf.plot", "gpf.cli.info_plot"),
-])
-def test_deprecated_alias_is_the_new_module(old, new):
+@pytest.mark.parametrize("old", sorted(MOVED))
+def test_deprecated_path_is_the_new_module(old):
     import importlib
     import sys
 
+    import gpf  # noqa: F401  (installs the aliases)
+
+    new = MOVED[old]
     sys.modules.pop(old, None)
     with pytest.warns(DeprecationWarning, match=new.replace(".", r"\.")):
         alias = importlib.import_module(old)
     assert alias is importlib.import_module(new)
+    assert alias.__name__ == new
+
+
+def test_deprecated_from_import_works():
+    import sys
+    import warnings
+
+    sys.modules.pop("gpf.sdk.writer", None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from gpf.sdk.writer import _balance, partition  # a private name too: the same module
+    from gpf.sdk.write.writer import _balance as b2, partition as p2
+
+    assert (_balance, partition) == (b2, p2)

@@ -10,11 +10,14 @@ converters and a training loader.
     >>> part.src, part.dst, part.global_nid, part.inner_node, part.node_feats
 """
 
+from gpf import _moved
 from gpf.errors import ConfigError, FormatError, GpfError, UnsupportedError
 from gpf.sdk.read.book import PartitionBook
 from gpf.sdk.read.reader import Partition, PartitionSet, open_set as open
 
 __version__ = "0.1.0"
+
+_moved.install()  # the pre-issue-14 module paths, deprecated (gpf/_moved.py)
 
 __all__ = [
     "open", "PartitionSet", "Partition", "PartitionBook",

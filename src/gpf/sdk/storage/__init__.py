@@ -1,7 +1,8 @@
-"""Storage: byte buffers, DGL's binary formats and GraphBolt files, readable without DGL,
-and the backends behind the small :class:`PartitionStore` / :class:`PartitionWriter`
+"""Storage: the backends behind the small :class:`PartitionStore` / :class:`PartitionWriter`
 interfaces: ``dgl`` (DGL's files), ``npy``, ``hdf5`` and ``zarr`` (SPEC.md section 11).
-:func:`open_store` / :func:`open_writer` pick a backend's reader and writer."""
+:func:`open_store` / :func:`open_writer` pick a backend's reader and writer.  The byte-level
+codecs of DGL's and GraphBolt's files are in :mod:`gpf.sdk.codecs` (their names are re-exported
+here, as before)."""
 
 from gpf.sdk.storage.base import PartGraph, PartitionStore, PartitionWriter
 from gpf.sdk.storage.registry import BACKENDS, open_store, open_writer

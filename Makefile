@@ -2,12 +2,14 @@
 PY        ?= python3
 VENV      := .venv
 DGL_VENV  := .venv-dgl
+CORE_VENV := .venv-core
 BIN       := $(VENV)/bin
 STAMP     := $(VENV)/.gpf-installed
 DGL_STAMP := $(DGL_VENV)/.dgl-installed
+CORE_STAMP := $(CORE_VENV)/.gpf-core-installed
 DEMO_OUT  ?= demo-out
 
-.PHONY: venv dgl-venv test test-fast test-dgl2 demo schema bench clean
+.PHONY: venv dgl-venv core-venv test test-core test-fast test-dgl2 demo schema bench clean
 
 # Main venv: torch 2.13.0 is pinned first so pip takes the CPU build from local disk.
 $(STAMP): pyproject.toml
@@ -26,12 +28,30 @@ $(DGL_STAMP):
 	DGLBACKEND=pytorch $(DGL_VENV)/bin/python -c "import dgl, dgl.distributed; assert dgl.__version__ == '1.1.3', dgl.__version__"
 	touch $@
 
+# Core-only venv: `pip install gpf` with no extra (no torch, h5py, zarr, PyG, pymetis, Dask, pyarrow),
+# plus the test runner. Proves the core install reads, writes, validates and converts (dgl/npy).
+$(CORE_STAMP): pyproject.toml
+	$(PY) -m venv $(CORE_VENV)
+	$(CORE_VENV)/bin/pip install -q -e '.[test-core]'
+	touch $@
+
 venv: $(STAMP)
 dgl-venv: $(DGL_STAMP)
+core-venv: $(CORE_STAMP)
 
-## The whole suite, real-DGL oracle included (fails loudly if the oracle venv cannot be built).
+## The whole suite, real-DGL oracle included (fails loudly if the oracle venv cannot be built),
+## then the validator/reader/writer/CLI tests again in the core-only venv.
 test: venv dgl-venv
 	$(BIN)/pytest -q -n 2 -m "not dgl2"
+	$(MAKE) test-core
+
+## The core install's tests: tests marked `extra(...)` are deselected (they ran above), nothing is skipped.
+CORE_TESTS := tests/test_core_install.py tests/test_inputs_resolution.py tests/test_validate.py \
+	tests/test_validate_checks.py tests/test_cli.py tests/test_spec.py tests/test_dgl_codec.py \
+	tests/test_reader_oracle.py tests/test_reader_graphbolt.py tests/test_upgrade.py tests/test_aligned.py \
+	tests/test_reader_fsspec.py tests/test_convert.py tests/test_writer.py tests/test_graph_io.py
+test-core: core-venv dgl-venv
+	GPF_TEST_CORE=1 $(CORE_VENV)/bin/pytest -q -n 2 -m "not dgl2" $(CORE_TESTS)
 
 ## GraphBolt files written by gpf load in real DGL 2.1.0 (downloads ~5 GB: CUDA torch 2.2.1).
 DGL2_VENV := .venv-dgl2

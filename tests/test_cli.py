@@ -48,6 +48,7 @@ def test_info_json_matches_dgl_partitions(dgl_sets, case, capsys):
 
 
 @pytest.mark.oracle
+@pytest.mark.extra("plot")
 def test_info_table_and_plot(dgl_sets, tmp_path):
     cfg = dgl_sets / "hetero_metis_h2_t2" / "hetero_metis_h2_t2.json"
     png = tmp_path / "parts.png"

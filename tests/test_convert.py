@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import gpf
-from conftest import DGL_CASES
+from conftest import DGL_CASES, extra
 from gpf.errors import GpfError
 from oracle.runner import load_dump, run_dgl
 from test_storage import _same, assert_same_set
@@ -50,6 +50,7 @@ def round_trips(tmp_path_factory, dgl_sets):
 
 
 @pytest.mark.oracle
+@pytest.mark.extra("hdf5", "zarr")
 @pytest.mark.parametrize("via", VIA)
 @pytest.mark.parametrize("case", DGL_CASES)
 def test_dgl_loads_the_round_trip_as_the_original(round_trips, dgl_sets, case, via):
@@ -67,6 +68,7 @@ def test_dgl_loads_the_round_trip_as_the_original(round_trips, dgl_sets, case, v
             _same(got[k], exp[k], f"{case} via {via} part {p} {k}")
 
 
+@pytest.mark.extra("hdf5", "zarr")
 def test_lossless_chain_through_every_backend(tmp_path):
     """dgl -> npy -> hdf5 -> zarr -> dgl: the same arrays at every hop, and DGL's tensor files
     byte-for-byte the same tensors (original-ID maps included)."""
@@ -88,6 +90,7 @@ def test_lossless_chain_through_every_backend(tmp_path):
                     _same(a[k], b[k], f"{name} part {p} {f} {k}")
 
 
+@pytest.mark.extra("hdf5", "zarr")
 def test_unusual_dtypes_survive_every_backend(tmp_path):
     from gpf.sdk.codecs.dgl_bytes import BFLOAT16
     from gpf.sdk.codecs.dgl_tensors import read_tensors, write_tensors
@@ -114,6 +117,7 @@ def test_unusual_dtypes_survive_every_backend(tmp_path):
     _same(z[[2, 0]], start.partition(1).node_feats["_N/bf16"][[2, 0]], "bfloat16 gather")
 
 
+@pytest.mark.extra("torch")  # the GraphBolt input is written with torch; hdf5/zarr outputs
 @pytest.mark.parametrize("to", VIA)
 def test_graphbolt_only_input(tmp_path, to):
     """A set whose parts name only a GraphBolt .pt file converts to what gpf reads from it."""
@@ -134,6 +138,7 @@ def test_graphbolt_only_input(tmp_path, to):
             _same(getattr(a, name), getattr(b, name), f"part {a.part_id} {name}")
 
 
+@pytest.mark.extra("zarr")
 def test_urls_on_both_sides(tmp_path):
     start = gpf.partition(make_hetero(), 2, tmp_path / "s", "g", method="random", verbose=False)
     url = "memory://convert-urls"
@@ -147,6 +152,7 @@ def test_urls_on_both_sides(tmp_path):
         gpf.convert(start, f"{url}/npy", to="npy", progress=False)
 
 
+@pytest.mark.extra("zarr")
 def test_to_zarr_and_from_zarr(tmp_path):
     from gpf.converters.zarr import from_zarr, to_zarr
 
@@ -179,6 +185,7 @@ def _cli(*args):
                           cwd=ROOT)
 
 
+@pytest.mark.extra("hdf5", "zarr")
 def test_cli_convert(tmp_path):
     start = gpf.partition(make_hetero(), 2, tmp_path / "s", "g", method="random", verbose=False)
     r = _cli("convert", start.path, tmp_path / "z.zarr", "--to", "zarr", "--compressor", "blosc", "--chunk-rows", "8")
@@ -197,7 +204,8 @@ def test_cli_convert(tmp_path):
     (["convert", "{tmp}/missing.json", "{tmp}/o", "--to", "npy"], "missing.json"),
     (["convert", "{s}", "{tmp}/o", "--to", "parquet"], "invalid choice"),
     (["convert", "{s}", "{tmp}/o"], "--to"),
-    (["convert", "{s}", "{tmp}/o", "--to", "hdf5", "--compressor", "zstd"], "HDF5 has no built-in zstd"),
+    pytest.param(["convert", "{s}", "{tmp}/o", "--to", "hdf5", "--compressor", "zstd"], "HDF5 has no built-in zstd",
+                 marks=extra("hdf5")),
     (["convert", "{s}", "{tmp}/s", "--to", "npy"], "already exists"),
 ])
 def test_cli_convert_errors_exit_2_one_line(tmp_path, args, needle):
@@ -209,6 +217,7 @@ def test_cli_convert_errors_exit_2_one_line(tmp_path, args, needle):
     assert needle in r.stderr
 
 
+@pytest.mark.extra("hdf5", "zarr")
 def test_partition_cli_backend(tmp_path):
     g = make_homo()
     np.savez(tmp_path / "g.npz", src=g.edges_dict[("_N", "_E", "_N")][0], dst=g.edges_dict[("_N", "_E", "_N")][1],

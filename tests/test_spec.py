@@ -463,7 +463,7 @@ def test_several_errors_are_counted():
 
 
 def test_non_object_and_non_json_values():
-    expect_config_error([REAL_HOMO], "the config must be a JSON object, got array")
+    expect_config_error([REAL_HOMO], "not a partition config (top level is a JSON array, not an object)")
     expect_config_error({**REAL_HOMO, "x": {1, 2}}, "x: not a JSON value (set)")
     expect_config_error({**REAL_HOMO, "x": float("nan")}, "x: nan is not a JSON number")
     expect_config_error({**REAL_HOMO, "x": {3: 4}}, "x: object keys must be strings")
@@ -489,7 +489,7 @@ def test_load_errors(tmp_path, monkeypatch):
     assert "nested deeper than 64 levels" in err(write(tmp_path, "[" * 100_000 + "]" * 100_000))
     assert "NaN is not a JSON number" in err(write(tmp_path, '{"x": NaN}'))
     assert 'duplicate key "num_parts"' in err(write(tmp_path, '{"num_parts": 1, "num_parts": 2}'))
-    assert "the config must be a JSON object, got array" in err(write(tmp_path, "[1, 2]"))
+    assert "not a partition config (top level is a JSON array, not an object)" in err(write(tmp_path, "[1, 2]"))
     assert "no such file" in err(tmp_path / "missing.json")
     assert "is a directory" in err(tmp_path)
     assert "invalid JSON" in err(write(tmp_path, '{"x": ' + "9" * 5000 + "}"))

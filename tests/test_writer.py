@@ -18,6 +18,7 @@ from gpf.sdk.write.graph import Graph, GraphError
 from gpf.sdk.write.inputs import load_graph
 from gpf.sdk.write.partitioners import AssignmentError, assign_nodes, symmetric_csr
 from gpf.sdk.write.reshuffle import reshuffle
+from conftest import extra
 from writer_helpers import halo_reference, make_hetero, make_homo, save_parquet, write_chunked
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,6 +116,7 @@ def test_symmetric_csr_matches_sets():
     assert got == want and len(adj) == len(want)
 
 
+@pytest.mark.extra("metis")
 def test_metis_balances_node_types():
     rng = np.random.default_rng(0)
     counts = {"a": 3000, "b": 600}
@@ -137,6 +139,7 @@ def test_metis_balances_node_types():
     assert cut(assign_nodes(h, 4, "metis").parts["_N"]) < cut(assign_nodes(h, 4, "random").parts["_N"]) / 2
 
 
+@pytest.mark.extra("metis")
 def test_trainer_groups():
     g = make_homo()
     for method in ("metis", "random", np.arange(160) % 2):
@@ -267,6 +270,7 @@ def test_interrupted_write_leaves_no_config(tmp_path, monkeypatch):
 
 
 # -- original IDs ---------------------------------------------------------------------------------------
+@pytest.mark.extra("metis")
 def test_to_and_from_original(tmp_path):
     g = make_hetero()
     ps = _part(g, 3, tmp_path, method="metis")
@@ -300,6 +304,7 @@ def _same_graph(a: Graph, b: Graph):
 
 
 @pytest.mark.parametrize("kind", ["homo", "hetero"])
+@pytest.mark.extra("metis")
 def test_repartition_rebuilds_the_input(tmp_path, kind):
     g = make_homo() if kind == "homo" else make_hetero()
     ps = _part(g, 3, tmp_path / "a", method="random", halo_hops=2)
@@ -308,7 +313,8 @@ def test_repartition_rebuilds_the_input(tmp_path, kind):
     _same_graph(g, load_graph(ps2.path))
 
 
-@pytest.mark.parametrize("fmt", ["csv", "numpy", "parquet", "zarr"])
+@pytest.mark.parametrize("fmt", ["csv", "numpy", pytest.param("parquet", marks=extra("parquet")),
+                                 pytest.param("zarr", marks=extra("zarr"))])
 def test_chunked_input(tmp_path, fmt):
     g = make_hetero()
     root = write_chunked(tmp_path / "in", g, fmt)
@@ -320,6 +326,7 @@ def test_chunked_input(tmp_path, fmt):
         load_graph(root)
 
 
+@pytest.mark.extra("parquet")
 def test_chunked_parquet_forms(tmp_path):
     """DGL's parquet reader rules: no shape metadata -> 2-D (rows, columns); one list column per row ->
     2-D; shape metadata reshapes (3-D included); a shape that does not fit, nulls, text and ragged vectors
@@ -361,6 +368,7 @@ def test_chunked_parquet_forms(tmp_path):
     broken(pa.table([pa.array([[1, 2]] * (n - 1) + [[1]])], names=["v"]), r"vector rows differ in length")
 
 
+@pytest.mark.extra("zarr")
 def test_chunked_zarr_chunks_by_url(tmp_path):
     """A chunk may be a Zarr array at an fsspec URL; a missing or non-numeric array is named in the error."""
     import zarr
@@ -427,6 +435,7 @@ def test_cli_errors_are_one_line_exit_2(tmp_path, args, msg):
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.json"))
 
 
+@pytest.mark.extra("metis")
 def test_cli_partition_chunked_dir_uses_its_graph_name(tmp_path):
     g = make_hetero()
     root = write_chunked(tmp_path / "in", g, "csv")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-__all__ = ["GpfError", "FormatError", "ConfigError", "UnsupportedError", "EXIT_OK", "EXIT_INVALID", "EXIT_UNREADABLE"]
+__all__ = ["GpfError", "FormatError", "ConfigError", "UnsupportedError", "MissingExtraError", "EXIT_OK", "EXIT_INVALID", "EXIT_UNREADABLE"]
 
 # Exit codes of the ``gpf`` command (README, spec/SPEC.md), here beside the errors they stand for so that
 # library code (``Report.exit_code``) never imports the CLI:
@@ -64,3 +64,20 @@ class ConfigError(GpfError):
 
 class UnsupportedError(GpfError):
     """A valid but unsupported variant (e.g. DGL's pre-1.0 non-reshuffled layout)."""
+
+
+class MissingExtraError(GpfError, ImportError):
+    """A feature needs an optional dependency that is not installed.
+
+    ``MissingExtraError(what, module, extra)`` renders as
+    ``"<what> needs <module>, which is not installed: pip install 'gpf[<extra>]'"``; it is also an
+    :class:`ImportError`, so ``import gpf.loader`` without torch fails the usual way.
+    """
+
+    def __init__(self, what: str, module: str, extra: str) -> None:
+        self.what, self.module, self.extra = what, module, extra
+        GpfError.__init__(self, f"{what} needs {module}, which is not installed: pip install 'gpf[{extra}]'")
+        self.name = module
+
+    def __reduce__(self):
+        return type(self), (self.what, self.module, self.extra)

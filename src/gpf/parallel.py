@@ -82,7 +82,7 @@ def runner(workers: int | None = None, scheduler: str | None = None, client: Any
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
-        raise GpfError("--workers/--scheduler need Dask: pip install 'gpf[dask]' (dask[distributed])") from None
+        raise GpfError("--workers/--scheduler need dask, which is not installed: pip install 'gpf[dask]'") from None
     if scheduler is not None:
         try:
             client = Client(scheduler, timeout="20s")

@@ -16,7 +16,7 @@ def plot_partitions(info: dict[str, Any], out: str) -> None:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise GpfError("--plot needs matplotlib: pip install 'gpf[plot]'") from None
+        raise GpfError("--plot needs matplotlib, which is not installed: pip install 'gpf[plot]'") from None
     parts = info["partitions"]
     ids = [p["part_id"] for p in parts]
     inner = [p["inner_nodes"] for p in parts]

@@ -50,15 +50,18 @@ from __future__ import annotations
 from typing import Union
 
 import numpy as np
-import torch
-from torch_geometric.data import Data, HeteroData
 
-from gpf.converters._setview import SetView, local_union, set_view
-from gpf.converters.pyg_common import HOMO_ETYPE, HOMO_NTYPE, STRUCTURE_KEYS, BoolFeatures, as_bool
-from gpf.converters.pyg_from import from_pyg
-from gpf.converters.pyg_import import from_cluster_data, from_pyg_partitioner
-from gpf.converters.pyg_stores import GpfFeatureStore, GpfGraphStore, GpfNeighborSampler, to_pyg_stores
-from gpf.errors import GpfError
+from gpf.extras import require
+
+require("torch", "gpf.converters.pyg", "pyg")
+require("torch_geometric", "gpf.converters.pyg", "pyg")
+
+from gpf.converters._setview import SetView, local_union, set_view  # noqa: E402
+from gpf.converters.pyg_common import HOMO_ETYPE, HOMO_NTYPE, STRUCTURE_KEYS, BoolFeatures, as_bool  # noqa: E402
+from gpf.converters.pyg_from import from_pyg  # noqa: E402
+from gpf.converters.pyg_import import from_cluster_data, from_pyg_partitioner  # noqa: E402
+from gpf.converters.pyg_stores import GpfFeatureStore, GpfGraphStore, GpfNeighborSampler, to_pyg_stores  # noqa: E402
+from gpf.errors import GpfError  # noqa: E402
 
 __all__ = ["from_pyg", "to_pyg", "to_pyg_graph", "set_view", "as_bool", "BoolFeatures",
            "GpfFeatureStore", "GpfGraphStore", "GpfNeighborSampler", "to_pyg_stores",

@@ -13,8 +13,12 @@
 * :class:`Batch` -- per-type tensors, ``to_pyg()``.
 """
 
-from gpf.loader.batch import Batch
-from gpf.loader.cluster import ClusterLoader
+from gpf.extras import require
+
+require("torch", "gpf.loader")  # one line naming the extra, not torch's ModuleNotFoundError
+
+from gpf.loader.batch import Batch  # noqa: E402
+from gpf.loader.cluster import ClusterLoader  # noqa: E402
 
 __all__ = ["Batch", "ClusterLoader", "PartitionLoader", "rank_partitions"]
 

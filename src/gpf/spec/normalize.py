@@ -23,6 +23,7 @@ for the model to reject with a precise key path.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -64,15 +65,15 @@ def normalize_config(
     edge-type keys that cannot be resolved) and :class:`UnsupportedError` (pre-1.0
     non-reshuffled layout; a ``gpf_version`` with a newer major version).
     """
-    if not isinstance(raw, Mapping):
-        raise ConfigError(source, f"the config must be a JSON object, got {_json_type(raw)}")
+    reason = not_a_config_reason(raw)
+    if reason is not None:
+        raise ConfigError(source, reason)
     for k in raw:
         if not isinstance(k, str):
             raise ConfigError(source, f"object keys must be strings, got {type(k).__name__} {_short(k)}")
     cfg: dict[str, Any] = dict(raw)
     notes: list[str] = []
 
-    _check_not_chunked_input(cfg, source)
     _check_version(cfg, source)
 
     for field in ("node_map", "edge_map"):
@@ -123,15 +124,28 @@ def normalize_config(
     return cfg, notes
 
 
-def _check_not_chunked_input(cfg: dict[str, Any], source: str) -> None:
-    if "node_map" in cfg or "edge_map" in cfg:
-        return
-    if "num_nodes_per_chunk" in cfg or ("node_type" in cfg and "edge_type" in cfg):
-        raise ConfigError(
-            source,
-            "this is a chunked-graph input metadata.json (the input of DGL's partition pipeline), "
-            "not a partition config: it has no node_map/edge_map",
-        )
+#: A JSON object is taken for a partition config when it has one of these keys (or a ``part-N`` entry).
+CONFIG_MARKER_KEYS = ("num_parts", "node_map", "edge_map")
+
+
+def not_a_config_reason(raw: Any) -> str | None:
+    """Why the decoded JSON ``raw`` is not a partition config at all (None: it is one, maybe a broken one).
+
+    The one rule behind ``gpf.open``, ``gpf validate`` (exit 2) and every other command: a JSON
+    value that is not an object, or an object with none of :data:`CONFIG_MARKER_KEYS` and no
+    ``part-N`` key, is "not a partition config"; a DGL chunked-graph ``metadata.json`` says so.
+    """
+    if not isinstance(raw, Mapping):
+        return f"not a partition config (top level is a JSON {_json_type(raw)}, not an object)"
+    keys = [k for k in raw if isinstance(k, str)]
+    if any(k in raw for k in CONFIG_MARKER_KEYS) or any(re.fullmatch(r"part-\d+", k) for k in keys):
+        return None
+    if "num_nodes_per_chunk" in raw or ("node_type" in raw and "edge_type" in raw):
+        return ("not a partition config: this is a chunked-graph input metadata.json (the input of DGL's "
+                "partition pipeline); `gpf partition DIR OUT --parts N` partitions it")
+    shown = ", ".join(repr(k) for k in keys[:8]) + (", ..." if len(keys) > 8 else "")
+    return (f"not a partition config (found keys {shown}; a config has num_parts, node_map, edge_map "
+            "and part-N entries)" if keys else "not a partition config (an empty JSON object)")
 
 
 def _check_version(cfg: dict[str, Any], source: str) -> None:

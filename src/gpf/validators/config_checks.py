@@ -450,9 +450,11 @@ CONFIG_CHECKS = (check_schema, check_version, check_halo_hops, check_part_entrie
                  check_type_names, check_map_keys, check_ranges, check_map_dtype, check_paths)
 
 
-def run_config_checks(rep: Report, cfg: Mapping[str, Any], ctx: ConfigContext) -> None:
+def run_config_checks(rep: Report, cfg: Mapping[str, Any], ctx: ConfigContext, raw_keys: int | None = None) -> None:
+    """Run every config check on the normalised ``cfg``; ``raw_keys``: the keys the file itself has
+    (counted as "config keys", not the defaults normalisation added)."""
     from gpf.validators.guard import guarded
 
     for check in CONFIG_CHECKS:
         guarded(rep, check.__name__, check, rep, cfg, ctx)
-    rep.count("config keys", len(cfg))
+    rep.count("config keys", len(cfg) if raw_keys is None else raw_keys)

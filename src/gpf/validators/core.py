@@ -139,9 +139,11 @@ def _read_config(rep: Report, path: str) -> dict | None:
     except (OSError, ValueError) as e:  # e.g. a path the OS cannot encode, a broken Zarr store
         rep.error("config.unreadable", f"{type(e).__name__}: {' '.join(str(e).split())[:300]}", path=path)
         return None
-    if not isinstance(raw, dict):
-        kind = "an array" if isinstance(raw, list) else type(raw).__name__
-        rep.error("config.not_object", f"the config must be a JSON object, got {kind}", path=path)
+    from gpf.spec.normalize import not_a_config_reason
+
+    reason = not_a_config_reason(raw)
+    if reason is not None:
+        rep.error("config.not_config", reason, path=path)
         return None
     return raw
 
@@ -179,7 +181,7 @@ def _check_config(rep: Report, raw: dict, path: str):
         rep.error("config.schema", getattr(e, "message", str(e)), path=path,
                   examples=[e.key] if getattr(e, "key", None) else [])
         return None
-    run_config_checks(rep, norm, ctx)
+    run_config_checks(rep, norm, ctx, raw_keys=len(raw))
     had_errors = bool(rep.errors)
     try:
         config = parse_config(raw, source=path, etype_resolver=resolver)

@@ -24,7 +24,7 @@ ERROR, WARNING = "error", "warning"
 CODES: dict[str, tuple[str, str, str]] = {
     # -- the config file ---------------------------------------------------------------------
     "config.unreadable": ("3", ERROR, "the config file is missing, not UTF-8 JSON, too large or too deep"),
-    "config.not_object": ("3", ERROR, "the config is JSON but not an object"),
+    "config.not_config": ("3", ERROR, "the JSON is not a partition config (not an object, or none of its keys)"),
     "config.unsupported": ("8", ERROR, "a layout gpf deliberately does not read (pre-1.0 non-reshuffled)"),
     "config.key_missing": ("C1", ERROR, "a required top-level key is missing"),
     "config.key_type": ("C1", ERROR, "a key has the wrong JSON type or an out-of-range value"),
@@ -122,7 +122,7 @@ CODES: dict[str, tuple[str, str, str]] = {
 }
 
 #: Codes meaning the set could not be read at all (exit status 2).
-UNREADABLE_CODES = frozenset({"config.unreadable", "config.not_object", "against.unreadable"})
+UNREADABLE_CODES = frozenset({"config.unreadable", "config.not_config", "against.unreadable"})
 
 
 @dataclass

@@ -699,8 +699,9 @@ def write_graphbolt(path: "str | os.PathLike[str]", g: GraphBoltGraph) -> None:
     Arrays are stored in their own dtypes (no casting).  Raises ``ValueError`` when
     ``g`` is not a valid graph.  The write is atomic (temporary file + ``os.replace``).
     """
-    import torch
+    from gpf.extras import require
 
+    torch = require("torch", "writing DGL 2.x GraphBolt files")
     _validate(g, ValueError)
     for what, a in (("indptr", g.indptr), ("indices", g.indices)):
         if a.dtype.newbyteorder("=") not in (np.dtype(np.int32), np.dtype(np.int64)):

@@ -15,9 +15,19 @@ import numpy as np
 from gpf.errors import ConfigError, UnsupportedError
 from gpf.sdk.storage.base import PartGraph, PartitionStore, PartitionWriter
 
-__all__ = ["BACKENDS", "BACKEND_KEY", "PATH_KEY", "part_backend", "open_store", "open_writer"]
+__all__ = ["BACKENDS", "BACKEND_KEY", "PATH_KEY", "part_backend", "open_store", "open_writer", "require_backend"]
 
 BACKENDS = ("dgl", "npy", "hdf5", "zarr")
+#: backends that need an optional dependency: backend -> module (its extra: gpf.extras.EXTRAS)
+BACKEND_MODULES = {"hdf5": "h5py", "zarr": "zarr"}
+
+
+def require_backend(name: str) -> None:
+    """One-line :class:`~gpf.errors.MissingExtraError` when backend ``name`` needs a package that is not installed."""
+    if name in BACKEND_MODULES:
+        from gpf.extras import require
+
+        require(BACKEND_MODULES[name], f"the {name} storage backend")
 BACKEND_KEY = "gpf_backend"
 PATH_KEY = "gpf_path"
 
@@ -39,6 +49,7 @@ def open_store(config, config_path: str, root: str, *, prefer: str = "dgl", use_
     names = [part_backend(config, p, config_path) for p in range(len(config.parts))] or ["dgl"]
 
     def make(name: str) -> PartitionStore:
+        require_backend(name)
         if name == "dgl":
             from gpf.sdk.storage.dgl_store import DglStore
 
@@ -98,6 +109,7 @@ def open_writer(backend: str, out: "str | os.PathLike[str]", graph_name: str, *,
     ``shard_rows`` to zarr (0: no sharding; None: shards on object stores only)."""
     if backend not in BACKENDS:
         raise UnsupportedError(f"backend {backend!r} is not supported by the writer (use one of {list(BACKENDS)})")
+    require_backend(backend)
     if backend in ("dgl", "npy"):
         for what, v in (("compressor", compressor), ("chunk_rows", chunk_rows), ("shard_rows", shard_rows)):
             if v is not None:

@@ -69,7 +69,9 @@ def find_zarr_root(path: str) -> str | None:
 
 
 def _open_group(root: str, mode: str):
-    import zarr
+    from gpf.extras import require
+
+    zarr = require("zarr", "reading a Zarr store")
 
     try:
         return zarr.open_group(_local(root), mode=mode, zarr_format=3)

@@ -304,7 +304,7 @@ def data_chunk_rows(spec: DataSpec, c: int) -> int:
 
         return int(pq.read_metadata(path).num_rows)
     except ImportError:
-        raise GraphError(f"{where}: reading parquet needs pyarrow (pip install pyarrow)") from None
+        raise GraphError(f"{where}: reading parquet needs pyarrow, which is not installed: pip install 'gpf[parquet]'") from None
     except Exception as exc:  # pyarrow raises several types
         raise GraphError(f"{where}: not a readable parquet file ({exc})") from None
 
@@ -324,9 +324,10 @@ def _chunk_path(root: str, name: str) -> str:
 
 def _zarr_array(path: str, where: str):
     """A Zarr (v2 or v3) array chunk, opened read-only: local path or fsspec URL, read lazily."""
-    try:
-        import zarr
+    from gpf.extras import require
 
+    zarr = require("zarr", f"{where}: reading a zarr chunk")
+    try:
         arr = zarr.open_array(path, mode="r")
     except Exception as exc:  # zarr raises several types (missing store, not an array, bad metadata)
         raise GraphError(f"{where}: not a readable Zarr array ({type(exc).__name__}: {exc})") from None
@@ -423,7 +424,7 @@ def _parquet(path: str, where: str):
     try:
         import pyarrow.parquet as pq
     except ImportError:
-        raise GraphError(f"{where}: reading parquet needs pyarrow (pip install pyarrow)") from None
+        raise GraphError(f"{where}: reading parquet needs pyarrow, which is not installed: pip install 'gpf[parquet]'") from None
     try:
         return pq.read_table(path)
     except Exception as exc:  # pyarrow raises several types

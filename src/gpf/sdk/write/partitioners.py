@@ -235,7 +235,7 @@ def metis_assignment(graph: Graph, num_parts: int, *, balance_ntypes: Any = None
     try:
         import pymetis
     except ImportError:  # pragma: no cover - pymetis is a declared extra
-        raise AssignmentError("method 'metis' needs pymetis: pip install 'gpf[metis]' (or use method='random')") from None
+        raise AssignmentError("method 'metis' needs pymetis, which is not installed: pip install 'gpf[metis]' (or use method='random')") from None
     t = num_trainers_per_machine
     k = num_parts * t
     n = graph.num_nodes()

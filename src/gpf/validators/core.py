@@ -78,6 +78,14 @@ def validate(path: "str | os.PathLike[str]", *, quick: bool = False, against: An
 
 def _validate(rep: Report, path: str, quick: bool, against: Any, prefer: str, runner=None,
               progress: bool = False) -> None:
+    from gpf.errors import ConfigError
+    from gpf.sdk.locate import locate_set
+
+    try:
+        path = locate_set(path).config  # a config file, a directory holding one, a Zarr store, a URL
+    except ConfigError as e:
+        rep.error("config.unreadable", e.message, path=e.path)
+        return
     raw = _read_config(rep, path)
     if raw is None:
         return

@@ -26,8 +26,9 @@ HOMO_ETYPE = "_N:_E:_N"
 
 
 def open_set(path: "str | os.PathLike[str]", *, prefer: str = "dgl", mmap: bool = True) -> "PartitionSet":
-    """Open the partition set whose config JSON is at ``path`` (local path or fsspec URL),
-    or the Zarr store at ``path`` (its root, or its ``zarr.json``).
+    """Open the partition set named by ``path``: its config JSON, a directory holding exactly one
+    config, a Zarr store (its root, or its ``zarr.json``), or an fsspec URL of any of these
+    (:func:`gpf.sdk.locate.locate_set`, the rule every command uses).
 
     Each partition is read by the storage backend its config entry names
     (:mod:`gpf.sdk.storage.registry`: ``dgl``, ``npy``, ``hdf5``, ``zarr``).  ``prefer`` chooses the graph file when a part names both a DGL ``part_graph``
@@ -37,15 +38,15 @@ def open_set(path: "str | os.PathLike[str]", *, prefer: str = "dgl", mmap: bool 
     """
     from gpf.spec import load_config, loads_config
 
-    path = os.fspath(path)
-    from gpf.sdk.storage.zarr_store import ROOT_META, find_zarr_root, read_zarr_config
+    from gpf.sdk.locate import locate_set
 
-    zarr_root = find_zarr_root(path)
-    if zarr_root is not None:  # the config lives in the store's root attributes
+    loc = locate_set(path)
+    path = loc.config
+    if loc.zarr_root is not None:  # the config lives in the store's root attributes
+        from gpf.sdk.storage.zarr_store import read_zarr_config
         from gpf.spec import parse_config
 
-        path = f"{zarr_root}/{ROOT_META}"
-        return PartitionSet(parse_config(read_zarr_config(zarr_root), source=path), path, prefer=prefer, mmap=mmap)
+        return PartitionSet(parse_config(read_zarr_config(loc.zarr_root), source=path), path, prefer=prefer, mmap=mmap)
     resolver = PlainEtypeResolver(path)
     if paths.is_url(path):
         from gpf.sdk.codecs.buffer import open_buffer
@@ -108,14 +109,19 @@ class PartitionSet:
 
     # -- partitions ------------------------------------------------------------------------
     def partition(self, part_id: int) -> "Partition":
-        if not isinstance(part_id, (int, np.integer)) or not 0 <= part_id < self.num_parts:
-            raise IndexError(f"{self.path}: partition {part_id} does not exist (num_parts={self.num_parts})")
-        return Partition(self, int(part_id))
+        """Partition ``part_id``; negative IDs count from the end (``-1``: the last), as for a list."""
+        if isinstance(part_id, (bool, np.bool_)) or not isinstance(part_id, (int, np.integer)) \
+                or not -self.num_parts <= part_id < self.num_parts:
+            raise IndexError(f"{self.path}: partition {part_id!r} does not exist (num_parts={self.num_parts})")
+        return Partition(self, int(part_id) % self.num_parts)
 
     def __len__(self) -> int:
         return self.num_parts
 
-    def __getitem__(self, part_id: int) -> "Partition":
+    def __getitem__(self, part_id: "int | slice") -> "Partition | list[Partition]":
+        """``ps[i]`` (negative ``i`` from the end) or ``ps[a:b]`` (a list), as for a list of partitions."""
+        if isinstance(part_id, slice):
+            return [Partition(self, i) for i in range(*part_id.indices(self.num_parts))]
         return self.partition(part_id)
 
     def __iter__(self) -> Iterator["Partition"]:

@@ -245,6 +245,35 @@ class Graph:
             except GraphError as exc:
                 raise GraphError(f"{path}: {exc}") from None
 
+    @classmethod
+    def load(cls, path: "str | os.PathLike[str]") -> "Graph":
+        """Read a graph from any input ``gpf partition`` takes: the ``.npz`` convention
+        (:meth:`from_npz`), DGL's chunked graph format (a directory with ``metadata.json``), or a
+        partition set (rebuilt whole, in original IDs when it stores them)."""
+        from gpf.sdk.inputs import load_graph
+
+        return load_graph(path)
+
+    # -- saving -----------------------------------------------------------------------------
+    def save(self, path: "str | os.PathLike[str]", *, compressed: bool = False) -> str:
+        """Write this graph as the ``.npz`` convention (``src``, ``dst``, ``num_nodes``,
+        ``node:<name>``, ``edge:<name>``) that ``gpf partition graph.npz`` and :meth:`load` read.
+        One node type and one edge type (the names are not kept: they load as ``_N``/``_E``); for
+        heterogeneous graphs use :meth:`save_chunked`."""
+        from gpf.sdk.graph_io import save_npz
+
+        return save_npz(self, path, compressed=compressed)
+
+    def save_chunked(self, out_dir: "str | os.PathLike[str]", *, num_chunks: int = 1, edge_format: str = "csv",
+                     graph_name: str = "graph", overwrite: bool = False) -> str:
+        """Write this graph in DGL's chunked graph format (``out_dir/metadata.json`` + chunks), the
+        input of DGL's distributed partition pipeline and of ``gpf partition DIR --out-of-core`` /
+        ``--workers N``; returns the ``metadata.json`` path (:func:`gpf.sdk.graph_io.write_chunked`)."""
+        from gpf.sdk.graph_io import write_chunked
+
+        return write_chunked(self, out_dir, num_chunks=num_chunks, edge_format=edge_format,
+                             graph_name=graph_name, overwrite=overwrite)
+
     # -- shape ----------------------------------------------------------------------------
     @property
     def ntypes(self) -> list[str]:

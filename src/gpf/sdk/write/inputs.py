@@ -36,29 +36,41 @@ __all__ = ["load_graph", "load_chunked", "parse_chunked", "ChunkedMeta", "DataSp
 def load_graph(path: "str | os.PathLike[str]") -> Graph:
     """Read an input graph (see module doc) from ``path``."""
     path = os.fspath(path)
-    if os.path.isdir(path):
-        meta = os.path.join(path, "metadata.json")
-        if os.path.isfile(meta):
-            raw = _read_json(meta)
-            if "node_type" in raw or "edge_type" in raw:
-                return load_chunked(meta)
-            return load_partition_set(meta)
-        configs = [f for f in sorted(os.listdir(path)) if f.endswith(".json")]
-        if len(configs) == 1:
-            return load_partition_set(os.path.join(path, configs[0]))
-        raise GraphError(f"{path}: a directory input must hold metadata.json (chunked graph) or one "
-                         f"partition config .json (found {configs or 'none'})")
-    if not os.path.exists(path):
-        raise GraphError(f"{path}: no such file or directory")
+    meta = chunked_metadata(path)
+    if meta is not None:
+        return load_chunked(meta)
     if path.endswith(".npz"):
+        if not os.path.exists(path):
+            raise GraphError(f"{path}: no such file or directory")
         return Graph.from_npz(path)
-    if path.endswith(".json"):
-        raw = _read_json(path)
-        if "node_type" in raw or "edge_type" in raw:
-            return load_chunked(path)
-        return load_partition_set(path)
-    raise GraphError(f"{path}: unknown input: give a .npz, a chunked-graph directory (metadata.json) "
-                     "or a partition config .json")
+    from gpf.sdk.locate import locate_set
+
+    if not paths_is_url(path) and os.path.isfile(path) and not path.endswith(".json"):
+        raise GraphError(f"{path}: unknown input: give a .npz, a chunked-graph directory (metadata.json) "
+                         "or a partition set (config .json, a directory holding one, a Zarr store)")
+    locate_set(path)  # a one-line error naming what the path is when it names no set
+    return load_partition_set(path)
+
+
+def chunked_metadata(path: str) -> "str | None":
+    """The ``metadata.json`` of DGL's chunked graph format when ``path`` is one (or its directory), else None."""
+    if paths_is_url(path):
+        return None
+    meta = os.path.join(path, "metadata.json") if os.path.isdir(path) else path
+    if not (os.path.isfile(meta) and meta.endswith(".json")):
+        return None
+    try:
+        with open(meta, "rb") as fh:
+            raw = json.loads(fh.read(64 * 2**20))
+    except (OSError, ValueError):
+        return None
+    return meta if isinstance(raw, dict) and ("node_type" in raw or "edge_type" in raw) else None
+
+
+def paths_is_url(path: str) -> bool:
+    from gpf.sdk.paths import is_url
+
+    return is_url(path)
 
 
 def _read_json(path: str) -> dict:

@@ -18,15 +18,13 @@ would be cut and METIS's parts would be mostly noise.  32 parts (~85-104 nodes e
 
     python examples/cluster_gcn.py [--seeds 3] [--epochs 50] [--parts 32] [--batch-size 8]
 
-CiteSeer is read offline from /work/shared/data/planetoid/CiteSeer/raw (copied into a
-temporary root for ``torch_geometric.datasets.Planetoid``); it is skipped when absent.
+Both datasets are bundled with gpf (``gpf.datasets.cora()`` / ``citeseer()``: the Planetoid
+files as PyG's ``Planetoid`` reads them, public split), so this runs offline on a fresh clone.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import sys
 import tempfile
 import time
@@ -37,10 +35,9 @@ import torch
 import torch.nn.functional as F
 
 import gpf
-from gpf.datasets import cora
+from gpf.datasets import citeseer, cora
 from gpf.loader import ClusterLoader
 
-CITESEER_RAW = Path(os.environ.get("GPF_CITESEER_RAW", "/work/shared/data/planetoid/CiteSeer/raw"))
 MAX_GAP = 2.0  # percentage points
 
 
@@ -85,17 +82,8 @@ def load_cora() -> dict:
     return cora()
 
 
-def load_citeseer() -> "dict | None":
-    if not (CITESEER_RAW / "ind.citeseer.graph").exists():
-        return None
-    from torch_geometric.datasets import Planetoid
-
-    with tempfile.TemporaryDirectory() as root:
-        shutil.copytree(CITESEER_RAW, Path(root) / "CiteSeer" / "raw")
-        d = Planetoid(root, "CiteSeer")[0]
-    return {"src": d.edge_index[0].numpy(), "dst": d.edge_index[1].numpy(), "num_nodes": d.num_nodes,
-            "feat": d.x.numpy(), "label": d.y.numpy(),
-            **{m: getattr(d, m).numpy() for m in ("train_mask", "val_mask", "test_mask")}}
+def load_citeseer() -> dict:
+    return citeseer()
 
 
 # -- training ------------------------------------------------------------------------------------------
@@ -193,9 +181,6 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         datasets = [("Cora", load_cora()), ("CiteSeer", load_citeseer())]
         for name, raw in datasets:
-            if raw is None:
-                print(f"\n== {name}: raw files not found in {CITESEER_RAW}; skipped")
-                continue
             gaps[name] = run_dataset(name, raw, Path(tmp) / name, args.parts, args.batch_size, args.epochs,
                                      args.seeds)
     worse = {k: round(g, 1) for k, (g, _) in gaps.items() if g < -MAX_GAP}

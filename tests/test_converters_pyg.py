@@ -7,8 +7,6 @@ isolated nodes, a featureless node type and an edgeless edge type.
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,18 +17,18 @@ import gpf
 from gpf.converters import pyg as P
 from gpf.sdk.write.graph import GraphError
 
-CORA_RAW = Path("/work/shared/data/planetoid/Cora/raw")
 METHODS = ("metis", "random")
 
 
 # -- inputs --------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def cora(tmp_path_factory) -> Data:
-    from torch_geometric.datasets import Planetoid
+def cora() -> Data:
+    """Planetoid Cora as PyG's ``Planetoid(root, "Cora")[0]`` gives it (the bundled copy: no machine path)."""
+    from gpf.datasets import cora as bundled
 
-    root = tmp_path_factory.mktemp("planetoid")
-    shutil.copytree(CORA_RAW, root / "Cora" / "raw")
-    return Planetoid(str(root), "Cora")[0]
+    c = bundled()
+    return Data(x=torch.from_numpy(c["feat"]), edge_index=torch.from_numpy(np.stack([c["src"], c["dst"]])),
+                y=torch.from_numpy(c["label"]), **{m: torch.from_numpy(c[m]) for m in ("train_mask", "val_mask", "test_mask")})
 
 
 HETERO_COUNTS = {"user": 60, "item": 45, "tag": 12, "lonely": 5}
@@ -694,3 +692,26 @@ def test_neighbor_loader_with_worker_processes(cora, cora_sets):
         assert torch.equal(batch.n_id[batch.edge_index], cora.edge_index[:, batch.e_id])
         done.append(batch.n_id[:batch.batch_size])
     assert torch.equal(torch.cat(done), seeds)
+
+
+# -- the bundled datasets are exactly PyG's Planetoid ------------------------------------------------
+@pytest.mark.parametrize("name", ["Cora", "CiteSeer"])
+def test_bundled_planetoid_equals_pygs_planetoid(tmp_path, name):
+    """gpf.datasets.cora()/citeseer() are what Planetoid(root, name)[0] reads from the raw files
+    (the shared data set, resolved from the repository root: ../shared/data/planetoid)."""
+    import shutil
+    from pathlib import Path
+
+    from torch_geometric.datasets import Planetoid
+
+    from gpf.datasets import planetoid
+
+    raw = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "planetoid" / name / "raw"
+    shutil.copytree(raw, tmp_path / name / "raw")
+    d = Planetoid(str(tmp_path), name)[0]
+    b = planetoid(name)
+    assert b["num_nodes"] == d.num_nodes
+    assert np.array_equal(np.stack([b["src"], b["dst"]]), d.edge_index.numpy())
+    assert np.array_equal(b["feat"], d.x.numpy()) and np.array_equal(b["label"], d.y.numpy())
+    for m in ("train_mask", "val_mask", "test_mask"):
+        assert np.array_equal(b[m], getattr(d, m).numpy()), m

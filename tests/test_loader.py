@@ -136,7 +136,11 @@ def test_features_labels_masks_and_edge_features_by_global_id(homo):
         np.testing.assert_array_equal(batch.x[:, 5:].numpy(), nd["half"][orig].astype(np.float32))
         np.testing.assert_array_equal(batch.y.numpy(), nd["label"][orig])
         np.testing.assert_array_equal(batch.train_mask.numpy(), nd["train_mask"][orig])
-        assert batch.val_mask is None and batch.e_id is None
+        assert "val_mask" not in batch and "e_id" not in batch
+        with pytest.raises(AttributeError, match=r"no node field 'val_mask' \(its node fields: n_id, train_mask, x, y"):
+            batch.val_mask
+        with pytest.raises(AttributeError, match="no edge field 'e_id'"):
+            batch.e_id
         # edge features: match each kept edge to the input edge with the same endpoints and tag
         ei = batch.edge_index.numpy()
         src, dst = orig[ei[0]], orig[ei[1]]
@@ -318,3 +322,63 @@ def test_storage_backends_give_the_same_batches(tmp_path, backend):
         for t in x.edges:
             assert x.edges[t].keys() == y.edges[t].keys()
             assert all(torch.equal(x.edges[t][k], y.edges[t][k]) for k in x.edges[t])
+
+
+# -- a newcomer's defaults and messages --------------------------------------------------------------
+@pytest.fixture(scope="module")
+def pyg_named(tmp_path_factory):
+    """A set written from PyG-style names (x, y, masks) and one with DGL's (feat, label)."""
+    root = tmp_path_factory.mktemp("named")
+    rng = np.random.default_rng(0)
+    n = 60
+    src, dst = rng.integers(0, n, 300), rng.integers(0, n, 300)
+    x, y, mask = rng.standard_normal((n, 3)).astype(np.float32), rng.integers(0, 4, n), rng.random(n) < 0.5
+    pyg = gpf.partition(gpf.Graph.homogeneous(src, dst, n, {"x": x, "y": y, "train_mask": mask}), 3,
+                        root / "pyg", "pyg", method="random")
+    dgl = gpf.partition(gpf.Graph.homogeneous(src, dst, n, {"feat": x, "label": y}), 3, root / "dgl", "dgl",
+                        method="random")
+    return pyg, dgl, x, y, mask
+
+
+def test_default_fields_are_the_conventional_names(pyg_named):
+    pyg, dgl, x, y, mask = pyg_named
+    for ps in (pyg, dgl):
+        loader = ClusterLoader(ps, batch_size=3)
+        (batch,) = list(loader)
+        orig = ps.orig_nids("_N")[batch.n_id.numpy()]
+        np.testing.assert_array_equal(batch.x.numpy(), x[orig])
+        np.testing.assert_array_equal(batch.y.numpy(), y[orig])
+    assert "x=['x'], y=['y'], masks=['train_mask']" in repr(ClusterLoader(pyg))
+    assert "x=['feat'], y=['label']" in repr(ClusterLoader(dgl))
+    (batch,) = list(ClusterLoader(dgl, batch_size=3))
+    with pytest.raises(AttributeError, match=r"no node field 'train_mask' \(its node fields: n_id, x, y"):
+        batch.train_mask
+    (bare,) = list(ClusterLoader(dgl, batch_size=3, node_feats=[], label=False))
+    assert "x" not in bare and "y" not in bare
+
+
+def test_missing_feature_names_the_field_and_the_stored_feature(pyg_named):
+    pyg = pyg_named[0]
+    with pytest.raises(GpfError) as ei:
+        ClusterLoader(pyg, node_feats=["feat"], label="y")
+    msg = str(ei.value)
+    assert "batch field 'x' (node_feats=...): no partition stores the node feature 'feat'" in msg
+    assert "'_N/x'" in msg and "asked for" not in msg and "\n" not in msg
+
+
+def test_per_type_feature_dicts(hetero):
+    g, ps = hetero
+    loader = ClusterLoader(ps, batch_size=4, node_feats={"user": ["feat"], "item": "price"},
+                           label={"user": "label"}, seed=0)
+    (batch,) = list(loader)
+    assert set(batch.x) == {"user", "item"} and set(batch.y) == {"user"}
+    ids = original_ids(batch, ps)
+    np.testing.assert_array_equal(batch.x["user"].numpy(), g.ndata["user"]["feat"][ids["user"]])
+    np.testing.assert_array_equal(batch.x["item"].numpy(), g.ndata["item"]["price"][ids["item"]])
+    with pytest.raises(GpfError, match=r"names an unknown node type 'paper'"):
+        ClusterLoader(ps, node_feats={"paper": ["feat"]})
+
+
+def test_unknown_device_is_one_clear_line(homo):
+    with pytest.raises(ValueError, match=r"^device 'gpu' is not a device torch knows: use 'cpu', 'cuda' or 'cuda:N'$"):
+        ClusterLoader(homo[1], device="gpu")

@@ -35,15 +35,31 @@ class Batch:
 
     # -- attribute access ---------------------------------------------------------------------
     def node_field(self, name: str):
-        """The node field ``name``: a tensor (homogeneous) or ``{ntype: tensor}`` for the types having it."""
-        if self.is_homogeneous:
-            return next(iter(self.nodes.values())).get(name)
-        return {t: f[name] for t, f in self.nodes.items() if name in f}
+        """The node field ``name``: a tensor (homogeneous) or ``{ntype: tensor}`` for the types having it.
+
+        A field the loader did not fill (a mask the set does not store, ``y`` without a label...)
+        is absent: ``AttributeError`` listing the fields this batch has."""
+        return self._field(self.nodes, name, "node")
 
     def edge_field(self, name: str):
+        return self._field(self.edges, name, "edge")
+
+    def _field(self, per_type: dict, name: str, kind: str):
         if self.is_homogeneous:
-            return next(iter(self.edges.values())).get(name)
-        return {t: f[name] for t, f in self.edges.items() if name in f}
+            fields = next(iter(per_type.values()))
+            if name in fields:
+                return fields[name]
+        else:
+            hit = {t: f[name] for t, f in per_type.items() if name in f}
+            if hit:
+                return hit
+        have = sorted({k for f in per_type.values() for k in f})
+        raise AttributeError(f"this batch has no {kind} field {name!r} (its {kind} fields: {', '.join(have) or 'none'}; "
+                             "ask the loader for it: node_feats=, label=, masks=, edge_feats=, with_edge_ids=)")
+
+    def __contains__(self, name: str) -> bool:
+        """``"y" in batch``: whether the batch has that node or edge field."""
+        return any(name in f for f in (*self.nodes.values(), *self.edges.values()))
 
     x = property(lambda self: self.node_field("x"))
     y = property(lambda self: self.node_field("y"))

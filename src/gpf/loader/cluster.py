@@ -34,10 +34,13 @@ import torch
 from gpf.loader.batch import Batch
 from gpf.loader.edges import etype_endpoints, group_inner_edges
 from gpf.loader.ranges import exclusive_cumsum, expand_ranges
-from gpf.loader.tables import DEFAULT_MASKS, load_table, resolve_fields
+from collections.abc import Mapping
+
+from gpf.errors import GpfError
+from gpf.loader.tables import DEFAULT_FEATURES, DEFAULT_LABELS, DEFAULT_MASKS, available, load_table, resolve_fields
 from gpf.loader.transfer import Prefetcher, Transfer
 
-__all__ = ["ClusterLoader", "open_partition_set", "node_field_request"]
+__all__ = ["ClusterLoader", "open_partition_set", "node_field_request", "feature_names", "describe_fields"]
 
 
 def open_partition_set(config):
@@ -47,14 +50,64 @@ def open_partition_set(config):
     return config if isinstance(config, PartitionSet) else open_set(os.fspath(config))
 
 
+def feature_names(arg, what: str) -> list[str]:
+    """A loader's feature argument -- a name, a list of names, or a per-type dict ``{type: name or
+    names}`` (edge types as ``(src, rel, dst)`` or ``"src:rel:dst"``) -- as ``name`` / ``type/name`` strings."""
+    if arg is None or arg is False:
+        return []
+    if isinstance(arg, str):
+        return [arg] if arg else []
+    if isinstance(arg, Mapping):
+        out = []
+        for t, names in arg.items():
+            key = ":".join(t) if isinstance(t, tuple) else t
+            if not isinstance(key, str) or not key:
+                raise GpfError(f"{what}: a per-type dict needs type names as keys, got {t!r}")
+            for n in feature_names(names, f"{what}[{key!r}]"):
+                out.append(n if "/" in n else f"{key}/{n}")
+        return out
+    if isinstance(arg, (list, tuple, set, frozenset)):
+        out = []
+        for n in arg:
+            if not isinstance(n, str):
+                raise GpfError(f"{what}: feature names must be strings, got {n!r}")
+            out.append(n)
+        return out
+    raise GpfError(f"{what} must be a feature name, a list of names or a {{type: names}} dict, got {type(arg).__name__}")
+
+
+def _conventional(stored: dict, candidates: tuple[str, ...]) -> list[str]:
+    """The first of ``candidates`` that some node type stores (``[]`` if none)."""
+    names = set().union(*stored.values()) if stored else set()
+    return [next(n for n in candidates if n in names)] if names & set(candidates) else []
+
+
 def node_field_request(ps, node_feats, label, masks):
-    """Resolve ``node_feats``/``label``/``masks`` to stored keys per node type."""
-    if isinstance(node_feats, str):
-        node_feats = [node_feats]
+    """Resolve ``node_feats``/``label``/``masks`` to stored keys per node type.
+
+    ``None`` (not given) picks the conventional names where stored: ``x`` else ``feat`` for
+    ``node_feats``, ``y`` else ``label`` for ``label``, and each of ``train_mask``/``val_mask``/
+    ``test_mask`` for ``masks``.  ``[]``/``()``/``False`` asks for nothing."""
+    stored = available(ps, "node") if node_feats is None or label is None else {}
+    x = _conventional(stored, DEFAULT_FEATURES) if node_feats is None else feature_names(node_feats, "node_feats")
+    y = _conventional(stored, DEFAULT_LABELS) if label is None else feature_names(label, "label")
     auto_masks = masks is None
-    masks = list(DEFAULT_MASKS if auto_masks else ([masks] if isinstance(masks, str) else masks))
-    wanted = {"x": list(node_feats or ()), "y": [label] if label else [], **{m: [m] for m in masks}}
+    masks = list(DEFAULT_MASKS if auto_masks else feature_names(masks, "masks"))
+    wanted = {"x": x, "y": y, **{m.split("/", 1)[-1]: [m] for m in masks}}
     return resolve_fields(ps, "node", wanted, optional=masks if auto_masks else ())
+
+
+def describe_fields(node_req) -> str:
+    """``x=['feat'], y=['label'], masks=[...]``: the stored features a loader's batch fields come from."""
+    fields: dict[str, list[str]] = {}
+    for per_type in node_req.values():
+        for field, keys in per_type.items():
+            for k in keys:
+                name = k.split("/", 1)[1]
+                bucket = fields.setdefault("masks" if field not in ("x", "y") else field, [])
+                if name not in bucket:
+                    bucket.append(name)
+    return ", ".join(f"{f}={fields[f]}" for f in ("x", "y", "masks") if f in fields)
 
 
 @dataclass
@@ -73,17 +126,21 @@ class _Plan:
 class ClusterLoader:
     """Cluster-GCN batches: ``batch_size`` random partitions and every edge between them.
 
-    ``config``: a set's config path (or URL) or an open :class:`gpf.PartitionSet`.
-    ``node_feats``: feature names concatenated into ``x``; ``label`` -> ``y``; ``masks``:
-    node features returned as bool fields (default: ``train_mask``, ``val_mask``,
-    ``test_mask`` where stored); ``edge_feats`` -> ``edge_attr``; ``with_edge_ids`` adds
-    ``e_id``.  ``seed`` makes the epoch order reproducible (epoch ``e`` uses
+    ``config``: a set's config path (or URL, directory, Zarr store) or an open :class:`gpf.PartitionSet`.
+    ``node_feats``: feature names concatenated into ``x`` (a name, a list, or a per-type dict
+    ``{"paper": ["feat"], ...}``); ``label`` -> ``y``; ``masks``: node features returned as bool
+    fields; ``edge_feats`` -> ``edge_attr``; ``with_edge_ids`` adds ``e_id``.  Not given
+    (``None``), each picks the conventional names where stored: ``x`` else ``feat`` for
+    ``node_feats`` (PyG's, then DGL's name), ``y`` else ``label`` for ``label``, and
+    ``train_mask``/``val_mask``/``test_mask``; ``[]`` asks for nothing.  ``repr(loader)`` shows
+    which stored features fill each field.  A field that is not filled is absent from the batches
+    (``batch.y`` raises an ``AttributeError`` listing the fields there are).  ``seed`` makes the epoch order reproducible (epoch ``e`` uses
     ``(seed, e)``); ``set_epoch`` sets the next epoch.  See the module docstring for
     ``device``, ``cache``, ``pin_memory`` and ``prefetch``.
     """
 
     def __init__(self, config, batch_size: int = 1, shuffle: bool = False, device="cpu", *,
-                 node_feats=(), label: "str | None" = None, masks=None, edge_feats=(),
+                 node_feats=None, label=None, masks=None, edge_feats=(),
                  with_edge_ids: bool = False, drop_last: bool = False, pin_memory: bool = True,
                  prefetch: int = 2, seed: "int | None" = None, cache: str = "host") -> None:
         self.set = ps = open_partition_set(config)
@@ -108,9 +165,9 @@ class ClusterLoader:
         self._typed_starts = np.cumsum(self._counts, axis=1) - self._counts   # (T, P) per-type ID offsets
 
         node_req = node_field_request(ps, node_feats, label, masks)
+        self.fields = describe_fields(node_req)
         self._mask_fields = {f for t in node_req.values() for f in t if f not in ("x", "y")}
-        edge_req = resolve_fields(ps, "edge", {"edge_attr": [edge_feats] if isinstance(edge_feats, str)
-                                                else list(edge_feats or ())})
+        edge_req = resolve_fields(ps, "edge", {"edge_attr": feature_names(edge_feats, "edge_feats")})
         self._node_tables = {ps.ntypes.index(t): {f: load_table(ps, "node", ps.ntypes.index(t), keys, tr)
                                                   for f, keys in fields.items()}
                              for t, fields in node_req.items()}
@@ -250,4 +307,4 @@ class ClusterLoader:
 
     def __repr__(self) -> str:
         return (f"ClusterLoader({self.set.graph_name!r}, parts={self.set.num_parts}, batch_size={self.batch_size}, "
-                f"batches={len(self)}, device={self.device})")
+                f"batches={len(self)}, device={self.device}, {self.fields or 'no node features'})")

@@ -22,7 +22,7 @@ import torch
 
 from gpf.errors import GpfError
 from gpf.loader.batch import Batch
-from gpf.loader.cluster import node_field_request, open_partition_set
+from gpf.loader.cluster import describe_fields, feature_names, node_field_request, open_partition_set
 from gpf.loader.distributed import rank_and_world_size, rank_partitions
 from gpf.loader.tables import resolve_fields
 from gpf.loader.transfer import Transfer
@@ -38,7 +38,7 @@ class PartitionLoader:
     """
 
     def __init__(self, config, rank: "int | None" = None, world_size: "int | None" = None, device="cpu", *,
-                 node_feats=(), label: "str | None" = None, masks=None, edge_feats=(),
+                 node_feats=None, label=None, masks=None, edge_feats=(),
                  with_edge_ids: bool = False, shuffle: bool = False, seed: int = 0,
                  even_batches: bool = True, pin_memory: bool = True) -> None:
         self.set = ps = open_partition_set(config)
@@ -50,9 +50,9 @@ class PartitionLoader:
         self.device = self.transfer.device
         self.is_homogeneous = len(ps.ntypes) == 1 and len(ps.etypes) == 1
         node_req = node_field_request(ps, node_feats, label, masks)
+        self.fields = describe_fields(node_req)
         self._mask_fields = {f for t in node_req.values() for f in t if f not in ("x", "y")}
-        edge_req = resolve_fields(ps, "edge", {"edge_attr": [edge_feats] if isinstance(edge_feats, str)
-                                                else list(edge_feats or ())})
+        edge_req = resolve_fields(ps, "edge", {"edge_attr": feature_names(edge_feats, "edge_feats")})
         self._feature_cache: dict = {}
         self.batches = {int(p): self._to_device(self._build(int(p), node_req, edge_req, with_edge_ids))
                         for p in self.parts}
@@ -167,7 +167,7 @@ class PartitionLoader:
 
     def __repr__(self) -> str:
         return (f"PartitionLoader({self.set.graph_name!r}, rank={self.rank}/{self.world_size}, "
-                f"parts={self.parts.tolist()}, device={self.device})")
+                f"parts={self.parts.tolist()}, device={self.device}, {self.fields or 'no node features'})")
 
 
 def _concat_columns(cols: list[np.ndarray]) -> np.ndarray:

@@ -22,15 +22,21 @@ import torch
 from gpf.errors import GpfError
 from gpf.loader.transfer import Transfer
 
-__all__ = ["FieldRequest", "resolve_fields", "load_table", "DEFAULT_MASKS"]
+__all__ = ["FieldRequest", "resolve_fields", "load_table", "DEFAULT_MASKS", "DEFAULT_FEATURES", "DEFAULT_LABELS",
+           "ARGUMENT_OF"]
 
 DEFAULT_MASKS = ("train_mask", "val_mask", "test_mask")
+#: ``node_feats`` / ``label`` not given: the first of these names stored (PyG's, then DGL's convention).
+DEFAULT_FEATURES = ("x", "feat")
+DEFAULT_LABELS = ("y", "label")
+#: the loader argument that fills each batch field (for messages)
+ARGUMENT_OF = {"x": "node_feats", "y": "label", "edge_attr": "edge_feats"}
 
 # field -> stored feature keys ("type/name"), per type
 FieldRequest = dict[str, dict[str, list[str]]]
 
 
-def _available(ps, kind: str) -> dict[str, set[str]]:
+def available(ps, kind: str) -> dict[str, set[str]]:
     """Feature names stored per type, over all partitions."""
     out: dict[str, set[str]] = {}
     for part in ps:
@@ -48,14 +54,18 @@ def resolve_fields(ps, kind: str, wanted: dict[str, "Sequence[str] | None"], opt
     its field is in ``optional`` (default masks are looked for, not required).
     """
     types = list(ps.ntypes) if kind == "node" else [":".join(e) for e in ps.etypes]
-    have = _available(ps, kind)
+    have = available(ps, kind)
     out: FieldRequest = {}
     for field, names in wanted.items():
         for name in names or ():
+            if not isinstance(name, str) or not name:
+                raise GpfError(f"{ps.path}: batch field {field!r} ({ARGUMENT_OF.get(field, 'masks')}=...): "
+                               f"a feature name must be a non-empty string, got {name!r}")
             if "/" in name:
                 t, n = name.split("/", 1)
                 if t not in types:
-                    raise GpfError(f"{ps.path}: {kind} feature {name!r}: unknown {kind} type {t!r} (types: {types})")
+                    raise GpfError(f"{ps.path}: batch field {field!r} ({ARGUMENT_OF.get(field, 'masks')}=...): "
+                                   f"{kind} feature {name!r} names an unknown {kind} type {t!r} (types: {types})")
                 hits = [t] if n in have.get(t, set()) else []
             else:
                 n = name
@@ -64,8 +74,9 @@ def resolve_fields(ps, kind: str, wanted: dict[str, "Sequence[str] | None"], opt
                 if field in optional:
                     continue
                 stored = sorted(f"{t}/{x}" for t, xs in have.items() for x in xs)
-                raise GpfError(f"{ps.path}: no partition stores the {kind} feature {name!r} "
-                               f"(asked for {field!r}; stored: {stored})")
+                raise GpfError(f"{ps.path}: batch field {field!r} ({ARGUMENT_OF.get(field, 'masks')}=...): "
+                               f"no partition stores the {kind} feature {name!r} (stored {kind} features: "
+                               f"{stored or 'none'})")
             for t in hits:
                 out.setdefault(t, {}).setdefault(field, []).append(f"{t}/{n}")
     return out

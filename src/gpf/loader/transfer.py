@@ -43,7 +43,10 @@ class Transfer:
     """Host→device transfer policy for one target device."""
 
     def __init__(self, device: "str | torch.device", pin_memory: bool = True) -> None:
-        self.device = torch.device(device)
+        try:
+            self.device = torch.device(device)
+        except (RuntimeError, TypeError):
+            raise ValueError(f"device {device!r} is not a device torch knows: use 'cpu', 'cuda' or 'cuda:N'") from None
         self.is_cuda = self.device.type == "cuda"
         if self.is_cuda:
             if not torch.cuda.is_available():

@@ -654,10 +654,12 @@ def test_dgl_written_sets_in_gpf_ids(dgl_sets, case):
     ps = gpf.open(dgl_sets / case / f"{case}.json")
     graph, orig_n, orig_e = graph_from_dgl_input(dgl_sets / case / "expected" / "graph.npz")
     with pytest.raises(gpf.GpfError, match="no original-ID maps"):
-        P.to_pyg_graph(ps)
+        P.to_pyg_graph(ps, ids="original")
     with pytest.raises(gpf.GpfError, match="ids='gpf'"):
         P.to_pyg_stores(ps)
-    whole = P.to_pyg_graph(ps, ids="gpf")
+    whole = P.to_pyg_graph(ps)                           # the default: gpf IDs, since DGL stores no maps
+    assert whole.gpf_ids == "gpf"
+    assert_same_graph(whole, P.to_pyg_graph(ps, ids="gpf"))
     nodes, edges = _stores(whole)
     for nt, st in nodes.items():
         o = orig_n[nt]                                   # original ID of each gpf per-type ID
@@ -715,3 +717,34 @@ def test_bundled_planetoid_equals_pygs_planetoid(tmp_path, name):
     assert np.array_equal(b["feat"], d.x.numpy()) and np.array_equal(b["label"], d.y.numpy())
     for m in ("train_mask", "val_mask", "test_mask"):
         assert np.array_equal(b[m], getattr(d, m).numpy()), m
+
+
+# -- to_pyg_graph: defaults a newcomer expects ---------------------------------------------------------
+def test_to_pyg_graph_says_which_ids_and_sets_no_stray_num_nodes(cora, cora_sets):
+    back = P.to_pyg_graph(cora_sets["metis"])
+    assert back.gpf_ids == "original"
+    assert "num_nodes" not in back.keys() and "num_nodes" not in cora.keys()   # PyG infers it from x
+    assert sorted(back.keys()) == sorted([*cora.keys(), "gpf_ids"])
+    assert P.to_pyg_graph(cora_sets["metis"], ids="gpf").gpf_ids == "gpf"
+
+
+def test_to_pyg_graph_keeps_num_nodes_where_pyg_cannot_infer_it(tmp_path):
+    g = gpf.Graph.homogeneous([0, 1], [1, 0], 5, ndata={"label": np.arange(5)})   # no x: 3 isolated nodes
+    back = P.to_pyg_graph(gpf.partition(g, 2, tmp_path, "bare", method="random", verbose=False))
+    assert back.num_nodes == 5 and "num_nodes" in back.keys()
+
+
+def test_to_pyg_graph_renames_dgl_names_for_pyg(tmp_path):
+    rng = np.random.default_rng(0)
+    feat, label = rng.standard_normal((30, 4)).astype(np.float32), rng.integers(0, 3, 30)
+    g = gpf.Graph.homogeneous(rng.integers(0, 30, 90), rng.integers(0, 30, 90), 30, ndata={"feat": feat, "label": label})
+    ps = gpf.partition(g, 3, tmp_path, "dglish", method="random", verbose=False)
+    back = P.to_pyg_graph(ps, rename="pyg")
+    assert np.array_equal(back.x.numpy(), feat) and np.array_equal(back.y.numpy(), label)
+    assert "feat" not in back.keys() and "num_nodes" not in back.keys()
+    back = P.to_pyg_graph(ps, rename={"feat": "h"})
+    assert np.array_equal(back.h.numpy(), feat) and np.array_equal(back.label.numpy(), label)
+    with pytest.raises(gpf.GpfError, match="renaming 'feat' to 'label' clashes"):
+        P.to_pyg_graph(ps, rename={"feat": "label"})
+    with pytest.raises(ValueError, match="rename must be"):
+        P.to_pyg_graph(ps, rename="dgl")

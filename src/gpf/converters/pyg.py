@@ -149,21 +149,34 @@ def _rows(view: SetView, kind: str, tname: str, name: str, ids: np.ndarray, inne
     return out
 
 
-def to_pyg_graph(ps, *, ids: str = "original", bool_features: BoolFeatures = "masks") -> Union[Data, HeteroData]:
+#: ``rename="pyg"``: DGL's conventional feature names as PyG's.
+PYG_NAMES = {"feat": "x", "label": "y"}
+
+
+def to_pyg_graph(ps, *, ids: str = "auto", bool_features: BoolFeatures = "masks",
+                 rename: "str | dict[str, str] | None" = None) -> Union[Data, HeteroData]:
     """The whole set as one ``Data`` (homogeneous set) or ``HeteroData``.
 
-    ``ids="original"`` (default): node and edge order of the graph given to the
-    partitioner (needs the set's original-ID maps), so the result equals the input of
-    :func:`gpf.partition` / :func:`from_pyg`.  ``ids="gpf"``: gpf per-type IDs (works for
-    every set).
+    ``ids="auto"`` (default): original IDs when the set stores its original-ID maps (sets gpf
+    wrote), else gpf's per-type IDs (sets DGL wrote: DGL keeps the maps in memory only).
+    ``ids="original"``: node and edge order of the graph given to the partitioner, so the result
+    equals the input of :func:`gpf.partition` / :func:`from_pyg` (an error without the maps).
+    ``ids="gpf"``: gpf per-type IDs (every set).  The result says which: ``data.gpf_ids`` is
+    ``"original"`` or ``"gpf"``.  ``rename``: ``{stored name: attribute name}`` for node and edge
+    features, or ``"pyg"`` for DGL's conventional names as PyG's (``feat`` -> ``x``,
+    ``label`` -> ``y``).  ``num_nodes`` is stored only where PyG cannot infer it from a node
+    tensor (``x``, ``pos``...), as PyG's own datasets do.
     """
-    if ids not in ("original", "gpf"):
-        raise ValueError(f"to_pyg_graph: ids must be 'original' or 'gpf', got {ids!r}")
+    if ids not in ("auto", "original", "gpf"):
+        raise ValueError(f"to_pyg_graph: ids must be 'auto', 'original' or 'gpf', got {ids!r}")
+    names = _renaming(rename)
     view = set_view(ps)
+    if ids == "auto":
+        ids = "original" if view.has_original_ids() else "gpf"
     original = ids == "original"
     if original and not view.has_original_ids():
         raise GpfError(f"{ps.path}: the set stores no original-ID maps (orig_nids/orig_eids); "
-                       "use to_pyg_graph(ps, ids='gpf')")
+                       "use to_pyg_graph(ps, ids='gpf') (or ids='auto')")
 
     def node_order(nt: str):
         return ps.orig_nids(nt) if original else None
@@ -178,8 +191,8 @@ def to_pyg_graph(ps, *, ids: str = "original", bool_features: BoolFeatures = "ma
     nodes: dict[str, dict[str, np.ndarray]] = {}
     for nt in view.ntypes:
         order = node_order(nt)
-        nodes[nt] = {name: as_bool(name, place(view.whole_feature("node", nt, name), order), bool_features)
-                     for name in view.node_feature_names[nt]}
+        nodes[nt] = _renamed({name: as_bool(name, place(view.whole_feature("node", nt, name), order), bool_features)
+                              for name in view.node_feature_names[nt]}, names, ps.path, nt)
     edges: dict[tuple, dict[str, np.ndarray]] = {}
     for key, et in zip(view.ekeys, view.etypes):
         src, dst = view.whole_edges[key]
@@ -187,24 +200,58 @@ def to_pyg_graph(ps, *, ids: str = "original", bool_features: BoolFeatures = "ma
         if original:
             src, dst = view.to_original(et[0], src), view.to_original(et[2], dst)
         fields = {"edge_index": np.stack([place(src, order), place(dst, order)])}
-        for name in view.edge_feature_names[key]:
-            fields[name] = as_bool(name, place(view.whole_feature("edge", key, name), order), bool_features)
+        feats = {name: as_bool(name, place(view.whole_feature("edge", key, name), order), bool_features)
+                 for name in view.edge_feature_names[key]}
+        fields.update(_renamed(feats, names, ps.path, key, reserved=("edge_index",)))
         edges[et] = fields
 
     if ps.is_homogeneous:
-        data = Data(num_nodes=view.num_nodes(HOMO_NTYPE))
+        data = Data()
         for k, v in _one_namespace(nodes[HOMO_NTYPE], edges[HOMO_ETYPE], ps.path).items():
             data[k] = _tensor(v)
+        if not _infers_num_nodes(nodes[HOMO_NTYPE], view.num_nodes(HOMO_NTYPE)):
+            data.num_nodes = view.num_nodes(HOMO_NTYPE)
+        data.gpf_ids = ids
         return data
     data = HeteroData()
     for nt in view.ntypes:
-        data[nt].num_nodes = view.num_nodes(nt)
         for k, v in nodes[nt].items():
             data[nt][k] = _tensor(v)
+        if not _infers_num_nodes(nodes[nt], view.num_nodes(nt)):
+            data[nt].num_nodes = view.num_nodes(nt)
     for et, fields in edges.items():
         for k, v in fields.items():
             data[et][k] = _tensor(v)
+    data.gpf_ids = ids
     return data
+
+
+def _renaming(rename) -> dict[str, str]:
+    if rename is None:
+        return {}
+    if rename == "pyg":
+        return dict(PYG_NAMES)
+    if isinstance(rename, dict) and all(isinstance(k, str) and isinstance(v, str) and v for k, v in rename.items()):
+        return dict(rename)
+    raise ValueError(f"to_pyg_graph: rename must be None, 'pyg' or a {{stored name: new name}} dict, got {rename!r}")
+
+
+def _renamed(fields: dict, names: dict[str, str], path: str, tname: str, reserved: tuple = ()) -> dict:
+    """``fields`` with ``names`` applied; a rename onto a name already there is an error naming both."""
+    out: dict = {}
+    for k, v in fields.items():
+        new = names.get(k, k)
+        if new in out or new in reserved or (new != k and new in fields and new not in names):
+            raise GpfError(f"{path}: type {tname!r}: renaming {k!r} to {new!r} clashes with the field {new!r}")
+        out[new] = v
+    return out
+
+
+def _infers_num_nodes(fields: dict, n: int) -> bool:
+    """Whether PyG infers ``n`` nodes from these node fields (``x``, ``pos``, ``batch``, ``*node*``)."""
+    from torch_geometric.data.storage import N_KEYS
+
+    return any((k in N_KEYS or "node" in k) and np.ndim(v) and np.shape(v)[0] == n for k, v in fields.items())
 
 
 def _check_free(fields: dict, name: str, path: str, tname: str) -> None:

@@ -7,10 +7,11 @@ single line and maps the class to an exit code, so messages must stay one line.
 
 from __future__ import annotations
 
+import errno
 import os
 from typing import Any
 
-__all__ = ["GpfError", "FormatError", "ConfigError", "UnsupportedError", "MissingExtraError", "EXIT_OK", "EXIT_INVALID", "EXIT_UNREADABLE"]
+__all__ = ["GpfError", "FormatError", "ConfigError", "UnsupportedError", "MissingExtraError", "describe_os_error", "EXIT_OK", "EXIT_INVALID", "EXIT_UNREADABLE"]
 
 # Exit codes of the ``gpf`` command (README, spec/SPEC.md), here beside the errors they stand for so that
 # library code (``Report.exit_code``) never imports the CLI:
@@ -18,6 +19,30 @@ __all__ = ["GpfError", "FormatError", "ConfigError", "UnsupportedError", "Missin
 #   1  the input was read but is invalid (``validate``)
 #   2  the input could not be read at all (any GpfError), or bad usage
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
+
+
+_OS_CAUSES = {
+    errno.EEXIST: "already exists",
+    errno.ENOTDIR: "a part of this path is a file, not a directory",
+    errno.EISDIR: "is a directory, not a file",
+    errno.ENOENT: "no such file or directory",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.ENOSPC: "no space left on the device",
+    errno.EROFS: "read-only file system",
+    errno.ENAMETOOLONG: "file name too long",
+    errno.ELOOP: "too many levels of symbolic links",
+    errno.ECONNREFUSED: "connection refused",
+    errno.ETIMEDOUT: "timed out",
+}
+
+
+def describe_os_error(exc: OSError, path: Any = None) -> str:
+    """``"<path>: <cause>"`` for an :class:`OSError`, in gpf's words rather than ``[Errno N] ...``."""
+    where = path if path is not None else (exc.filename if exc.filename is not None else "")
+    cause = _OS_CAUSES.get(exc.errno or -1) or (exc.strerror or " ".join(str(exc).split()) or type(exc).__name__)
+    other = f" (and {os.fspath(exc.filename2)})" if getattr(exc, "filename2", None) else ""
+    return f"{_where(where)}{other}: {cause}" if where != "" else cause
 
 
 def _where(path: Any) -> str:

@@ -48,6 +48,7 @@ def convert(src: Any, dst: "str | os.PathLike[str]", to: str = "dgl", *, compres
     ps = src if isinstance(src, PartitionSet) else open_set(src)
     dst = os.fspath(dst)
     _check_not_inside(ps, dst)
+    _check_destination(dst)
     staged = to != "zarr" and paths.is_url(dst)
     out = tempfile.mkdtemp(prefix=".gpf-convert-") if staged else dst
     try:
@@ -128,6 +129,21 @@ def _check_not_inside(ps, dst: str) -> None:
             os.path.realpath(b[7:] if b.startswith("file://") else b)
     if a == b:
         raise GpfError(f"{dst}: is where the source set lives; convert into another directory or store")
+
+
+def _check_destination(dst: str) -> None:
+    """A local destination must be a directory (or not exist yet, with a directory as its nearest existing parent)."""
+    if paths.is_url(dst):
+        return
+    local = dst[len("file://"):] if dst.startswith("file://") else dst
+    if os.path.lexists(local) and not os.path.isdir(local):
+        raise GpfError(f"{dst}: already exists and is a file, not a directory: the destination of a conversion is "
+                       "a directory (<name>.json + part<N>/) or a Zarr store")
+    parent = os.path.dirname(os.path.abspath(local))
+    while not os.path.lexists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise GpfError(f"{dst}: cannot create it: {parent} is a file, not a directory")
 
 
 def _url_exists(url: str) -> bool:

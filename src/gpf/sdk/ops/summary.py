@@ -49,6 +49,7 @@ def summarize(ps, *, progress=None) -> dict[str, Any]:
         })
         if progress is not None:
             progress(p)
+    warnings = consistency_warnings(ps, parts)
     inner_counts = np.array([x["inner_nodes"] for x in parts], dtype=np.float64)
     edge_counts = np.array([x["inner_edges"] for x in parts], dtype=np.float64)
     total_cut = sum(x["cut_in_edges"] for x in parts)
@@ -68,7 +69,25 @@ def summarize(ps, *, progress=None) -> dict[str, Any]:
         "node_balance": _balance(inner_counts),
         "edge_balance": _balance(edge_counts),
         "partitions": parts,
+        "warnings": warnings,
     }
+
+
+def consistency_warnings(ps, parts: list[dict[str, Any]]) -> list[str]:
+    """Disagreements ``gpf info`` can see while it reads (``gpf validate`` checks every rule)."""
+    cfg, book = ps.config, ps.book
+    out = []
+    for what, stated, idmap in (("nodes", cfg.num_nodes, book.nodes), ("edges", cfg.num_edges, book.edges)):
+        covered = int(sum(idmap.count(i) for i in range(idmap.ranges.shape[0])))
+        if stated != covered:
+            out.append(f"num_{what} is {stated:,} in the config but its {what[:-1]} map covers {covered:,} {what}; "
+                       "run `gpf validate`")
+    for x in parts:
+        lo, hi = x["node_range"]
+        if x["inner_nodes"] != hi - lo:
+            out.append(f"partition {x['part_id']}: its graph file has {x['inner_nodes']:,} inner nodes but the node map "
+                       f"gives it {hi - lo:,}; run `gpf validate`")
+    return out
 
 
 def _balance(counts: np.ndarray) -> float:

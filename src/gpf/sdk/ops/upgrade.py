@@ -8,12 +8,13 @@ new config is written next to it (part paths are relative to the config's direct
 
 from __future__ import annotations
 
+import json
 import os
 
 from gpf.errors import ConfigError, GpfError
 from gpf.sdk import paths
 from gpf.sdk.read.reader import PlainEtypeResolver
-from gpf.spec import dump_config, normalize_config, parse_config, read_config_json
+from gpf.spec import config_to_dict, dump_config, normalize_config, parse_config, read_config_json
 
 __all__ = ["upgrade_config"]
 
@@ -47,9 +48,31 @@ def upgrade_config(old: "str | os.PathLike[str]", new: "str | os.PathLike[str]",
                 entry[role] = os.path.relpath(resolved, root)
                 notes.append(f"{key}.{role}: absolute path made relative: {entry[role]}")
     cfg = parse_config(canon, source=old)
+    notes += _remaining_changes(raw, config_to_dict(cfg), notes)
     notes += _legacy_feature_notes(old, cfg)
     dump_config(cfg, new)
     return notes
+
+
+def _remaining_changes(raw: dict, final: dict, notes: list[str]) -> list[str]:
+    """One note per top-level key the canonical form adds, drops or rewrites that ``notes`` do not mention yet."""
+    said = {n.split(":", 1)[0].split(".", 1)[0].split("[", 1)[0] for n in notes}
+    out = []
+    for key, value in final.items():
+        if key in said:
+            continue
+        if key not in raw:
+            if key == "gpf_version":
+                out.append(f"gpf_version: added ({value!r}: the spec version this file follows)")
+            else:
+                out.append(f"{key}: added ({json.dumps(value)[:60]})")
+        elif raw[key] != value:
+            if key == "gpf_version":
+                out.append(f"gpf_version: {raw[key]!r} -> {value!r}")
+            else:
+                out.append(f"{key}: rewritten in canonical form")
+    out += [f"{key}: removed" for key in raw if key not in final and key not in said]
+    return out
 
 
 def _legacy_feature_notes(config_path: str, cfg) -> list[str]:

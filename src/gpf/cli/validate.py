@@ -41,12 +41,16 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from gpf.validators.core import validate
+    from gpf.validators.report import UNREADABLE_CODES
 
     report = validate(args.config, quick=args.quick, against=args.against, max_examples=args.max_examples,
                       workers=args.workers, scheduler=args.scheduler, progress=True)
     if args.json:
         print(report.to_json())
+    elif not report.readable:  # nothing was checked: one line, as every command's errors (exit 2)
+        p = next(p for p in report.problems if p.code in UNREADABLE_CODES)
+        where = p.path or report.path
+        print(f"gpf: error: {where}: {' '.join(p.message.split())} ({p.code})", file=sys.stderr)
     else:
-        out = sys.stdout if report.readable else sys.stderr
-        print(report.render(), file=out)
+        print(report.render())
     return report.exit_code

@@ -11,7 +11,7 @@ import errno
 import os
 from typing import Any
 
-__all__ = ["GpfError", "FormatError", "ConfigError", "UnsupportedError", "MissingExtraError", "describe_os_error", "EXIT_OK", "EXIT_INVALID", "EXIT_UNREADABLE"]
+__all__ = ["GpfError", "FormatError", "ConfigError", "UnsupportedError", "MissingExtraError", "GraphError", "describe_os_error", "EXIT_OK", "EXIT_INVALID", "EXIT_UNREADABLE"]
 
 # Exit codes of the ``gpf`` command (README, spec/SPEC.md), here beside the errors they stand for so that
 # library code (``Report.exit_code``) never imports the CLI:
@@ -106,3 +106,8 @@ class MissingExtraError(GpfError, ImportError):
 
     def __reduce__(self):
         return type(self), (self.what, self.module, self.extra)
+
+
+class GraphError(GpfError):
+    """An input graph (``gpf.Graph``, a ``.npz``, a chunked graph) is inconsistent; the message names the
+    type, array and position.  Also importable as ``gpf.sdk.write.graph.GraphError``."""

@@ -79,7 +79,7 @@ def validate(path: "str | os.PathLike[str]", *, quick: bool = False, against: An
 def _validate(rep: Report, path: str, quick: bool, against: Any, prefer: str, runner=None,
               progress: bool = False) -> None:
     from gpf.errors import ConfigError
-    from gpf.sdk.locate import locate_set
+    from gpf.sdk.read.locate import locate_set
 
     try:
         path = locate_set(path).config  # a config file, a directory holding one, a Zarr store, a URL

@@ -38,7 +38,7 @@ def open_set(path: "str | os.PathLike[str]", *, prefer: str = "dgl", mmap: bool 
     """
     from gpf.spec import load_config, loads_config
 
-    from gpf.sdk.locate import locate_set
+    from gpf.sdk.read.locate import locate_set
 
     loc = locate_set(path)
     path = loc.config

@@ -24,7 +24,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from gpf.errors import GpfError
+from gpf.errors import GraphError
 
 __all__ = ["Graph", "GraphError", "CanonicalEtype", "etype_key", "parse_etype"]
 
@@ -34,10 +34,6 @@ EtypeLike = Union[CanonicalEtype, str]
 #: Data names DGL's partition_graph does not copy as features (they are structure fields).
 RESERVED_NODE_NAMES = ("_ID", "inner_node")
 RESERVED_EDGE_NAMES = ("_ID", "inner_edge")
-
-
-class GraphError(GpfError):
-    """The input graph is inconsistent; the message names the type, array and position."""
 
 
 def etype_key(etype: CanonicalEtype) -> str:
@@ -247,12 +243,10 @@ class Graph:
 
     @classmethod
     def load(cls, path: "str | os.PathLike[str]") -> "Graph":
-        """Read a graph from any input ``gpf partition`` takes: the ``.npz`` convention
-        (:meth:`from_npz`), DGL's chunked graph format (a directory with ``metadata.json``), or a
-        partition set (rebuilt whole, in original IDs when it stores them)."""
-        from gpf.sdk.inputs import load_graph
-
-        return load_graph(path)
+        """Read a graph saved by :meth:`save`: the ``.npz`` convention (same as :meth:`from_npz`).
+        Every input ``gpf partition`` takes (a chunked graph, a partition set too):
+        :func:`gpf.sdk.write.inputs.load_graph`."""
+        return cls.from_npz(path)
 
     # -- saving -----------------------------------------------------------------------------
     def save(self, path: "str | os.PathLike[str]", *, compressed: bool = False) -> str:
@@ -260,7 +254,7 @@ class Graph:
         ``node:<name>``, ``edge:<name>``) that ``gpf partition graph.npz`` and :meth:`load` read.
         One node type and one edge type (the names are not kept: they load as ``_N``/``_E``); for
         heterogeneous graphs use :meth:`save_chunked`."""
-        from gpf.sdk.graph_io import save_npz
+        from gpf.sdk.write.graph_io import save_npz
 
         return save_npz(self, path, compressed=compressed)
 
@@ -269,7 +263,7 @@ class Graph:
         """Write this graph in DGL's chunked graph format (``out_dir/metadata.json`` + chunks), the
         input of DGL's distributed partition pipeline and of ``gpf partition DIR --out-of-core`` /
         ``--workers N``; returns the ``metadata.json`` path (:func:`gpf.sdk.graph_io.write_chunked`)."""
-        from gpf.sdk.graph_io import write_chunked
+        from gpf.sdk.write.graph_io import write_chunked
 
         return write_chunked(self, out_dir, num_chunks=num_chunks, edge_format=edge_format,
                              graph_name=graph_name, overwrite=overwrite)

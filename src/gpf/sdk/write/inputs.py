@@ -43,7 +43,7 @@ def load_graph(path: "str | os.PathLike[str]") -> Graph:
         if not os.path.exists(path):
             raise GraphError(f"{path}: no such file or directory")
         return Graph.from_npz(path)
-    from gpf.sdk.locate import locate_set
+    from gpf.sdk.read.locate import locate_set
 
     if not paths_is_url(path) and os.path.isfile(path) and not path.endswith(".json"):
         raise GraphError(f"{path}: unknown input: give a .npz, a chunked-graph directory (metadata.json) "

@@ -17,10 +17,18 @@ import json
 import os
 import shutil
 import tempfile
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gpf.sdk.graph import Graph, GraphError, etype_key
+from gpf.errors import GraphError
+
+if TYPE_CHECKING:
+    from gpf.sdk.write.graph import Graph
+
+
+def etype_key(etype: tuple[str, str, str]) -> str:
+    return ":".join(etype)
 
 __all__ = ["save_npz", "write_chunked", "EDGE_FORMATS"]
 
@@ -28,7 +36,7 @@ __all__ = ["save_npz", "write_chunked", "EDGE_FORMATS"]
 EDGE_FORMATS = ("csv", "parquet", "numpy")
 
 
-def save_npz(graph: Graph, path: "str | os.PathLike[str]", *, compressed: bool = False) -> str:
+def save_npz(graph: "Graph", path: "str | os.PathLike[str]", *, compressed: bool = False) -> str:
     """Write ``graph`` (one node type, one edge type) as the ``.npz`` convention; returns the path."""
     path = os.fspath(path)
     if not path.endswith(".npz"):
@@ -55,7 +63,7 @@ def save_npz(graph: Graph, path: "str | os.PathLike[str]", *, compressed: bool =
     return path
 
 
-def write_chunked(graph: Graph, out_dir: "str | os.PathLike[str]", *, num_chunks: int = 1, edge_format: str = "csv",
+def write_chunked(graph: "Graph", out_dir: "str | os.PathLike[str]", *, num_chunks: int = 1, edge_format: str = "csv",
                   graph_name: str = "graph", overwrite: bool = False) -> str:
     """Write ``graph`` in DGL's chunked graph format under ``out_dir``; returns the ``metadata.json`` path.
 

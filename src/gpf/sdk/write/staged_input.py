@@ -25,8 +25,8 @@ __all__ = ["chunked_input"]
 def chunked_input(source, out_dir: "str | os.PathLike[str]", *, num_chunks: int = 1,
                   graph_name: str | None = None) -> Iterator[str]:
     """The ``metadata.json`` of ``source`` as a chunked graph (a path, or a :class:`gpf.Graph`)."""
-    from gpf.sdk.graph import Graph
-    from gpf.sdk.inputs import chunked_metadata, load_graph
+    from gpf.sdk.write.graph import Graph
+    from gpf.sdk.write.inputs import chunked_metadata, load_graph
 
     if not isinstance(source, Graph):
         meta = chunked_metadata(os.fspath(source))

@@ -49,7 +49,8 @@ test: venv dgl-venv
 CORE_TESTS := tests/test_core_install.py tests/test_inputs_resolution.py tests/test_validate.py \
 	tests/test_validate_checks.py tests/test_cli.py tests/test_spec.py tests/test_dgl_codec.py \
 	tests/test_reader_oracle.py tests/test_reader_graphbolt.py tests/test_upgrade.py tests/test_aligned.py \
-	tests/test_reader_fsspec.py tests/test_convert.py tests/test_writer.py tests/test_graph_io.py
+	tests/test_reader_fsspec.py tests/test_convert.py tests/test_writer.py tests/test_graph_io.py \
+	tests/test_cli_messages.py
 test-core: core-venv dgl-venv
 	GPF_TEST_CORE=1 $(CORE_VENV)/bin/pytest -q -n 2 -m "not dgl2" $(CORE_TESTS)
 

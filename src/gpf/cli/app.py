@@ -17,7 +17,7 @@ import sys
 from typing import Sequence
 
 from gpf.cli import convert, info, partition, schema, upgrade, validate
-from gpf.errors import EXIT_UNREADABLE, GpfError
+from gpf.errors import EXIT_UNREADABLE, GpfError, describe_os_error
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -46,7 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except GpfError as exc:
         _fail(str(exc))
-    except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
+    except OSError as exc:  # the path and the cause, in words
+        _fail(describe_os_error(exc))
+    except (ValueError, KeyError, IndexError, TypeError) as exc:
         _fail(f"{type(exc).__name__}: {exc}")
     except KeyboardInterrupt:
         _fail("interrupted")

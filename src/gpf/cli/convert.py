@@ -12,7 +12,8 @@ def add_parser(subparsers) -> None:
     from gpf.sdk.storage.registry import BACKENDS
 
     p = subparsers.add_parser("convert", help="copy a partition set into another storage backend, losslessly")
-    p.add_argument("src", help="the set: config JSON, Zarr store, or an fsspec URL of either")
+    p.add_argument("src", help="the set: its config JSON, a directory holding one config, a Zarr store, or an fsspec "
+                   "URL of any of these")
     p.add_argument("dst", help="output directory (gets <name>.json and part<N>/), or the Zarr store for --to zarr; "
                    "local path or fsspec URL")
     p.add_argument("--to", required=True, choices=BACKENDS, help="storage backend to write")

@@ -5,6 +5,7 @@ The numbers come from :func:`gpf.sdk.ops.summary.summarize`; the bars from :mod:
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from gpf.errors import EXIT_OK
@@ -14,7 +15,7 @@ __all__ = ["add_parser", "run"]
 
 def add_parser(sub) -> None:
     info = sub.add_parser("info", help="summarise a partition set: counts, HALO, edge cut, balance, features, files")
-    info.add_argument("config", help="the partition config JSON (local path or fsspec URL)")
+    info.add_argument("config", help="the partition set: its config JSON, a directory holding one config, a Zarr store, or an fsspec URL of any of these")
     info.add_argument("--json", action="store_true", help="print one JSON document")
     info.add_argument("--plot", metavar="FILE.png", help="draw per-partition inner/HALO node and edge bars")
     info.set_defaults(func=run)
@@ -32,6 +33,8 @@ def run(args) -> int:
         from gpf.cli.info_plot import plot_partitions
 
         plot_partitions(info, args.plot)
+    for w in info["warnings"]:  # on stderr, so the table and --json stay clean
+        print(f"gpf: warning: {' '.join(w.split())}", file=sys.stderr)
     if args.json:
         print(json.dumps(info, indent=1))
     else:
@@ -41,11 +44,19 @@ def run(args) -> int:
     return EXIT_OK
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def _format(version: "str | None") -> str:
+    return f"gpf {version}" if version else "DGL partition config (no gpf_version: written by DGL or an older tool)"
+
+
 def render_info(info: dict[str, Any]) -> str:
     out = [
         f"graph      {info['graph_name']}   ({info['config']})",
-        f"format     gpf {info['gpf_version'] or '- (written by DGL)'}; method {info['part_method']}; "
-        f"halo_hops {info['halo_hops']}; {info['num_parts']} partitions",
+        f"format     {_format(info['gpf_version'])}; method {info['part_method']}; "
+        f"halo_hops {info['halo_hops']}; {_count(info['num_parts'], 'partition')}",
         f"nodes      {info['num_nodes']:,}   " + ", ".join(f"{t}: {n:,}" for t, n in info["ntypes"].items()),
         f"edges      {info['num_edges']:,}   " + ", ".join(f"{t}: {n:,}" for t, n in info["etypes"].items()),
         f"edge cut   {info['edge_cut']:,} ({100 * info['edge_cut_ratio']:.1f}% of edges)   "

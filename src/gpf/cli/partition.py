@@ -14,8 +14,9 @@ __all__ = ["add_parser", "run"]
 
 def add_parser(sub) -> None:
     part = sub.add_parser("partition", help="partition a graph and write a DGL-loadable partition set")
-    part.add_argument("input", help="graph.npz (src, dst, num_nodes, node:<f>, edge:<f>), a chunked-graph "
-                      "directory (metadata.json) or a partition config .json (re-partition)")
+    part.add_argument("input", help="graph.npz (src, dst, num_nodes, node:<f>, edge:<f>; gpf.Graph.save), a chunked-graph "
+                      "directory (metadata.json; gpf.Graph.save_chunked) or a partition set to re-partition (its "
+                      "config, a directory holding one, a Zarr store)")
     part.add_argument("out_dir", help="output directory (gets <name>.json and part<N>/)")
     part.add_argument("--parts", type=int, required=True, metavar="N", help="number of partitions")
     part.add_argument("--method", choices=("metis", "random"), default="metis", help="node assignment (default metis)")
@@ -30,8 +31,8 @@ def add_parser(sub) -> None:
                       help="trainers per machine: adds trainer_id features (default 1)")
     part.add_argument("--overwrite", action="store_true", help="replace an existing <name>.json in OUT_DIR")
     part.add_argument("--out-of-core", action="store_true",
-                      help="chunked-graph input: stream edges and features chunk by chunk (1-hop HALO); implied by "
-                      "--workers/--scheduler")
+                      help="stream edges and features chunk by chunk (1-hop HALO; any other input is staged as a chunked "
+                      "graph inside OUT_DIR first); implied by --workers/--scheduler")
     add_scale_out_flags(part)
     part.set_defaults(func=run)
 
@@ -45,12 +46,15 @@ def run(args) -> int:
     if args.out_of_core or args.workers or args.scheduler:
         from gpf.sdk.write.streaming import partition_chunked
 
+        from gpf.sdk.write.staged_input import chunked_input
+
         if args.num_trainers != 1:
             raise GpfError("--out-of-core/--workers/--scheduler partition with --num-trainers 1 (as DGL's pipeline)")
-        _, report = partition_chunked(_chunked_metadata(args.input), args.parts, args.out_dir, name, method=method,
-                                      halo_hops=args.halo_hops, seed=args.seed, balance_edges=args.balance_edges,
-                                      overwrite=args.overwrite, backend=args.backend, workers=args.workers,
-                                      scheduler=args.scheduler, progress=True)
+        with chunked_input(args.input, args.out_dir, num_chunks=args.workers or 1, graph_name=name) as meta:
+            _, report = partition_chunked(meta, args.parts, args.out_dir, name, method=method,
+                                          halo_hops=args.halo_hops, seed=args.seed, balance_edges=args.balance_edges,
+                                          overwrite=args.overwrite, backend=args.backend, workers=args.workers,
+                                          scheduler=args.scheduler, progress=True)
         print(report.line())
         return EXIT_OK
     graph = load_graph(args.input)
@@ -60,13 +64,6 @@ def run(args) -> int:
                                  overwrite=args.overwrite, progress=True)
     print(report.line())
     return EXIT_OK
-
-
-def _chunked_metadata(path: str) -> str:
-    meta = os.path.join(path, "metadata.json") if os.path.isdir(path) else path
-    if not (os.path.isfile(meta) and os.path.basename(meta).endswith(".json")):
-        raise GpfError(f"{path}: out-of-core partitioning reads a chunked-graph directory (metadata.json)")
-    return meta
 
 
 def _default_name(path: str) -> str:

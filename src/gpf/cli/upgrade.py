@@ -10,7 +10,7 @@ __all__ = ["add_parser", "run"]
 
 def add_parser(sub) -> None:
     up = sub.add_parser("upgrade", help="rewrite an older DGL config in the current canonical form (never in place)")
-    up.add_argument("old", help="the old config JSON")
+    up.add_argument("old", help="the old config JSON (a local file)")
     up.add_argument("new", help="where to write the new config (same directory as OLD; must not exist)")
     up.add_argument("--force", action="store_true", help="overwrite NEW if it exists (never OLD)")
     up.set_defaults(func=run)
@@ -22,5 +22,8 @@ def run(args) -> int:
     notes = upgrade_config(args.old, args.new, force=args.force)
     for n in notes:
         print(f"- {n}")
-    print(f"wrote {args.new}")
+    if notes:
+        print(f"wrote {args.new}: {len(notes)} change{'' if len(notes) == 1 else 's'}")
+    else:
+        print(f"wrote {args.new}: no change, {args.old} is already in the canonical form")
     return EXIT_OK

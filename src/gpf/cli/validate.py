@@ -28,7 +28,8 @@ def _non_negative(text: str) -> int:
 def add_parser(sub) -> None:
     p = sub.add_parser("validate", help="check a partition set against every rule of the spec (exit 0 valid, "
                        "1 invalid, 2 unreadable)")
-    p.add_argument("config", help="the partition config JSON (local path or fsspec URL)")
+    p.add_argument("config", help="the partition set: its config JSON, a directory holding one config, a Zarr store, "
+                   "or an fsspec URL of any of these")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.add_argument("--quick", action="store_true", help="config-level checks only (no array is read)")
     p.add_argument("--against", metavar="ORIGINAL", help="also check the set is a faithful partitioning of this "

@@ -56,6 +56,9 @@ from gpf.extras import require
 require("torch", "gpf.converters.pyg", "pyg")
 require("torch_geometric", "gpf.converters.pyg", "pyg")
 
+import torch  # noqa: E402
+from torch_geometric.data import Data, HeteroData  # noqa: E402
+
 from gpf.converters._setview import SetView, local_union, set_view  # noqa: E402
 from gpf.converters.pyg_common import HOMO_ETYPE, HOMO_NTYPE, STRUCTURE_KEYS, BoolFeatures, as_bool  # noqa: E402
 from gpf.converters.pyg_from import from_pyg  # noqa: E402

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from gpf.errors import GpfError
+from gpf.sdk.paths import is_url
 from gpf.sdk.write.graph import CanonicalEtype, Graph, GraphError, etype_key, load_numpy, parse_etype
 
 __all__ = ["load_graph", "load_chunked", "parse_chunked", "ChunkedMeta", "DataSpec", "read_data", "read_data_chunk",
@@ -45,7 +46,7 @@ def load_graph(path: "str | os.PathLike[str]") -> Graph:
         return Graph.from_npz(path)
     from gpf.sdk.read.locate import locate_set
 
-    if not paths_is_url(path) and os.path.isfile(path) and not path.endswith(".json"):
+    if not is_url(path) and os.path.isfile(path) and not path.endswith(".json"):
         raise GraphError(f"{path}: unknown input: give a .npz, a chunked-graph directory (metadata.json) "
                          "or a partition set (config .json, a directory holding one, a Zarr store)")
     locate_set(path)  # a one-line error naming what the path is when it names no set
@@ -54,7 +55,7 @@ def load_graph(path: "str | os.PathLike[str]") -> Graph:
 
 def chunked_metadata(path: str) -> "str | None":
     """The ``metadata.json`` of DGL's chunked graph format when ``path`` is one (or its directory), else None."""
-    if paths_is_url(path):
+    if is_url(path):
         return None
     meta = os.path.join(path, "metadata.json") if os.path.isdir(path) else path
     if not (os.path.isfile(meta) and meta.endswith(".json")):
@@ -65,12 +66,6 @@ def chunked_metadata(path: str) -> "str | None":
     except (OSError, ValueError):
         return None
     return meta if isinstance(raw, dict) and ("node_type" in raw or "edge_type" in raw) else None
-
-
-def paths_is_url(path: str) -> bool:
-    from gpf.sdk.paths import is_url
-
-    return is_url(path)
 
 
 def _read_json(path: str) -> dict:

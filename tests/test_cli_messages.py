@@ -93,6 +93,8 @@ def test_upgrade_says_what_changed(dgl_sets, tmp_path):
                                      f"wrote {root / 'new.json'}: 1 change"], r.stdout
     r = cli("upgrade", root / "new.json", root / "newer.json")
     assert r.stdout.strip() == f"wrote {root / 'newer.json'}: no change, {root / 'new.json'} is already in the canonical form"
+    line = one_line(cli("upgrade", root, root / "newest.json"))            # a directory with several configs
+    assert "holds 3 partition configs (homo_random_h1.json, new.json, newer.json): name one" in line, line
 
 
 @pytest.mark.oracle

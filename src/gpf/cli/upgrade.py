@@ -10,7 +10,7 @@ __all__ = ["add_parser", "run"]
 
 def add_parser(sub) -> None:
     up = sub.add_parser("upgrade", help="rewrite an older DGL config in the current canonical form (never in place)")
-    up.add_argument("old", help="the old config JSON (a local file)")
+    up.add_argument("old", help="the old config JSON (a local file, or a local directory holding one config)")
     up.add_argument("new", help="where to write the new config (same directory as OLD; must not exist)")
     up.add_argument("--force", action="store_true", help="overwrite NEW if it exists (never OLD)")
     up.set_defaults(func=run)

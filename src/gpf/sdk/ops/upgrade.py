@@ -26,6 +26,10 @@ def upgrade_config(old: "str | os.PathLike[str]", new: "str | os.PathLike[str]",
     old, new = os.fspath(old), os.fspath(new)
     if paths.is_url(old) or paths.is_url(new):
         raise GpfError("gpf upgrade works on local files; copy the config locally first")
+    if os.path.isdir(old):  # a directory holding one config, as every command takes it
+        from gpf.sdk.read.locate import locate_set
+
+        old = locate_set(old).config
     if not os.path.isfile(old):
         raise ConfigError(old, "no such config file")
     if os.path.abspath(old) == os.path.abspath(new) or (os.path.exists(new) and os.path.samefile(old, new)):

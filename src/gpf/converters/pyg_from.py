@@ -75,7 +75,7 @@ def _edge_index(store, where: str) -> tuple[np.ndarray, np.ndarray]:
         hint = f" (it has {other[0]!r}: convert it to edge_index first)" if other else ""
         raise GraphError(f"from_pyg: {where} has no edge_index{hint}")
     ei = store["edge_index"]
-    if not isinstance(ei, torch.Tensor) or ei.dim() != 2 or ei.shape[0] != 2:
+    if not isinstance(ei, (torch.Tensor, np.ndarray)) or ei.ndim != 2 or ei.shape[0] != 2:
         raise GraphError(f"from_pyg: {where}.edge_index must be a [2, num_edges] tensor, got "
                          f"{getattr(ei, 'shape', type(ei).__name__)}")
     ei = _numpy(ei, f"{where}.edge_index")
@@ -84,7 +84,7 @@ def _edge_index(store, where: str) -> tuple[np.ndarray, np.ndarray]:
 
 def _attr_kind(store, key: str, where: str) -> str:
     value = store[key]
-    if isinstance(value, torch.Tensor) and value.dim() > 0:
+    if isinstance(value, (torch.Tensor, np.ndarray)) and value.ndim > 0:
         edge_first = "edge" in key
         checks = (("edge", store.is_edge_attr), ("node", store.is_node_attr))
         for kind, test in (checks if edge_first else checks[::-1]):
@@ -96,8 +96,14 @@ def _attr_kind(store, key: str, where: str) -> str:
 
 
 def _numpy(t: Any, where: str) -> np.ndarray:
+    """The array behind a tensor or numpy array; numpy arrays and memmaps are used as they are (no copy)."""
+    if isinstance(t, np.ndarray):
+        if t.dtype == object:
+            raise GraphError(f"from_pyg: {where} is a numpy array of Python objects; only numeric arrays are "
+                             "storable")
+        return t
     if not isinstance(t, torch.Tensor):
-        raise GraphError(f"from_pyg: {where} is a {type(t).__name__}, not a tensor")
+        raise GraphError(f"from_pyg: {where} is a {type(t).__name__}, not a tensor or numpy array")
     if t.layout != torch.strided:
         raise GraphError(f"from_pyg: {where} is a sparse tensor ({t.layout}); only dense tensors are storable")
     try:

@@ -9,16 +9,11 @@ backend), so PyG's own loaders train from gpf data without converting it::
     loader = NeighborLoader((fs, gs), [10, 5], input_nodes=seeds, batch_size=128,
                             neighbor_sampler=sampler)
 
-Why a sampler of our own: PyG's ``NeighborSampler`` samples only through the compiled
-``pyg-lib`` (``torch.ops.pyg.neighbor_sample``) or ``torch-sparse``
-(``torch.ops.torch_sparse.neighbor_sample``) and raises ``ImportError`` without either;
-neither installs beside torch 2.13 (no wheels, pyg-lib is not on PyPI).
-:class:`GpfNeighborSampler` is a ``BaseSampler`` that samples with vectorised torch ops
-over the graph store's CSC and returns PyG's ``SamplerOutput`` / ``HeteroSamplerOutput``;
-``NeighborLoader`` takes it through its public ``neighbor_sampler=`` argument, and
-everything else (seed batching, feature fetching, ``Data``/``HeteroData`` assembly) is
-PyG's own code.  Only ``subgraph_type="directional"`` sampling without time or weights
-is implemented.
+The sampler (:class:`~gpf.converters.pyg_sampler.GpfNeighborSampler`, re-exported here)
+stands in for PyG's ``NeighborSampler``, which needs the compiled ``pyg-lib`` or
+``torch-sparse``.  :class:`gpf.converters.pyg_loader.GpfNeighborLoader` /
+``GpfLinkNeighborLoader`` build PyG's loaders with it and add edge features to the
+batches (PyG's store-backed path never fetches them).
 
 Conventions of the stores:
 
@@ -27,7 +22,13 @@ Conventions of the stores:
   heterogeneous set by node type names and ``(src, rel, dst)`` tuples (``HeteroData``);
 * ``get_all_tensor_attrs()`` lists node features (PyG's loaders treat every listed
   attribute as a node attribute); edge features are read with the edge type as group,
-  e.g. ``fs[("_N", "_E", "_N"), "w", batch.e_id]`` (``e_id`` indexes them);
+  e.g. ``fs[("_N", "_E", "_N"), "w", batch.e_id]`` (``e_id`` indexes them), listed by
+  ``edge_tensor_attrs()``;
+* indices behave as on ``Data``: an int gives one row of shape ``(F,)``, negative IDs
+  count from the end, tensors, numpy arrays, lists, slices and bool masks select rows;
+* the graph store declares COO (position = edge ID) and also serves CSR ``(rowptr, col)``
+  and CSC ``(row, colptr)`` when asked for them (``gs.get_edge_index(et, "csc")``);
+  edges in those layouts are ordered by source / destination, stable in edge ID;
 * ``ids="original"`` (default): node and edge IDs are those of the graph given to the
   partitioner (needs the set's original-ID maps); ``ids="gpf"``: gpf per-type IDs;
 * the stores are read-only: ``put``/``remove`` raise :class:`gpf.UnsupportedError`.
@@ -41,8 +42,8 @@ import numpy as np
 import torch
 from torch_geometric.data import EdgeAttr, FeatureStore, GraphStore, TensorAttr
 from torch_geometric.data.graph_store import EdgeLayout
-from torch_geometric.sampler import (BaseSampler, HeteroSamplerOutput, NodeSamplerInput, SamplerOutput)
 
+from gpf.converters import neighbor_sampling as ns
 from gpf.converters._setview import set_view
 from gpf.converters.pyg_common import as_bool
 from gpf.errors import GpfError, UnsupportedError
@@ -97,6 +98,33 @@ class _IdSpace:
         return self.view.num_nodes(tname) if kind == "node" else self.view.num_edges(tname)
 
 
+def row_ids(index: Any, n: int, where: str) -> tuple[np.ndarray, bool]:
+    """``(int64 row IDs, is_scalar)`` of an index as ``Data`` takes it (``None``, slice, int,
+    tensor, numpy array, list, bool mask); negative IDs count from the end."""
+    if index is None:
+        return np.arange(n, dtype=np.int64), False
+    if isinstance(index, slice):
+        return np.arange(n, dtype=np.int64)[index], False
+    if isinstance(index, torch.Tensor):
+        index = index.detach().cpu().numpy()
+    ids = np.asarray(index)
+    scalar = ids.ndim == 0
+    ids = ids.reshape(-1)
+    if ids.dtype == np.bool_:
+        if ids.shape[0] != n:
+            raise IndexError(f"{where}: a bool mask of length {ids.shape[0]} for {n} rows")
+        return np.flatnonzero(ids), False
+    if ids.size == 0:
+        return np.zeros(0, dtype=np.int64), scalar
+    if not np.issubdtype(ids.dtype, np.integer):
+        raise IndexError(f"{where}: index of dtype {ids.dtype} (expected integers or a bool mask)")
+    ids = ids.astype(np.int64, copy=False)
+    bad = (ids < -n) | (ids >= n)
+    if bad.any():
+        raise IndexError(f"{where}: ID {int(ids[bad][0])} is out of range for {n} rows")
+    return np.where(ids < 0, ids + n, ids), scalar
+
+
 class GpfFeatureStore(FeatureStore):
     """Read-only ``FeatureStore`` of a partition set's node and edge features."""
 
@@ -131,18 +159,18 @@ class GpfFeatureStore(FeatureStore):
     def _get_tensor(self, attr: TensorAttr) -> torch.Tensor:
         kind, tname, name = self._resolve(attr)
         n = self._space.count(kind, tname)
-        index = attr.index
-        if index is None or (isinstance(index, slice) and index == slice(None)):
-            ids = np.arange(n, dtype=np.int64)
-        elif isinstance(index, slice):
-            ids = np.arange(n, dtype=np.int64)[index]
-        else:
-            ids = np.asarray(index.cpu() if isinstance(index, torch.Tensor) else index).reshape(-1)
-            if ids.dtype == np.bool_:
-                ids = np.flatnonzero(ids)
-            ids = ids.astype(np.int64, copy=False)
+        ids, scalar = row_ids(attr.index, n, f"{self._space.ps.path}: {kind} type {tname!r}")
         rows = self._space.view.feature_rows(kind, tname, name, self._space.to_gpf(kind, tname, ids))
-        return torch.from_numpy(as_bool(name, rows, self._bool_features))
+        out = torch.from_numpy(as_bool(name, rows, self._bool_features))
+        return out[0] if scalar else out
+
+    def edge_tensor(self, edge_type: Any, name: str) -> torch.Tensor:
+        """Edge feature ``name`` of ``edge_type`` (``None`` for a homogeneous set), all rows by edge ID."""
+        group = ("_N", "_E", "_N") if edge_type is None and self._space.homogeneous else edge_type
+        kind, tname = self._space.type_of(group)
+        if kind != "edge" or name not in self._space.view.edge_feature_names[tname]:
+            raise KeyError(f"{self._space.ps.path}: edge type {edge_type!r} has no feature {name!r}")
+        return self.get_tensor(TensorAttr(group, name))
 
     def _multi_get_tensor(self, attrs: list[TensorAttr]) -> list[torch.Tensor]:
         return [self._get_tensor(a) for a in attrs]
@@ -207,18 +235,52 @@ class GpfGraphStore(GraphStore):
         out_d[order] = v.to_original(dt, dst)
         return out_s, out_d
 
+    def _key(self, edge_type: Any) -> Optional[str]:
+        if edge_type is None and self._space.homogeneous:
+            return HOMO_EKEY
+        key = ":".join(edge_type) if isinstance(edge_type, (tuple, list)) else str(edge_type)
+        key = key.replace("__", ":") if key.count("__") == 2 and ":" not in key else key
+        return key if key in self._space.view.ekeys else None
+
     def _get_edge_index(self, edge_attr: EdgeAttr) -> Optional[tuple[torch.Tensor, torch.Tensor]]:
-        if edge_attr.layout != EdgeLayout.COO:
+        key = self._key(edge_attr.edge_type)
+        if key is None:
             return None
-        v = self._space.view
-        if edge_attr.edge_type is None and self._space.homogeneous:
-            key = HOMO_EKEY
-        else:
-            key = ":".join(edge_attr.edge_type) if isinstance(edge_attr.edge_type, tuple) else str(edge_attr.edge_type)
-        if key not in v.ekeys:
-            return None
-        src, dst = self.coo_arrays(key)
-        return torch.from_numpy(src), torch.from_numpy(dst)
+        if edge_attr.layout == EdgeLayout.COO:
+            src, dst = self.coo_arrays(key)
+            return torch.from_numpy(src), torch.from_numpy(dst)
+        if edge_attr.layout == EdgeLayout.CSC:
+            csc = self._compressed(key, "csc")
+            return csc.row, csc.colptr
+        csr = self._compressed(key, "csr")
+        return csr.colptr, csr.row                       # (rowptr, col)
+
+    def _compressed(self, key: str, layout: str) -> ns.Csc:
+        """CSC (or CSR as the CSC of the reversed edges), stable in edge ID, with edge IDs."""
+        cache = self.__dict__.setdefault("_compressed_cache", {})
+        if (key, layout) not in cache:
+            st, _, dt = key.split(":")
+            v = self._space.view
+            src, dst = (torch.from_numpy(a) for a in self.coo_arrays(key))
+            ns_, nd = v.num_nodes(st), v.num_nodes(dt)
+            cache[key, layout] = ns.csc_from_coo(src, dst, ns_, nd) if layout == "csc" else \
+                ns.csc_from_coo(dst, src, nd, ns_)
+        return cache[key, layout]
+
+    def edge_ids(self, edge_type: Any, layout: str = "coo") -> torch.Tensor:
+        """Edge ID of every position of ``get_edge_index(edge_type, layout)``."""
+        key = self._key(edge_type)
+        if key is None:
+            raise KeyError(f"{self._space.ps.path}: unknown edge type {edge_type!r}")
+        layout = EdgeLayout(layout).value
+        if layout == "coo":
+            return torch.arange(self._space.view.num_edges(key))
+        return self._compressed(key, layout).eid
+
+    def sampling_csc(self, edge_type: Any) -> Optional[ns.Csc]:
+        """In-edges of ``edge_type`` for :class:`GpfNeighborSampler` (edge IDs kept)."""
+        key = self._key(edge_type)
+        return None if key is None else self._compressed(key, "csc")
 
     def _put_edge_index(self, edge_index, edge_attr: EdgeAttr) -> bool:
         raise UnsupportedError(f"{self._space.ps.path}: the gpf graph store is read-only")
@@ -230,175 +292,4 @@ class GpfGraphStore(GraphStore):
         return f"GpfGraphStore({self._space.ps.path!r}, ids={self._space.ids!r})"
 
 
-class _Csc:
-    """In-edges of one edge type: ``colptr`` over destinations, ``row`` sources, ``eid`` edge IDs."""
-
-    def __init__(self, src: torch.Tensor, dst: torch.Tensor, num_dst: int) -> None:
-        dst_sorted, perm = torch.sort(dst, stable=True)
-        self.row = src[perm]
-        self.eid = perm
-        self.colptr = torch.zeros(num_dst + 1, dtype=torch.int64)
-        self.colptr[1:] = torch.cumsum(torch.bincount(dst_sorted, minlength=num_dst), 0)
-
-
-class GpfNeighborSampler(BaseSampler):
-    """Uniform neighbour sampling in pure torch, for ``NeighborLoader(neighbor_sampler=...)``.
-
-    ``graph_store``: any PyG ``GraphStore`` (e.g. :class:`GpfGraphStore`);
-    ``num_neighbors``: a fan-out per hop (``-1`` = all in-neighbours), or for
-    heterogeneous graphs ``{(src, rel, dst): [fan-outs]}``.  Output: PyG's
-    ``SamplerOutput`` / ``HeteroSamplerOutput`` with seeds first, edges from sampled
-    neighbour (``row``) to the node it was sampled for (``col``), ``edge`` = edge IDs.
-    ``seed``: a private generator (reproducible, the same stream in every worker);
-    ``None`` (default): torch's global RNG, reseeded per DataLoader worker.
-    """
-
-    def __init__(self, graph_store: GraphStore, num_neighbors, *, replace: bool = False,
-                 seed: Optional[int] = None) -> None:
-        attrs = graph_store.get_all_edge_attrs()
-        self.homogeneous = all(a.edge_type is None for a in attrs)
-        self.replace = replace
-        # seed=None: torch's global RNG, which DataLoader reseeds in every worker process.
-        self.generator = None if seed is None else torch.Generator().manual_seed(int(seed))
-        self.csc: dict[Any, _Csc] = {}
-        self.edge_types: list[Any] = []
-        for a in attrs:
-            row, col = graph_store.get_edge_index(a)
-            num_dst = a.size[1] if a.size is not None else int(col.max()) + 1 if col.numel() else 0
-            self.csc[a.edge_type] = _Csc(row.to(torch.int64), col.to(torch.int64), int(num_dst))
-            self.edge_types.append(a.edge_type)
-        if isinstance(num_neighbors, dict):
-            if self.homogeneous:
-                raise ValueError("GpfNeighborSampler: a homogeneous graph takes a list of fan-outs, not a dict")
-            missing = [et for et in self.edge_types if et not in num_neighbors]
-            if missing:
-                raise ValueError(f"GpfNeighborSampler: num_neighbors has no fan-outs for edge types {missing}")
-            self.fanouts = {et: list(num_neighbors[et]) for et in self.edge_types}
-        else:
-            self.fanouts = {et: list(num_neighbors) for et in self.edge_types}
-        hops = {len(f) for f in self.fanouts.values()}
-        if len(hops) != 1:
-            raise ValueError(f"GpfNeighborSampler: every edge type needs the same number of hops, got {self.fanouts}")
-        self.num_hops = hops.pop()
-
-    # -- one hop of one edge type ----------------------------------------------------------------
-    def _sample_in_edges(self, csc: _Csc, frontier: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(position in frontier, CSC slot)`` of the sampled in-edges of each frontier node."""
-        start = csc.colptr[frontier]
-        deg = csc.colptr[frontier + 1] - start
-        take_all = k < 0 or deg.numel() == 0 or (not self.replace and k >= int(deg.max()))
-        if take_all:
-            owner = torch.repeat_interleave(torch.arange(frontier.numel()), deg)
-            offs = torch.arange(owner.numel()) - torch.repeat_interleave(torch.cumsum(deg, 0) - deg, deg)
-            return owner, start[owner] + offs
-        if self.replace:
-            has = torch.nonzero(deg > 0).view(-1)
-            owner = has.repeat_interleave(k)
-            pick = (torch.rand(owner.numel(), generator=self.generator) * deg[owner]).to(torch.int64)
-            return owner, start[owner] + pick
-        # Without replacement: a random key per candidate, ordered within each node; keep the first k.
-        owner = torch.repeat_interleave(torch.arange(frontier.numel()), deg)
-        offs = torch.arange(owner.numel()) - torch.repeat_interleave(torch.cumsum(deg, 0) - deg, deg)
-        key = owner.to(torch.float64) + torch.rand(owner.numel(), generator=self.generator, dtype=torch.float64)
-        order = torch.argsort(key)
-        rank = torch.empty_like(order)
-        rank[order] = torch.arange(order.numel()) - torch.repeat_interleave(torch.cumsum(deg, 0) - deg, deg)
-        keep = rank < k
-        return owner[keep], start[owner[keep]] + offs[keep]
-
-    # -- BaseSampler -------------------------------------------------------------------------------
-    def sample_from_nodes(self, index: NodeSamplerInput, **kwargs) -> Union[SamplerOutput, HeteroSamplerOutput]:
-        if index.time is not None:
-            raise UnsupportedError("GpfNeighborSampler: temporal sampling is not supported")
-        seeds = index.node.to(torch.int64)
-        if self.homogeneous:
-            out = self._sample({None: seeds})
-            nodes, rows, cols, edges, n_nodes, n_edges = out
-            return SamplerOutput(node=nodes[None], row=rows[None], col=cols[None], edge=edges[None],
-                                 num_sampled_nodes=n_nodes[None], num_sampled_edges=n_edges[None],
-                                 metadata=(index.input_id, index.time))
-        if index.input_type is None:
-            raise ValueError("GpfNeighborSampler: heterogeneous sampling needs the seeds' node type")
-        nodes, rows, cols, edges, n_nodes, n_edges = self._sample({index.input_type: seeds})
-        return HeteroSamplerOutput(node=nodes, row=rows, col=cols, edge=edges,
-                                   num_sampled_nodes=n_nodes, num_sampled_edges=n_edges,
-                                   metadata=(index.input_id, index.time))
-
-    def sample_from_edges(self, index, neg_sampling=None):
-        raise UnsupportedError("GpfNeighborSampler: link sampling (LinkNeighborLoader) is not supported")
-
-    def _ntype_pairs(self) -> dict[Any, tuple[Any, Any]]:
-        return {et: ((None, None) if et is None else (et[0], et[2])) for et in self.edge_types}
-
-    def _sample(self, seeds: dict[Any, torch.Tensor]):
-        pairs = self._ntype_pairs()
-        ntypes = {t for pair in pairs.values() for t in pair} | set(seeds)
-        nodes = {t: seeds.get(t, torch.zeros(0, dtype=torch.int64)) for t in ntypes}
-        index = {t: _Index(nodes[t]) for t in ntypes}
-        frontier = {t: torch.unique(nodes[t]) for t in ntypes}
-        n_nodes = {t: [int(nodes[t].numel())] for t in ntypes}
-        rows = {et: [] for et in self.edge_types}
-        cols = {et: [] for et in self.edge_types}
-        edges = {et: [] for et in self.edge_types}
-        n_edges = {et: [] for et in self.edge_types}
-        for hop in range(self.num_hops):
-            found: dict[Any, list[torch.Tensor]] = {t: [] for t in ntypes}
-            picked = {}
-            for et in self.edge_types:
-                st, dt = pairs[et]
-                fr = frontier[dt]
-                if fr.numel() == 0:
-                    picked[et] = None
-                    n_edges[et].append(0)
-                    continue
-                csc = self.csc[et]
-                who, slot = self._sample_in_edges(csc, fr, self.fanouts[et][hop])
-                picked[et] = (csc.row[slot], fr[who], csc.eid[slot])
-                found[st].append(csc.row[slot])
-                n_edges[et].append(int(slot.numel()))
-            new_frontier = {}
-            for t in ntypes:
-                cand = torch.unique(torch.cat(found[t])) if found[t] else torch.zeros(0, dtype=torch.int64)
-                fresh = cand[~index[t].contains(cand)] if cand.numel() else cand
-                index[t].extend(fresh)
-                new_frontier[t] = fresh
-                n_nodes[t].append(int(fresh.numel()))
-            for et in self.edge_types:
-                if picked[et] is None:
-                    continue
-                st, dt = pairs[et]
-                src, dst, eid = picked[et]
-                rows[et].append(index[st].local(src))
-                cols[et].append(index[dt].local(dst))
-                edges[et].append(eid)
-            frontier = new_frontier
-        cat = lambda xs: torch.cat(xs) if xs else torch.zeros(0, dtype=torch.int64)  # noqa: E731
-        return ({t: index[t].nodes for t in ntypes}, {et: cat(rows[et]) for et in self.edge_types},
-                {et: cat(cols[et]) for et in self.edge_types}, {et: cat(edges[et]) for et in self.edge_types},
-                n_nodes, n_edges)
-
-
-class _Index:
-    """Sampled nodes of one type (global IDs, seeds first) and global -> local lookup by binary search."""
-
-    def __init__(self, seeds: torch.Tensor) -> None:
-        self.nodes = seeds
-        self._refresh()
-
-    def _refresh(self) -> None:
-        self.sorted, self.order = torch.sort(self.nodes, stable=True)
-
-    def extend(self, fresh: torch.Tensor) -> None:
-        if fresh.numel():
-            self.nodes = torch.cat([self.nodes, fresh])
-            self._refresh()
-
-    def contains(self, ids: torch.Tensor) -> torch.Tensor:
-        if self.sorted.numel() == 0:
-            return torch.zeros(ids.shape, dtype=torch.bool)
-        pos = torch.searchsorted(self.sorted, ids).clamp_max(self.sorted.numel() - 1)
-        return self.sorted[pos] == ids
-
-    def local(self, ids: torch.Tensor) -> torch.Tensor:
-        """First local position of each global ID (all must be present)."""
-        return self.order[torch.searchsorted(self.sorted, ids)]
+from gpf.converters.pyg_sampler import GpfNeighborSampler  # noqa: E402  (re-exported)

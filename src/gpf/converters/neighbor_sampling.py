@@ -20,7 +20,7 @@ CUDA), no per-node Python loops.  Semantics are those of ``pyg-lib``'s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Optional
 
 import torch
@@ -44,7 +44,6 @@ class Csc:
     num_src: int
     weight: Optional[Tensor] = None
     time: Optional[Tensor] = None
-    _cum: Optional[Tensor] = field(default=None, repr=False)
 
     @property
     def num_dst(self) -> int:
@@ -75,13 +74,21 @@ def _check_range(ids: Tensor, size: int, what: str) -> None:
         raise ValueError(f"{what}: node ID {int(bad)} is out of range [0, {size})")
 
 
-def csc_from_coo(src: Tensor, dst: Tensor, num_src: int, num_dst: int, *, is_sorted: bool = False) -> Csc:
-    """CSC of a COO edge list; edge ID = position in ``(src, dst)``."""
+def csc_from_coo(src: Tensor, dst: Tensor, num_src: int, num_dst: int, *, is_sorted: bool = False,
+                 within: Optional[Tensor] = None) -> Csc:
+    """CSC of a COO edge list; edge ID = position in ``(src, dst)``.
+
+    ``within``: a per-edge key that orders the edges of each destination (times, as PyG
+    sorts neighbourhoods for temporal sampling); otherwise the edge order is kept.
+    """
     src, dst = src.to(torch.int64).reshape(-1), dst.to(torch.int64).reshape(-1)
     _check_range(src, num_src, "edge source")
     _check_range(dst, num_dst, "edge destination")
     if is_sorted:
         perm = torch.arange(dst.numel(), device=dst.device)
+    elif within is not None:
+        perm = torch.sort(within.reshape(-1), stable=True).indices
+        perm = perm[torch.sort(dst[perm], stable=True).indices]
     else:
         perm = torch.sort(dst, stable=True).indices
     return Csc(_ptr(dst, num_dst), src[perm], perm, int(num_src))
@@ -129,40 +136,54 @@ def _rand(n: int, like: Tensor, generator: Optional[torch.Generator]) -> Tensor:
 
 
 def _floyd(deg: Tensor, k: int, generator: Optional[torch.Generator]) -> Tensor:
-    """``(len(deg), k)`` distinct offsets in ``[0, deg)`` per row (every ``deg > k``), uniformly."""
+    """``(len(deg), k)`` distinct offsets in ``[0, deg)`` per row, uniformly (rows with
+    ``deg <= k`` hold garbage: the caller replaces them).
+
+    Floyd's algorithm: step ``i`` draws ``t`` in ``[0, deg - k + i]`` and takes ``t``, or
+    ``deg - k + i`` when ``t`` is taken already.  All draws are made at once, one step per
+    row of a ``(k, n)`` table (contiguous rows).
+    """
     n = deg.numel()
-    sel = torch.empty((n, k), dtype=torch.int64, device=deg.device)
-    for i in range(k):
-        top = deg - k + i                                   # draw from [0, top]
-        t = torch.minimum((_rand(n, deg, generator) * (top + 1).to(torch.float64)).to(torch.int64), top)
-        if i:
-            t = torch.where((sel[:, :i] == t.unsqueeze(1)).any(1), top, t)
-        sel[:, i] = t
-    return sel
+    tops = (deg - k).unsqueeze(0) + torch.arange(k, device=deg.device).unsqueeze(1)
+    exact32 = n == 0 or int(deg.max()) < (1 << 24)          # float32 draws are exact below 2**24
+    tops = tops.clamp_min(0)
+    u = torch.rand((k, n), generator=generator, dtype=torch.float32 if exact32 else torch.float64,
+                   device=deg.device)
+    t = torch.minimum((u * (tops + 1)).to(torch.int64), tops)
+    for i in range(1, k):
+        row = t[i]
+        dup = t[0] == row
+        for j in range(1, i):
+            dup |= t[j] == row
+        torch.where(dup, tops[i], row, out=t[i])
+    return t.t()
+
+
+def _take(x: Tensor, index: Tensor) -> Tensor:
+    """``x[index]`` for a 1-D ``x`` and int64 index (``gather`` is several times faster on CPU)."""
+    return torch.gather(x, 0, index)
 
 
 def _uniform(start: Tensor, deg: Tensor, k: int, replace: bool,
              generator: Optional[torch.Generator]) -> tuple[Tensor, Tensor]:
     if k < 0:
         return _segments(start, deg)
+    n = deg.numel()
+    device = deg.device
     if replace:
         has = torch.nonzero(deg > 0).view(-1)
         owner = has.repeat_interleave(k)
-        pick = (_rand(owner.numel(), deg, generator) * deg[owner].to(torch.float64)).to(torch.int64)
-        return owner, start[owner] + torch.minimum(pick, deg[owner] - 1)
-    small = deg <= k
-    if bool(small.all()):
-        return _segments(start, deg)
-    own_s = torch.nonzero(small).view(-1)
-    o1, s1 = _segments(start[own_s], deg[own_s])
-    own_b = torch.nonzero(~small).view(-1)
-    offs = _floyd(deg[own_b], k, generator)
-    o2 = own_b.repeat_interleave(k)
-    s2 = (start[own_b].unsqueeze(1) + offs).view(-1)
-    owner = torch.cat([own_s[o1], o2])
-    slot = torch.cat([s1, s2])
-    order = torch.sort(owner, stable=True).indices        # grouped by frontier node, like pyg-lib
-    return owner[order], slot[order]
+        d = _take(deg, owner)
+        pick = (_rand(owner.numel(), deg, generator) * d.to(torch.float64)).to(torch.int64)
+        return owner, _take(start, owner) + torch.minimum(pick, d - 1)
+    # One row of k offsets per frontier node: a uniform k-subset of [0, deg) (Floyd) where
+    # deg > k, 0..k-1 masked to deg where deg <= k.  Row-major = grouped by frontier node.
+    offs = torch.where((deg <= k).unsqueeze(0), torch.arange(k, device=device).unsqueeze(1),
+                       _floyd(deg, k, generator).t()).t()
+    valid = offs < deg.unsqueeze(1)
+    slot = (start.unsqueeze(1) + offs).masked_select(valid)
+    owner = torch.arange(n, device=device).unsqueeze(1).expand(n, k).masked_select(valid)
+    return owner, slot
 
 
 def _top_k_per_owner(owner: Tensor, key: Tensor, k: int) -> Tensor:
@@ -237,8 +258,8 @@ def choose(csc: Csc, frontier: Tensor, k: int, *, replace: bool = False,
     ``limit``: per frontier node, the latest time allowed (temporal sampling; compared to
     ``csc.time`` per edge or ``node_time`` of the source).
     """
-    start = csc.colptr[frontier]
-    deg = csc.colptr[frontier + 1] - start
+    start = _take(csc.colptr, frontier)
+    deg = _take(csc.colptr, frontier + 1) - start
     if k == 0 or frontier.numel() == 0:
         empty = torch.zeros(0, dtype=torch.int64, device=frontier.device)
         return empty, empty
@@ -261,16 +282,16 @@ class _Dense:
         """Local IDs of ``ids``; the ones not seen yet are appended in order of first occurrence."""
         if ids.numel() == 0:
             return ids
-        cand = ids[self.map[ids] == _NONE]
+        cand = ids.masked_select(_take(self.map, ids) == _NONE)
         if cand.numel():
             m = cand.numel()
             pos = torch.arange(m, device=ids.device) - m     # negative: below any local ID
             self.map.scatter_reduce_(0, cand, pos, reduce="amin")
-            fresh = cand[self.map[cand] == pos]
-            self.map[fresh] = self.count + torch.arange(fresh.numel(), device=ids.device)
+            fresh = cand.masked_select(_take(self.map, cand) == pos)
+            self.map.scatter_(0, fresh, self.count + torch.arange(fresh.numel(), device=ids.device))
             self.count += int(fresh.numel())
             self.chunks.append(fresh)
-        return self.map[ids]
+        return _take(self.map, ids)
 
     def seed(self, ids: Tensor) -> None:
         """Seeds in order, duplicates kept (each maps to its first position)."""
@@ -280,6 +301,14 @@ class _Dense:
             self.map.scatter_reduce_(0, ids, pos, reduce="amin")
         self.count = int(ids.numel())
 
+    def mark(self) -> int:
+        return len(self.chunks)
+
+    def since(self, mark: int) -> tuple[Tensor, Optional[Tensor]]:
+        """Nodes added since chunk ``mark`` (the next frontier) and their seeds (disjoint only)."""
+        chunks = self.chunks[mark:]
+        return (torch.cat(chunks) if chunks else self.map.new_zeros(0)), None
+
     def nodes(self) -> Tensor:
         return torch.cat(self.chunks) if self.chunks else self.map.new_zeros(0)
 
@@ -288,7 +317,7 @@ class _Dense:
 
     def release(self) -> None:
         for c in self.chunks:
-            self.map[c] = _NONE
+            self.map.index_fill_(0, c, _NONE)
         self.chunks, self.count = [], 0
 
 
@@ -341,6 +370,14 @@ class _Disjoint:
             srt = torch.sort(keys).indices
             self.keys, self.local = keys[srt], local[srt]
         return out
+
+    def mark(self) -> int:
+        return len(self.node_chunks)
+
+    def since(self, mark: int) -> tuple[Tensor, Optional[Tensor]]:
+        nodes, batch = self.node_chunks[mark:], self.batch_chunks[mark:]
+        empty = torch.zeros(0, dtype=torch.int64, device=self.device)
+        return (torch.cat(nodes) if nodes else empty), (torch.cat(batch) if batch else empty)
 
     def nodes(self) -> Tensor:
         return torch.cat(self.node_chunks) if self.node_chunks else torch.zeros(0, dtype=torch.int64,
@@ -417,6 +454,10 @@ def sample_neighbors(graph: dict, edge_types: list, pairs: dict, fanouts: dict, 
         edges: dict = {et: [] for et in edge_types}
         lo = {t: 0 for t in ntypes}
         hi = {t: regs[t].count for t in ntypes}
+        frontier, frontier_batch, chunk_mark = {}, {}, {}
+        for t in ntypes:
+            frontier[t], frontier_batch[t] = regs[t].since(0)
+            chunk_mark[t] = regs[t].mark()
         for hop in range(num_hops):
             for et in edge_types:
                 st, dt = pairs[et]
@@ -424,9 +465,8 @@ def sample_neighbors(graph: dict, edge_types: list, pairs: dict, fanouts: dict, 
                 if hi[dt] == lo[dt] or k == 0:
                     n_edges[et].append(0)
                     continue
-                front_local = torch.arange(lo[dt], hi[dt], device=state.device)
-                front = regs[dt].nodes()[lo[dt]:hi[dt]]
-                fbatch = regs[dt].batch()[lo[dt]:hi[dt]] if disjoint else None
+                front = frontier[dt]
+                fbatch = frontier_batch[dt] if disjoint else None
                 limit = None
                 if limits is not None and fbatch is not None:
                     seed_type = next(iter(limits))
@@ -434,14 +474,16 @@ def sample_neighbors(graph: dict, edge_types: list, pairs: dict, fanouts: dict, 
                 csc = graph[et]
                 who, slot = choose(csc, front, k, replace=replace, generator=generator, limit=limit,
                                    node_time=None if node_time is None else node_time.get(st), strategy=strategy)
-                src = csc.row[slot]
-                rows[et].append(regs[st].add(src, None if fbatch is None else fbatch[who]))
-                cols[et].append(front_local[who])
-                edges[et].append(csc.eid[slot])
+                src = _take(csc.row, slot)
+                rows[et].append(regs[st].add(src, None if fbatch is None else _take(fbatch, who)))
+                cols[et].append(who + lo[dt])
+                edges[et].append(_take(csc.eid, slot))
                 n_edges[et].append(int(slot.numel()))
             for t in ntypes:
                 lo[t], hi[t] = hi[t], regs[t].count
                 n_nodes[t].append(hi[t] - lo[t])
+                frontier[t], frontier_batch[t] = regs[t].since(chunk_mark[t])
+                chunk_mark[t] = regs[t].mark()
         cat = (lambda xs: torch.cat(xs) if xs else torch.zeros(0, dtype=torch.int64, device=state.device))  # noqa
         return Hop(node={t: regs[t].nodes() for t in ntypes},
                    batch={t: regs[t].batch() for t in ntypes} if disjoint else None,

@@ -114,7 +114,8 @@ class GpfNeighborSampler(NeighborSampler):
                 raise ValueError(f"The weight attribute '{weight_attr}' is not an edge-level attribute")
             self.edge_weight = data[weight_attr]
         src, dst = _coo_of(data)
-        self._csc = {None: ns.csc_from_coo(src, dst, n, n, is_sorted=is_sorted and self.edge_time is None)}
+        self._csc = {None: ns.csc_from_coo(src, dst, n, n, is_sorted=is_sorted,
+                                           within=_time_key(self.node_time, self.edge_time, src))}
 
     def _from_hetero(self, data: HeteroData, time_attr, weight_attr, is_sorted: bool) -> None:
         self.node_types, self.edge_types = (list(x) for x in data.metadata())
@@ -139,8 +140,10 @@ class GpfNeighborSampler(NeighborSampler):
         self._csc = {}
         for et in self.edge_types:
             src, dst = _coo_of(data[et])
+            within = _time_key(None if self.node_time is None else self.node_time.get(et[0]),
+                               None if self.edge_time is None else self.edge_time.get(et), src)
             self._csc[et] = ns.csc_from_coo(src, dst, self._sizes[et[0]], self._sizes[et[2]],
-                                            is_sorted=is_sorted and self.edge_time is None)
+                                            is_sorted=is_sorted, within=within)
 
     def _from_stores(self, fs: Optional[FeatureStore], gs: GraphStore, time_attr, weight_attr,
                      warn_edge_features: bool) -> None:
@@ -215,7 +218,7 @@ class GpfNeighborSampler(NeighborSampler):
         node_time = {}
         for a in node_attrs:
             t = a.group_name if hetero else None
-            value = fs.get_tensor(TensorAttr(a.group_name, a.attr_name))
+            value = fs.get_tensor(TensorAttr(a.group_name, a.attr_name, None))
             if hetero or value.numel() == self._sizes[None] and (
                     value.numel() != self._csc[None].eid.numel() or name == "time"):
                 node_time[t] = value.reshape(-1)
@@ -335,6 +338,15 @@ class GpfNeighborSampler(NeighborSampler):
 
 
 # -- reading graphs --------------------------------------------------------------------------------
+def _time_key(node_time: Any, edge_time: Any, src: Tensor) -> Optional[Tensor]:
+    """PyG orders each neighbourhood by time for temporal sampling (source node time or edge time)."""
+    if edge_time is not None:
+        return torch.as_tensor(edge_time).reshape(-1)
+    if node_time is not None and src.numel():
+        return torch.as_tensor(node_time).reshape(-1)[src.to(torch.int64)]
+    return None
+
+
 def _coo_of(store) -> tuple[Tensor, Tensor]:
     if "edge_index" in store:
         ei = store["edge_index"]
@@ -382,7 +394,7 @@ def _feature_rows(fs: FeatureStore, tensor_attrs, ntype, hetero: bool) -> Option
     for a in tensor_attrs:
         if (a.group_name == ntype) if hetero else not isinstance(a.group_name, tuple):
             try:
-                return int(fs.get_tensor_size(TensorAttr(a.group_name, a.attr_name))[0])
+                return int(fs.get_tensor_size(TensorAttr(a.group_name, a.attr_name, None))[0])
             except (NotImplementedError, KeyError, TypeError):
                 return None
     return None
@@ -402,7 +414,7 @@ def _edge_tensor(fs: Optional[FeatureStore], et, name: str, hetero: bool, num_ed
             continue
         if hetero and a.group_name != et:
             continue
-        value = fs.get_tensor(TensorAttr(a.group_name, a.attr_name))
+        value = fs.get_tensor(TensorAttr(a.group_name, a.attr_name, None))
         if hetero or value.shape[0] == num_edges:
             return value
     return None

@@ -170,7 +170,7 @@ class GpfFeatureStore(FeatureStore):
         kind, tname = self._space.type_of(group)
         if kind != "edge" or name not in self._space.view.edge_feature_names[tname]:
             raise KeyError(f"{self._space.ps.path}: edge type {edge_type!r} has no feature {name!r}")
-        return self.get_tensor(TensorAttr(group, name))
+        return self.get_tensor(TensorAttr(group, name, None))
 
     def _multi_get_tensor(self, attrs: list[TensorAttr]) -> list[torch.Tensor]:
         return [self._get_tensor(a) for a in attrs]

@@ -108,6 +108,15 @@ def csc_of_csc(row: Tensor, colptr: Tensor, num_src: int) -> Csc:
     return Csc(colptr.to(torch.int64), row, torch.arange(row.numel(), device=row.device), int(num_src))
 
 
+def sort_within(csc: Csc, key: Tensor) -> Csc:
+    """The same CSC with each destination's slots ordered by ``key`` (per slot, stable)."""
+    dst = torch.repeat_interleave(torch.arange(csc.num_dst, device=csc.row.device), csc.colptr.diff())
+    perm = torch.sort(key, stable=True).indices
+    perm = perm[torch.sort(dst[perm], stable=True).indices]
+    pick = (lambda t: None if t is None else t[perm])  # noqa: E731
+    return Csc(csc.colptr, csc.row[perm], csc.eid[perm], csc.num_src, pick(csc.weight), pick(csc.time))
+
+
 def reverse(csc: Csc, num_dst: Optional[int] = None) -> Csc:
     """The CSC of the reversed edges (out-edges grouped by source), same edge IDs."""
     dst = torch.repeat_interleave(torch.arange(csc.num_dst, device=csc.row.device), csc.colptr.diff())

@@ -246,6 +246,13 @@ class GpfNeighborSampler(NeighborSampler):
             csc = csc.to(self.device).with_slot_values(
                 None if weight.get(et) is None else torch.as_tensor(weight[et]).reshape(-1),
                 None if etime.get(et) is None else torch.as_tensor(etime[et]).reshape(-1))
+            if self.data_type == DataType.remote and (self.edge_time is not None or self.node_time is not None):
+                # PyG orders neighbourhoods by time (``last`` takes the most recent); stores may not
+                ntime = as_dict(self.node_time).get(self._pairs[et][0]) if self.node_time is not None else None
+                key = csc.time if csc.time is not None else \
+                    torch.as_tensor(ntime).reshape(-1).to(self.device)[csc.row] if ntime is not None else None
+                if key is not None:
+                    csc = ns.sort_within(csc, key)
             if self.sample_direction == "backward":
                 csc = ns.reverse(csc)
             graph[et] = csc

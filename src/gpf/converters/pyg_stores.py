@@ -156,6 +156,15 @@ class GpfFeatureStore(FeatureStore):
                            f"(it has {names})")
         return kind, tname, attr.attr_name
 
+    def get_tensor(self, *args, convert_type: bool = False, **kwargs):
+        """PyG's ``get_tensor``; a numpy index is taken too (PyG's ``TensorAttr`` cannot compare one)."""
+        args = tuple(torch.from_numpy(a) if isinstance(a, np.ndarray) and a.ndim else a for a in args)
+        if isinstance(kwargs.get("index"), np.ndarray) and kwargs["index"].ndim:
+            kwargs["index"] = torch.from_numpy(kwargs["index"])
+        if args and isinstance(args[0], TensorAttr) and isinstance(args[0].index, np.ndarray):
+            args = (TensorAttr(args[0].group_name, args[0].attr_name, torch.from_numpy(args[0].index)),) + args[1:]
+        return super().get_tensor(*args, convert_type=convert_type, **kwargs)
+
     def _get_tensor(self, attr: TensorAttr) -> torch.Tensor:
         kind, tname, name = self._resolve(attr)
         n = self._space.count(kind, tname)

@@ -338,7 +338,7 @@ def test_graph_store_serves_csr_csc_natively(data, stores, layout):
     _, gs = stores
     ref = MyGraphStore()      # PyG's own store and conversion as the control
     ref.put_edge_index((data.edge_index[0], data.edge_index[1]), edge_type=None, layout="coo", size=(N, N))
-    a, b, perm = ref.csr() if layout == "csr" else ref.csc()
+    a, b, _ = ref.csr() if layout == "csr" else ref.csc()
     got = gs.get_edge_index(None, layout)
     eid = gs.edge_ids(None, layout)
     if layout == "csr":

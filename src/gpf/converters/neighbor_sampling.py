@@ -51,8 +51,8 @@ class Csc:
 
     def to(self, device: Any) -> "Csc":
         move = (lambda t: None if t is None else t.to(device))  # noqa: E731
-        return Csc(move(self.colptr), move(self.row), move(self.eid), self.num_src, move(self.weight),
-                   move(self.time))
+        return Csc(self.colptr.to(device), self.row.to(device), self.eid.to(device), self.num_src,
+                   move(self.weight), move(self.time))
 
     def with_slot_values(self, weight: Optional[Tensor] = None, time: Optional[Tensor] = None) -> "Csc":
         """A copy carrying per-edge ``weight``/``time`` given by edge ID (permuted to slots here)."""

@@ -1,7 +1,8 @@
 """PyTorch Geometric converters: ``from_pyg``, ``to_pyg``, ``to_pyg_graph`` (+ stores, imports).
 
 * :func:`from_pyg` — a PyG ``Data`` / ``HeteroData`` -> :class:`gpf.Graph` for
-  :func:`gpf.partition`.  Node counts are kept per type (isolated nodes and edgeless
+  :func:`gpf.partition`.  Values may be tensors, numpy arrays or ``numpy.memmap``s
+  (used in place: a memmap is not read into memory by the conversion).  Node counts are kept per type (isolated nodes and edgeless
   edge types survive); every node-level and edge-level tensor becomes a feature of
   that name (``x``, ``y``, masks, ``edge_attr``, ...).  A homogeneous ``Data`` becomes
   the ``_N`` / ``("_N", "_E", "_N")`` graph.
@@ -38,8 +39,10 @@
 * :func:`to_pyg_graph` — the whole set as one ``Data`` / ``HeteroData``, by default in
   original IDs: equal to the graph given to :func:`gpf.partition` (edge order too).
 
-PyG's remote-backend interface (``FeatureStore``/``GraphStore``) over a set, and a pure
-torch neighbour sampler for ``NeighborLoader``, are in :mod:`gpf.converters.pyg_stores`;
+PyG's remote-backend interface (``FeatureStore``/``GraphStore``) over a set is in
+:mod:`gpf.converters.pyg_stores`; the pure-torch stand-in for PyG's ``NeighborSampler`` in
+:mod:`gpf.converters.pyg_sampler` (core: :mod:`gpf.converters.neighbor_sampling`), and PyG's
+loaders built on it, with edge features, in :mod:`gpf.converters.pyg_loader`;
 imports of PyG ``Partitioner`` directories and ``ClusterData`` caches in
 :mod:`gpf.converters.pyg_import`, :func:`from_pyg` in :mod:`gpf.converters.pyg_from`, the names the
 modules share (``bool_features``) in :mod:`gpf.converters.pyg_common`.  All are re-exported here.
@@ -63,11 +66,14 @@ from gpf.converters._setview import SetView, local_union, set_view  # noqa: E402
 from gpf.converters.pyg_common import HOMO_ETYPE, HOMO_NTYPE, STRUCTURE_KEYS, BoolFeatures, as_bool  # noqa: E402
 from gpf.converters.pyg_from import from_pyg  # noqa: E402
 from gpf.converters.pyg_import import from_cluster_data, from_pyg_partitioner  # noqa: E402
-from gpf.converters.pyg_stores import GpfFeatureStore, GpfGraphStore, GpfNeighborSampler, to_pyg_stores  # noqa: E402
+from gpf.converters.pyg_loader import GpfLinkNeighborLoader, GpfNeighborLoader  # noqa: E402
+from gpf.converters.pyg_sampler import GpfNeighborSampler  # noqa: E402
+from gpf.converters.pyg_stores import GpfFeatureStore, GpfGraphStore, to_pyg_stores  # noqa: E402
 from gpf.errors import GpfError  # noqa: E402
 
 __all__ = ["from_pyg", "to_pyg", "to_pyg_graph", "set_view", "as_bool", "BoolFeatures",
            "GpfFeatureStore", "GpfGraphStore", "GpfNeighborSampler", "to_pyg_stores",
+           "GpfNeighborLoader", "GpfLinkNeighborLoader",
            "from_pyg_partitioner", "from_cluster_data"]
 
 

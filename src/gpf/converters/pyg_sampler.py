@@ -51,6 +51,15 @@ _TEMPORAL = ("uniform", "last")
 class GpfNeighborSampler(NeighborSampler):
     """Neighbour sampler in pure torch; PyG's ``NeighborSampler`` arguments (see the module docstring)."""
 
+    # PyG's attributes, with the homogeneous or heterogeneous shape PyG gives them
+    num_nodes: Any
+    node_types: Any
+    edge_types: Any
+    node_time: Any
+    edge_time: Any
+    edge_weight: Any
+    perm: Any
+
     def __init__(self, data: Any, num_neighbors: Any, subgraph_type: Union[SubgraphType, str] = "directional",
                  replace: bool = False, disjoint: bool = False, temporal_strategy: str = "uniform",
                  time_attr: Optional[str] = None, weight_attr: Optional[str] = None, is_sorted: bool = False,
@@ -241,7 +250,7 @@ class GpfNeighborSampler(NeighborSampler):
         as_dict = (lambda v: v if isinstance(v, dict) else {None: v})  # noqa: E731
         weight = as_dict(self.edge_weight) if self.edge_weight is not None else {}
         etime = as_dict(self.edge_time) if self.edge_time is not None else {}
-        graph = {}
+        graph: dict = {}
         for et, csc in self._csc.items():
             csc = csc.to(self.device).with_slot_values(
                 None if weight.get(et) is None else torch.as_tensor(weight[et]).reshape(-1),
@@ -275,7 +284,7 @@ class GpfNeighborSampler(NeighborSampler):
         if not isinstance(num_neighbors, NumNeighbors):
             num_neighbors = NumNeighbors(num_neighbors)
         self._num_neighbors = num_neighbors
-        self._fanout_cache = None
+        self._fanout_cache: Optional[dict] = None
 
     @property
     def is_hetero(self) -> bool:
@@ -302,7 +311,7 @@ class GpfNeighborSampler(NeighborSampler):
     def _sample(self, seed: Union[Tensor, dict], seed_time: Optional[Union[Tensor, dict]] = None,
                 **kwargs) -> Union[SamplerOutput, HeteroSamplerOutput]:
         hetero = isinstance(seed, dict)
-        seeds = {k: v.to(self.device, torch.int64) for k, v in seed.items()} if hetero \
+        seeds: dict = {k: v.to(self.device, torch.int64) for k, v in seed.items()} if isinstance(seed, dict) \
             else {None: seed.to(self.device, torch.int64)}
         induced = self.subgraph_type == SubgraphType.induced
         disjoint = self.disjoint

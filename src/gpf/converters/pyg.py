@@ -2,9 +2,9 @@
 
 * :func:`from_pyg` — a PyG ``Data`` / ``HeteroData`` -> :class:`gpf.Graph` for
   :func:`gpf.partition`.  Values may be tensors, numpy arrays or ``numpy.memmap``s
-  (used in place: a memmap is not read into memory by the conversion).  Node counts are kept per type (isolated nodes and edgeless
-  edge types survive); every node-level and edge-level tensor becomes a feature of
-  that name (``x``, ``y``, masks, ``edge_attr``, ...).  A homogeneous ``Data`` becomes
+  (used in place: a memmap is not read into memory by the conversion).  Node counts are
+  kept per type (isolated nodes and edgeless edge types survive); every node-level and
+  edge-level tensor becomes a feature of that name (``x``, ``y``, masks, ``edge_attr``, ...).  A homogeneous ``Data`` becomes
   the ``_N`` / ``("_N", "_E", "_N")`` graph.
 * :func:`to_pyg` — one partition, or a batch of partitions, as a ``Data`` (homogeneous
   sets) or ``HeteroData``: local ``edge_index`` over the partition's nodes (inner nodes

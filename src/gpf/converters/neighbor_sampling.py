@@ -191,7 +191,7 @@ def _uniform(start: Tensor, deg: Tensor, k: int, replace: bool,
                        _floyd(deg, k, generator).t()).t()
     valid = offs < deg.unsqueeze(1)
     slot = (start.unsqueeze(1) + offs).masked_select(valid)
-    owner = torch.arange(n, device=device).unsqueeze(1).expand(n, k).masked_select(valid)
+    owner = torch.repeat_interleave(torch.arange(n, device=device), deg.clamp_max(k))
     return owner, slot
 
 
@@ -294,7 +294,7 @@ class _Dense:
         cand = ids.masked_select(_take(self.map, ids) == _NONE)
         if cand.numel():
             m = cand.numel()
-            pos = torch.arange(m, device=ids.device) - m     # negative: below any local ID
+            pos = torch.arange(-m, 0, device=ids.device)     # negative: below any local ID; first one wins
             self.map.scatter_reduce_(0, cand, pos, reduce="amin")
             fresh = cand.masked_select(_take(self.map, cand) == pos)
             self.map.scatter_(0, fresh, self.count + torch.arange(fresh.numel(), device=ids.device))

@@ -63,7 +63,7 @@ import torch  # noqa: E402
 from torch_geometric.data import Data, HeteroData  # noqa: E402
 
 from gpf.converters._setview import SetView, local_union, set_view  # noqa: E402
-from gpf.converters.pyg_common import HOMO_ETYPE, HOMO_NTYPE, STRUCTURE_KEYS, BoolFeatures, as_bool  # noqa: E402
+from gpf.converters.pyg_common import STRUCTURE_KEYS, BoolFeatures, as_bool  # noqa: E402
 from gpf.converters.pyg_from import from_pyg  # noqa: E402
 from gpf.converters.pyg_import import from_cluster_data, from_pyg_partitioner  # noqa: E402
 from gpf.converters.pyg_loader import GpfLinkNeighborLoader, GpfNeighborLoader  # noqa: E402
@@ -215,11 +215,12 @@ def to_pyg_graph(ps, *, ids: str = "auto", bool_features: BoolFeatures = "masks"
         edges[et] = fields
 
     if ps.is_homogeneous:
+        nt, et = view.ntypes[0], view.etypes[0]
         data = Data()
-        for k, v in _one_namespace(nodes[HOMO_NTYPE], edges[HOMO_ETYPE], ps.path).items():
+        for k, v in _one_namespace(nodes[nt], edges[et], ps.path).items():
             data[k] = _tensor(v)
-        if not _infers_num_nodes(nodes[HOMO_NTYPE], view.num_nodes(HOMO_NTYPE)):
-            data.num_nodes = view.num_nodes(HOMO_NTYPE)
+        if not _infers_num_nodes(nodes[nt], view.num_nodes(nt)):
+            data.num_nodes = view.num_nodes(nt)
         data.gpf_ids = ids
         return data
     data = HeteroData()

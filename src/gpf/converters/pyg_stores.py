@@ -78,7 +78,7 @@ class _IdSpace:
         """``(kind, type name)`` of a PyG group name (ntype, None, or an edge-type tuple)."""
         v = self.view
         if group is None and self.homogeneous:
-            return "node", HOMO_NTYPE
+            return "node", v.ntypes[0]
         if isinstance(group, (tuple, list)) and len(group) == 3:
             key = ":".join(group)
             if key in v.ekeys:
@@ -175,7 +175,7 @@ class GpfFeatureStore(FeatureStore):
 
     def edge_tensor(self, edge_type: Any, name: str) -> torch.Tensor:
         """Edge feature ``name`` of ``edge_type`` (``None`` for a homogeneous set), all rows by edge ID."""
-        group = ("_N", "_E", "_N") if edge_type is None and self._space.homogeneous else edge_type
+        group = self._space.view.etypes[0] if edge_type is None and self._space.homogeneous else edge_type
         kind, tname = self._space.type_of(group)
         if kind != "edge" or name not in self._space.view.edge_feature_names[tname]:
             raise KeyError(f"{self._space.ps.path}: edge type {edge_type!r} has no feature {name!r}")
@@ -246,7 +246,7 @@ class GpfGraphStore(GraphStore):
 
     def _key(self, edge_type: Any) -> Optional[str]:
         if edge_type is None and self._space.homogeneous:
-            return HOMO_EKEY
+            return self._space.view.ekeys[0]
         key = ":".join(edge_type) if isinstance(edge_type, (tuple, list)) else str(edge_type)
         key = key.replace("__", ":") if key.count("__") == 2 and ":" not in key else key
         return key if key in self._space.view.ekeys else None

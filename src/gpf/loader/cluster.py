@@ -157,7 +157,7 @@ class ClusterLoader:
         self.transfer = tr = Transfer(device, pin_memory and cache == "host")
         self.device = tr.device
         self.ntypes, self.etypes = list(ps.ntypes), [tuple(e) for e in ps.etypes]
-        self.is_homogeneous = len(self.ntypes) == 1 and len(self.etypes) == 1
+        self.is_homogeneous = ps.is_homogeneous
         self._ends = etype_endpoints(ps)
 
         ranges = ps.book.nodes.ranges

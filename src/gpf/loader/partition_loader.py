@@ -48,7 +48,7 @@ class PartitionLoader:
         self.steps_per_epoch = math.ceil(ps.num_parts / self.world_size) if even_batches else len(self.parts)
         self.transfer = Transfer(device, pin_memory)
         self.device = self.transfer.device
-        self.is_homogeneous = len(ps.ntypes) == 1 and len(ps.etypes) == 1
+        self.is_homogeneous = ps.is_homogeneous
         node_req = node_field_request(ps, node_feats, label, masks)
         self.fields = describe_fields(node_req)
         self._mask_fields = {f for t in node_req.values() for f in t if f not in ("x", "y")}

@@ -26,6 +26,7 @@ from gpf.spec.models import (
     PartFiles,
     PartitionConfig,
     check_type_name,
+    is_homogeneous,
     split_canonical_etype,
 )
 from gpf.spec.normalize import EtypeResolver, normalize_config
@@ -40,6 +41,7 @@ __all__ = [
     "DEFAULT_NTYPE",
     "DEFAULT_ETYPE",
     "DEFAULT_CANONICAL_ETYPE",
+    "is_homogeneous",
     "TYPE_NAME_PATTERN",
     "CANONICAL_ETYPE_PATTERN",
     "PART_KEY_PATTERN",

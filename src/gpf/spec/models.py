@@ -15,6 +15,7 @@ on-disk dict and the model; ``PartitionConfig.model_validate`` takes the Python 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -46,6 +47,7 @@ __all__ = [
     "PartFiles",
     "PartitionConfig",
     "check_type_name",
+    "is_homogeneous",
     "split_canonical_etype",
 ]
 
@@ -57,6 +59,14 @@ DEFAULT_ETYPE = "_E"
 DEFAULT_CANONICAL_ETYPE = "_N:_E:_N"
 
 INT64_MAX = 2**63 - 1
+
+
+def is_homogeneous(ntypes: Collection[object], etypes: Collection[object]) -> bool:
+    """The one rule for "homogeneous", used by every part of gpf: exactly one node type and one
+    edge type, whatever their names (DGL's ``g.is_homogeneous``; SPEC.md, "Types").  A set whose
+    only types are ``paper`` / ``paper:cites:paper`` is homogeneous like one named ``_N`` / ``_N:_E:_N``:
+    it reads as a PyG ``Data`` through every path and its partition graphs need no ``_TYPE``."""
+    return len(ntypes) == 1 and len(etypes) == 1
 
 #: On-disk key of a partition entry (``part-0``, ``part-12``; no leading zeros).
 PART_KEY_PATTERN = r"^part-(0|[1-9][0-9]{0,17})$"
@@ -242,8 +252,8 @@ class PartitionConfig(BaseModel):
 
     @property
     def is_homogeneous(self) -> bool:
-        """True when the only node type is ``_N`` and the only edge type is ``_N:_E:_N``."""
-        return list(self.ntypes) == [DEFAULT_NTYPE] and list(self.etypes) == [DEFAULT_CANONICAL_ETYPE]
+        """One node type and one edge type, whatever their names (:func:`is_homogeneous`)."""
+        return is_homogeneous(self.ntypes, self.etypes)
 
     def node_ranges(self) -> np.ndarray:
         """int64 array (num_ntypes, num_parts, 2): ``[t, p] = [start, end)`` of ntype ID t in partition p.

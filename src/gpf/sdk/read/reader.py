@@ -16,13 +16,11 @@ import numpy as np
 
 from gpf.errors import ConfigError, GpfError
 from gpf.sdk import paths
+from gpf.spec.models import is_homogeneous
 from gpf.sdk.read.book import PartitionBook
 from gpf.sdk.storage.base import PartGraph, PartitionStore
 
 __all__ = ["open_set", "PartitionSet", "Partition"]
-
-HOMO_NTYPE = "_N"
-HOMO_ETYPE = "_N:_E:_N"
 
 
 def open_set(path: "str | os.PathLike[str]", *, prefer: str = "dgl", mmap: bool = True) -> "PartitionSet":
@@ -101,7 +99,8 @@ class PartitionSet:
 
     @property
     def is_homogeneous(self) -> bool:
-        return self.ntypes == [HOMO_NTYPE] and [":".join(e) for e in self.etypes] == [HOMO_ETYPE]
+        """One node type and one edge type, whatever their names (:func:`gpf.spec.is_homogeneous`)."""
+        return is_homogeneous(self.ntypes, self.etypes)
 
     @functools.cached_property
     def book(self) -> PartitionBook:
@@ -276,7 +275,7 @@ class Partition:
         """Node type ID of each local node (int32; zeros for homogeneous sets)."""
         if "_TYPE" in self.ndata:
             return _int32(self.ndata["_TYPE"])
-        if len(self.set.ntypes) == 1:
+        if self.set.is_homogeneous:
             return np.zeros(self.num_nodes, dtype=np.int32)
         return self.set.book.map_to_per_ntype(self.global_nid)[0].astype(np.int32)
 
@@ -284,7 +283,7 @@ class Partition:
     def etype_ids(self) -> np.ndarray:
         if "_TYPE" in self.edata:
             return _int32(self.edata["_TYPE"])
-        if len(self.set.etypes) == 1:
+        if self.set.is_homogeneous:
             return np.zeros(self.num_edges, dtype=np.int32)
         return self.set.book.map_to_per_etype(self.global_eid)[0].astype(np.int32)
 
@@ -350,11 +349,11 @@ def _canonical_feature_keys(feats: Mapping[str, np.ndarray], pset: PartitionSet,
     a plain relation name, which is canonicalised when the relation name is unique.
     """
     if kind == "node":
-        default = HOMO_NTYPE if pset.ntypes == [HOMO_NTYPE] else None
+        default = pset.ntypes[0] if pset.is_homogeneous else None
         plain: dict[str, str] = {}
     else:
         canon = [":".join(e) for e in pset.etypes]
-        default = HOMO_ETYPE if canon == [HOMO_ETYPE] else None
+        default = canon[0] if pset.is_homogeneous else None
         rels: dict[str, list[str]] = {}
         for c in canon:
             rels.setdefault(c.split(":")[1], []).append(c)

@@ -25,6 +25,7 @@ from typing import Any, Union
 import numpy as np
 
 from gpf.errors import GraphError
+from gpf.spec.models import is_homogeneous
 
 __all__ = ["Graph", "GraphError", "CanonicalEtype", "etype_key", "parse_etype"]
 
@@ -281,8 +282,8 @@ class Graph:
 
     @property
     def is_homogeneous(self) -> bool:
-        """One node type and one edge type (DGL's ``g.is_homogeneous``)."""
-        return len(self.num_nodes_dict) == 1 and len(self.edges_dict) == 1
+        """One node type and one edge type (:func:`gpf.spec.is_homogeneous`, DGL's ``g.is_homogeneous``)."""
+        return is_homogeneous(self.num_nodes_dict, self.edges_dict)
 
     def num_nodes(self, ntype: str | None = None) -> int:
         if ntype is None:

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from gpf.errors import GpfError, UnsupportedError
+from gpf.spec.models import is_homogeneous
 from gpf.sdk.write.graph import CanonicalEtype, Graph, GraphError, etype_key
 from gpf.sdk.write.inputs import ChunkedMeta, load_assignment, parse_chunked, read_data_chunk, data_chunk_rows
 from gpf.sdk.write.partitioners import assign_nodes, part_dtype
@@ -386,7 +387,7 @@ def _build_partition(job: Job, p: int, node_ranges: np.ndarray, edge_ranges: np.
     if P > 1:
         ends = node_ranges[-1, :, 1]
         ndata["part_id"] = np.searchsorted(ends, nodes, side="right").astype(np.int64)
-    if not (len(job.ntypes) == 1 and len(job.etypes) == 1) or P == 1:  # as Graph.is_homogeneous
+    if not is_homogeneous(job.ntypes, job.etypes) or P == 1:
         ndata["_TYPE"] = IdMap(node_ranges, job.ntypes, "node").to_per_type(nodes)[0].astype(np.int32)
         edata["_TYPE"] = IdMap(edge_ranges, tuple(map(etype_key, job.etypes)), "edge").to_per_type(eids)[0].astype(np.int32)
     lg = LocalGraph(int(nodes.shape[0]), src, dst, ndata, edata, n_inner, m_inner)

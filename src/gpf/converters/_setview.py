@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from gpf.errors import GpfError
+from gpf.sdk.read.features import FeatureColumns, feature_columns, gather_features, type_offsets
 
 __all__ = ["SetView", "PartEdges", "BatchNodes", "local_union", "set_view"]
 
@@ -64,10 +65,10 @@ class SetView:
 
     def node_offsets(self, ntype: str) -> np.ndarray:
         """``P+1`` offsets: partition p owns per-type IDs ``[off[p], off[p+1])`` of ``ntype``."""
-        return _offsets(self.book.nodes.ranges[self.book.nodes.type_id(ntype)])
+        return type_offsets(self.ps, "node", ntype)
 
     def edge_offsets(self, ekey: str) -> np.ndarray:
-        return _offsets(self.book.edges.ranges[self.book.edges.type_id(ekey)])
+        return type_offsets(self.ps, "edge", ekey)
 
     # -- features ------------------------------------------------------------------------
     @functools.cached_property
@@ -79,36 +80,21 @@ class SetView:
     def edge_feature_names(self) -> dict[str, list[str]]:
         return _names_by_type(self.part(0).edge_feats, self.ekeys)
 
-    def _feature(self, part, kind: str, tname: str, name: str) -> np.ndarray:
-        feats = part.node_feats if kind == "node" else part.edge_feats
-        key = f"{tname}/{name}"
-        try:
-            return feats[key]
-        except KeyError:
-            raise GpfError(f"{self.ps.path}: partition {part.part_id}: {kind} feature {key!r} is missing "
-                           f"(partition 0 has it; this one has {sorted(feats)})") from None
+    def _columns(self, kind: str, tname: str, name: str) -> FeatureColumns:
+        cache = self.__dict__.setdefault("_columns_cache", {})
+        key = (kind, tname, name)
+        if key not in cache:
+            cache[key] = feature_columns(self.ps, kind, tname, [name], self.part)
+        return cache[key]
 
     def whole_feature(self, kind: str, tname: str, name: str) -> np.ndarray:
         """All rows of one feature, in gpf per-type ID order (partition blocks concatenated)."""
-        blocks = [self._feature(self.part(p), kind, tname, name) for p in range(self.ps.num_parts)]
-        return np.concatenate(blocks, axis=0) if len(blocks) > 1 else np.array(blocks[0])
+        return gather_features(self.ps, kind, tname, name, part=self.part, columns=self._columns(kind, tname, name))
 
     def feature_rows(self, kind: str, tname: str, name: str, ids: np.ndarray) -> np.ndarray:
         """Rows of one feature for gpf per-type IDs ``ids``, each read from its owner partition."""
-        ids = np.asarray(ids, dtype=np.int64)
-        off = self.node_offsets(tname) if kind == "node" else self.edge_offsets(tname)
-        total = int(off[-1])
-        if ids.size and (int(ids.min()) < 0 or int(ids.max()) >= total):
-            bad = int(ids.min()) if int(ids.min()) < 0 else int(ids.max())
-            raise IndexError(f"{self.ps.path}: {kind} type {tname!r}: ID {bad} is out of range [0, {total})")
-        owner = np.searchsorted(off[1:], ids, side="right")
-        first = self._feature(self.part(0), kind, tname, name)
-        out = np.empty((ids.shape[0],) + first.shape[1:], dtype=first.dtype)
-        for p in np.unique(owner):
-            sel = np.flatnonzero(owner == p)
-            block = self._feature(self.part(int(p)), kind, tname, name)
-            out[sel] = block[ids[sel] - off[p]]
-        return out
+        return gather_features(self.ps, kind, tname, name, ids, part=self.part,
+                               columns=self._columns(kind, tname, name))
 
     # -- structure -----------------------------------------------------------------------
     def part_edges(self, part) -> PartEdges:
@@ -220,13 +206,6 @@ def _first_seen(ids: np.ndarray, inner: np.ndarray) -> tuple[np.ndarray, np.ndar
     _, first = np.unique(ids[order], return_index=True)
     keep = order[np.sort(first)]
     return ids[keep], inner[keep]
-
-
-def _offsets(ranges: np.ndarray) -> np.ndarray:
-    sizes = ranges[:, 1] - ranges[:, 0]
-    off = np.zeros(sizes.shape[0] + 1, dtype=np.int64)
-    np.cumsum(sizes, out=off[1:])
-    return off
 
 
 def _names_by_type(feats, tnames: list[str]) -> dict[str, list[str]]:

@@ -6,10 +6,8 @@ are concatenated along the feature axis), ``y`` from ``label``, one field per ma
 type that has it; ``"paper/feat"`` (``"src:rel:dst/w"`` for edges) names one type.
 
 A table holds one type's rows of all partitions, in per-type ID order (partition 0's
-rows, then partition 1's, ...: spec section 6), so the rows of partition ``p`` are the
-contiguous slice ``[off(t, p), off(t, p) + c(t, p))``.  Values are read through the
-public reader and converted with ``np.asarray`` once (storage backends may return lazy
-array-likes).
+rows, then partition 1's, ...: spec section 6), gathered by the set-level feature gather
+(:mod:`gpf.sdk.read.features`) that the converters use too, straight into the host table.
 """
 
 from __future__ import annotations
@@ -21,6 +19,7 @@ import torch
 
 from gpf.errors import GpfError
 from gpf.loader.transfer import Transfer
+from gpf.sdk.read.features import feature_columns, gather_features
 
 __all__ = ["FieldRequest", "resolve_fields", "load_table", "DEFAULT_MASKS", "DEFAULT_FEATURES", "DEFAULT_LABELS",
            "ARGUMENT_OF"]
@@ -83,63 +82,16 @@ def resolve_fields(ps, kind: str, wanted: dict[str, "Sequence[str] | None"], opt
 
 
 def load_table(ps, kind: str, type_id: int, keys: list[str], transfer: Transfer) -> torch.Tensor:
-    """One type's rows of ``keys`` over all partitions, concatenated in per-type ID order.
+    """One type's rows of ``keys`` (``"type/name"``) over all partitions, in per-type ID order.
 
-    Several keys are concatenated along the feature axis, in their promoted dtype.
-    The table is written straight into (pinned, when copying to CUDA) host memory.
+    Several keys are concatenated along the feature axis, in their promoted dtype (bool is kept
+    as uint8).  The set-level gather (:func:`gpf.sdk.read.features.gather_features`) writes the
+    rows straight into the (pinned, when copying to CUDA) host table.
     """
-    idmap = ps.book.nodes if kind == "node" else ps.book.edges
-    counts = idmap.ranges[type_id, :, 1] - idmap.ranges[type_id, :, 0]
-    total = int(counts.sum())
-    columns, dtype = [], None
-    for key in keys:
-        per_part = []
-        for part in ps:
-            feats = part.node_feats if kind == "node" else part.edge_feats
-            want = int(counts[part.part_id])
-            if key not in feats:
-                if want == 0:
-                    per_part.append(None)
-                    continue
-                raise GpfError(f"{_file(part, kind)}: partition {part.part_id}: {kind} feature {key!r} is missing "
-                               f"(have {sorted(feats)})")
-            arr = np.asarray(feats[key])
-            if arr.shape[0] != want:
-                raise GpfError(f"{_file(part, kind)}: partition {part.part_id}: {kind} feature {key!r} has "
-                               f"{arr.shape[0]} rows for {want} owned {kind}s")
-            per_part.append(arr)
-        shapes = {a.shape[1:] for a in per_part if a is not None}
-        dtypes = {a.dtype for a in per_part if a is not None}
-        if len(shapes) > 1 or len(dtypes) > 1:
-            raise GpfError(f"{ps.path}: {kind} feature {key!r} differs between partitions "
-                           f"(shapes {sorted(map(str, shapes))}, dtypes {sorted(map(str, dtypes))})")
-        if dtypes:  # several features in one field: promoted as torch.cat would (float16 + float32 -> float32)
-            dtype = next(iter(dtypes)) if dtype is None else np.result_type(dtype, *dtypes)
-        columns.append((per_part, next(iter(shapes)) if shapes else ()))
-    if dtype is None:  # a type with no rows anywhere
-        dtype = np.dtype(np.float32)
-    if dtype == np.bool_:
-        dtype = np.dtype(np.uint8)
-    if len(columns) == 1:
-        shape = (total, *columns[0][1])
-    else:
-        shape = (total, sum(int(np.prod(s)) for _, s in columns))
-    table, view = transfer.host_table(shape, dtype)
-    col = 0
-    for per_part, trailing in columns:
-        width = int(np.prod(trailing))
-        row = 0
-        for arr, n in zip(per_part, counts.tolist()):
-            if arr is not None and n:
-                dst = view[row:row + n] if len(columns) == 1 else view[row:row + n, col:col + width]
-                np.copyto(dst, arr.reshape(dst.shape), casting="unsafe")
-            row += n
-        col += width
+    tname = ps.ntypes[type_id] if kind == "node" else ":".join(ps.etypes[type_id])
+    names = [k.split("/", 1)[1] for k in keys]
+    cols = feature_columns(ps, kind, tname, names)
+    dtype = np.dtype(np.uint8) if cols.dtype == np.bool_ else cols.dtype
+    table, view = transfer.host_table(cols.shape(cols.total), dtype)
+    gather_features(ps, kind, tname, names, out=view, columns=cols)
     return table
-
-
-def _file(part, kind: str) -> str:
-    try:
-        return str(part.files().get("node_feats" if kind == "node" else "edge_feats", part.set.path))
-    except Exception:  # a backend without named files
-        return str(part.set.path)

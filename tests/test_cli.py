@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import DGL_CASES
+from tests.helpers.cases import DGL_CASES
 from gpf.cli import main
-from oracle.runner import load_dump
+from tests.oracle.runner import load_dump
 
 ROOT = Path(__file__).resolve().parents[1]
 GPF = [sys.executable, "-m", "gpf.cli"]

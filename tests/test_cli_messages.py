@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 import gpf
-from conftest import extra
-from writer_helpers import make_hetero, make_homo
+from tests.helpers.marks import extra
+from tests.helpers.writer import make_hetero, make_homo
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import gpf
-from writer_helpers import make_hetero
+from tests.helpers.writer import make_hetero
 
 BACKENDS = ["dgl", "npy", "hdf5", "zarr"]
 THREADS, PROCESSES = 8, 4

@@ -13,11 +13,12 @@ import numpy as np
 import pytest
 
 import gpf
-from conftest import DGL_CASES, extra
+from tests.helpers.cases import DGL_CASES
+from tests.helpers.marks import extra
 from gpf.errors import GpfError
-from oracle.runner import load_dump, run_dgl
-from test_storage import _same, assert_same_set
-from writer_helpers import make_hetero, make_homo
+from tests.oracle.runner import load_dump, run_dgl
+from tests.helpers.asserts import assert_same_array as _same, assert_same_set
+from tests.helpers.writer import make_hetero, make_homo
 
 ROOT = Path(__file__).resolve().parents[1]
 FIX = ROOT / "tests" / "fixtures" / "dgl2_graphbolt"
@@ -131,7 +132,7 @@ def test_graphbolt_only_input(tmp_path, to):
     gb = gpf.open(root / "gb.json")
     ps = gpf.convert(gb, tmp_path / "out", to=to, progress=False)
     assert_same_set(gb, ps)
-    from test_storage import ATTRS
+    from tests.helpers.asserts import PARTITION_ATTRS as ATTRS
 
     for a, b in zip(gpf.open(FIX / "hetero" / "hetero.json", prefer="dgl"), ps):  # what DGL's graph.dgl holds
         for name in ATTRS:

@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 
 import gpf
-from conftest import DGL_CASES
-from oracle.runner import load_dump, load_meta, run_dgl
-from writer_helpers import graph_from_dgl_input, make_hetero, make_homo
+from tests.helpers.cases import DGL_CASES
+from tests.oracle.runner import load_dump, load_meta, run_dgl
+from tests.helpers.writer import graph_from_dgl_input, make_hetero, make_homo
 
 pytestmark = pytest.mark.oracle
 

@@ -649,7 +649,7 @@ def test_homogeneous_name_clash_and_whole_set_batch(tmp_path):
 @pytest.mark.oracle
 @pytest.mark.parametrize("case", ["homo_random_h1", "hetero_random_h1"])
 def test_dgl_written_sets_in_gpf_ids(dgl_sets, case):
-    from writer_helpers import graph_from_dgl_input
+    from tests.helpers.writer import graph_from_dgl_input
 
     ps = gpf.open(dgl_sets / case / f"{case}.json")
     graph, orig_n, orig_e = graph_from_dgl_input(dgl_sets / case / "expected" / "graph.npz")

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import CORE_ONLY
+from tests.helpers.marks import CORE_ONLY
 
 ROOT = Path(__file__).resolve().parents[1]
 OPTIONAL = ("torch", "torch_geometric", "h5py", "zarr", "pymetis", "dask", "distributed", "pyarrow", "matplotlib")

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codec_helpers import (
+from tests.helpers.codec import (
     assert_graphs_match,
     assert_tensors_match,
     case_list,
@@ -37,7 +37,7 @@ from gpf.sdk.codecs.dgl_bytes import (
 )
 from gpf.sdk.codecs.dgl_graph import StoredGraph, read_graphs, read_partition_graph, write_graphs
 from gpf.sdk.codecs.dgl_tensors import read_tensors, write_tensors
-from oracle.runner import load_dump
+from tests.oracle.runner import load_dump
 
 FORMAT_COMBOS = [["coo"], ["csr"], ["csc"], ["coo", "csr"], ["coo", "csc"], ["csr", "csc"], ["coo", "csr", "csc"]]
 

@@ -8,7 +8,7 @@ import torch
 
 import gpf
 from gpf.sdk.read.features import gather_features
-from writer_helpers import make_hetero
+from tests.helpers.writer import make_hetero
 
 
 @pytest.fixture(scope="module")

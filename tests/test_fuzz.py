@@ -35,7 +35,7 @@ from gpf.sdk.codecs.dgl_graph import StoredGraph, read_graphs, write_graphs
 from gpf.sdk.codecs.dgl_tensors import read_tensors, write_tensors
 from gpf.sdk.codecs.graphbolt import read_graphbolt
 from gpf.spec import decode_config_json, parse_config
-from writer_helpers import make_hetero
+from tests.helpers.writer import make_hetero
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "dgl2_graphbolt"
 
@@ -247,7 +247,7 @@ _EDITABLE = ("src", "dst", "ndata/_ID", "ndata/inner_node", "ndata/part_id", "ed
 def test_validate_in_range_edits_never_crash(small_set, tmp_path_factory, data):
     """Edits that keep every file decodable (local IDs moved to other local nodes, other _IDs, flipped
     flags) reach the checks behind the decoder: they must report, never crash."""
-    from defects import MutableGraph
+    from tests.helpers.defects import MutableGraph
 
     work = tmp_path_factory.mktemp("edited") / "s"
     shutil.copytree(small_set, work)

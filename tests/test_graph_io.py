@@ -14,7 +14,7 @@ import pytest
 import gpf
 from gpf.sdk.write.graph import Graph, GraphError
 from gpf.sdk.write.inputs import load_graph
-from writer_helpers import make_hetero, make_homo
+from tests.helpers.writer import make_hetero, make_homo
 
 
 def same_graph(a: Graph, b: Graph) -> None:

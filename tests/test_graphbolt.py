@@ -27,20 +27,14 @@ from hypothesis import strategies as st
 from gpf.errors import FormatError
 from gpf.sdk.codecs import graphbolt as gbmod
 from gpf.sdk.codecs.graphbolt import GraphBoltGraph, graphbolt_to_coo, read_graphbolt, write_graphbolt
-from oracle.dump import save_arrays, save_json
-from oracle.runner import load_dump
+from tests.oracle.dump import save_arrays, save_json
+from tests.oracle.runner import load_dump
+from tests.helpers.asserts import assert_same_array as _eq
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "dgl2_graphbolt"
 FIXTURE_PTS = sorted(FIXTURES.glob("*/part*/fused_csc_sampling_graph.pt"))
 ROOT = Path(__file__).resolve().parents[1]
 DGL2_VENV = Path(os.environ.get("GPF_DGL2_VENV", ROOT / ".venv-dgl2"))
-
-
-def _eq(a, b, what):
-    a, b = np.asarray(a), np.asarray(b)
-    assert a.dtype == b.dtype, f"{what}: dtype {a.dtype} != {b.dtype}"
-    assert a.shape == b.shape, f"{what}: shape {a.shape} != {b.shape}"
-    assert np.array_equal(a, b), f"{what}: values differ"
 
 
 def _graph_eq(g: GraphBoltGraph, h: GraphBoltGraph):

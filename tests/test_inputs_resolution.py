@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 import gpf
-from conftest import extra
+from tests.helpers.marks import extra
 from gpf.errors import ConfigError
-from writer_helpers import make_homo
+from tests.helpers.writer import make_homo
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,7 @@ import torch
 import gpf
 from gpf.errors import GpfError
 from gpf.loader import Batch, ClusterLoader
-from writer_helpers import make_hetero, make_homo
+from tests.helpers.writer import make_hetero, make_homo
 
 
 @pytest.fixture(scope="module")

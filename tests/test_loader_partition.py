@@ -11,7 +11,7 @@ import pytest
 
 import gpf
 from gpf.loader import PartitionLoader, rank_partitions
-from writer_helpers import make_hetero, make_homo
+from tests.helpers.writer import make_hetero, make_homo
 
 ROOT = Path(__file__).resolve().parents[1]
 

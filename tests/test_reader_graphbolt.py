@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import gpf
-from oracle.runner import load_dump
+from tests.oracle.runner import load_dump
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "dgl2_graphbolt"
 

@@ -6,21 +6,15 @@ import numpy as np
 import pytest
 
 import gpf
-from conftest import DGL_CASES
-from oracle.runner import load_dump
+from tests.helpers.cases import DGL_CASES
+from tests.oracle.runner import load_dump
+from tests.helpers.asserts import assert_same_array as _eq
 
 pytestmark = pytest.mark.oracle
 
 
 def _open(dgl_sets, case):
     return gpf.open(dgl_sets / case / f"{case}.json")
-
-
-def _eq(a, b, what):
-    a, b = np.asarray(a), np.asarray(b)
-    assert a.dtype == b.dtype, f"{what}: dtype {a.dtype} != {b.dtype}"
-    assert a.shape == b.shape, f"{what}: shape {a.shape} != {b.shape}"
-    assert np.array_equal(a, b), f"{what}: values differ"
 
 
 @pytest.mark.parametrize("case", DGL_CASES)

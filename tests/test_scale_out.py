@@ -8,15 +8,19 @@ import subprocess
 import sys
 import os
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import gpf
 from gpf.sdk.write.streaming import partition_chunked
 from gpf.sdk.write.writer import write_partitions
-from defects import MutableGraph, copy_set
-from test_streaming import ROOT, assert_same_tree
-from writer_helpers import make_hetero, make_homo, write_chunked
+from tests.helpers.defects import MutableGraph, copy_set
+from tests.helpers.asserts import assert_same_tree
+from tests.helpers.writer import make_hetero, make_homo, write_chunked
+
+ROOT = Path(__file__).resolve().parents[1]
 
 import dask.distributed as distributed  # a dev dependency: a missing Dask fails these tests, never skips them
 

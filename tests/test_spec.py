@@ -29,7 +29,7 @@ from gpf.spec import (
     schema_text,
 )
 
-from conftest import DGL_CASES
+from tests.helpers.cases import DGL_CASES
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_FILE = ROOT / "spec" / "gpf.schema.json"

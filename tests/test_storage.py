@@ -15,11 +15,11 @@ import pytest
 
 import gpf
 from gpf.errors import ConfigError, FormatError, GpfError, UnsupportedError
-from writer_helpers import make_hetero, make_homo
+from tests.helpers.asserts import assert_same_array, assert_same_set
+from tests.helpers.writer import make_hetero, make_homo
 
 ROOT = Path(__file__).resolve().parents[1]
 BACKENDS = ("npy", "hdf5", "zarr")
-ATTRS = ("src", "dst", "global_nid", "global_eid", "inner_node", "inner_edge", "ntype_ids", "etype_ids", "owner")
 
 
 def _dest(root: Path, name: str, backend: str) -> Path:
@@ -38,46 +38,6 @@ def sets(tmp_path_factory):
     return out
 
 
-def _same(a, b, what):
-    a, b = np.asarray(a), np.asarray(b)
-    assert a.dtype == b.dtype, f"{what}: dtype {a.dtype} != {b.dtype}"
-    assert a.shape == b.shape, f"{what}: shape {a.shape} != {b.shape}"
-    assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), f"{what}: values differ"
-
-
-def assert_same_set(ref, got):
-    """Every Partition attribute, feature, ID map and book answer of ``got`` equals ``ref``'s."""
-    same = {"parts": [], "gpf_version": None}  # gpf writes gpf_version; DGL's own configs have none
-    assert got.config.model_copy(update=same) == ref.config.model_copy(update=same)
-    assert got.ntypes == ref.ntypes and got.etypes == ref.etypes
-    for a, b in zip(ref, got):
-        w = f"part {a.part_id}"
-        assert a.num_nodes == b.num_nodes and a.num_edges == b.num_edges
-        for name in ATTRS:
-            _same(getattr(a, name), getattr(b, name), f"{w} {name}")
-        assert a.ndata.keys() == b.ndata.keys() and a.edata.keys() == b.edata.keys()
-        for k in a.ndata:
-            _same(a.ndata[k], b.ndata[k], f"{w} ndata {k}")
-        for k in a.edata:
-            _same(a.edata[k], b.edata[k], f"{w} edata {k}")
-        assert a.node_feats.keys() == b.node_feats.keys() and a.edge_feats.keys() == b.edge_feats.keys()
-        for k in a.node_feats:
-            _same(a.node_feats[k], b.node_feats[k], f"{w} node feat {k}")
-        for k in a.edge_feats:
-            _same(a.edge_feats[k], b.edge_feats[k], f"{w} edge feat {k}")
-        assert a.node_range == b.node_range and a.edge_range == b.edge_range
-    for p in range(ref.num_parts):
-        for kind in ("nodes", "edges"):
-            ma, mb = ref.store.read_orig_ids(p, kind), got.store.read_orig_ids(p, kind)
-            assert (ma is None) == (mb is None)
-            if ma is not None:
-                assert ma.keys() == mb.keys()
-                for k in ma:
-                    _same(ma[k], mb[k], f"part {p} orig {kind} {k}")
-    ids = np.arange(ref.num_nodes)
-    _same(ref.book.nid2partid(ids), got.book.nid2partid(ids), "book nid2partid")
-
-
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("name", ["homo", "hetero"])
 def test_backend_equals_dgl(sets, name, backend):
@@ -85,9 +45,9 @@ def test_backend_equals_dgl(sets, name, backend):
     assert got.store.name == backend
     assert_same_set(ref, got)
     for nt in ref.ntypes:
-        _same(ref.orig_nids(nt), got.orig_nids(nt), f"orig_nids {nt}")
+        assert_same_array(ref.orig_nids(nt), got.orig_nids(nt), f"orig_nids {nt}")
     for et in ref.etypes:
-        _same(ref.orig_eids(et), got.orig_eids(et), f"orig_eids {et}")
+        assert_same_array(ref.orig_eids(et), got.orig_eids(et), f"orig_eids {et}")
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -114,13 +74,13 @@ def test_layout_files(sets, backend):
                     "orig_eids/item:has:tag.npy"):
             assert (root / "part0" / rel).is_file(), rel
         a = np.load(root / "part0" / "node_feats" / "user" / "feat.npy", allow_pickle=False)
-        _same(a, sets["hetero", "dgl"].partition(0).node_feats["user/feat"], "npy file")
+        assert_same_array(a, sets["hetero", "dgl"].partition(0).node_feats["user/feat"], "npy file")
     else:
         import h5py
 
         with h5py.File(root / "part0" / "part.h5", "r") as f:
             assert f["node_feats/user/feat"].chunks is not None
-            _same(f["node_feats/user/feat"][()], sets["hetero", "dgl"].partition(0).node_feats["user/feat"], "h5")
+            assert_same_array(f["node_feats/user/feat"][()], sets["hetero", "dgl"].partition(0).node_feats["user/feat"], "h5")
 
 
 def test_mixed_backends_in_one_set(tmp_path):
@@ -169,15 +129,15 @@ def test_zarr_features_are_lazy_handles(sets):
     assert isinstance(feat, ZarrFeature)
     assert feat.shape == ref.shape and feat.dtype == ref.dtype and len(feat) == len(ref) and feat.ndim == 2
     rows = np.array([5, 0, 5, len(ref) - 1, 3])
-    _same(feat[rows], ref[rows], "fancy gather (unsorted, repeated)")
-    _same(feat[[-1, 2]], ref[[-1, 2]], "list with a negative index")
-    _same(feat[2:9], ref[2:9], "slice")
-    _same(feat[4], ref[4], "one row")
-    _same(feat[rows, 1], ref[rows, 1], "rows, column")
+    assert_same_array(feat[rows], ref[rows], "fancy gather (unsorted, repeated)")
+    assert_same_array(feat[[-1, 2]], ref[[-1, 2]], "list with a negative index")
+    assert_same_array(feat[2:9], ref[2:9], "slice")
+    assert_same_array(feat[4], ref[4], "one row")
+    assert_same_array(feat[rows, 1], ref[rows, 1], "rows, column")
     mask = np.arange(len(ref)) % 3 == 0
-    _same(feat[mask], ref[mask], "boolean mask")
-    _same(feat[np.array([], dtype=np.int64)], ref[np.array([], dtype=np.int64)], "no rows")
-    _same(np.asarray(feat), ref, "np.asarray")
+    assert_same_array(feat[mask], ref[mask], "boolean mask")
+    assert_same_array(feat[np.array([], dtype=np.int64)], ref[np.array([], dtype=np.int64)], "no rows")
+    assert_same_array(np.asarray(feat), ref, "np.asarray")
     with pytest.raises(IndexError):
         feat[np.array([len(ref)])]
 
@@ -202,7 +162,7 @@ def test_zarr_gather_reads_only_the_chunks_it_touches(tmp_path, monkeypatch):
 
     monkeypatch.setattr(zarr.storage.LocalStore, "get", spy)
     got = feat[np.array([997, 3, 15, 4])]
-    _same(got, x[[997, 3, 15, 4]], "gather")
+    assert_same_array(got, x[[997, 3, 15, 4]], "gather")
     chunks = sorted(k for k in seen if "/c/" in k)
     assert chunks == ["part0/node_feats/_N/x/c/0/0", "part0/node_feats/_N/x/c/1/0", "part0/node_feats/_N/x/c/99/0"]
     seen.clear()
@@ -348,7 +308,7 @@ def test_hdf5_under_dataloader_workers(sets):
     pids, n = set(), 0
     for batch in loader:
         for p, r, pid, row in batch:
-            _same(row, ref.partition(p).node_feats["_N/feat"][r], f"part {p} row {r}")
+            assert_same_array(row, ref.partition(p).node_feats["_N/feat"][r], f"part {p} row {r}")
             pids.add(pid)
             n += 1
     assert n == ref.num_nodes

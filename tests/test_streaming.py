@@ -19,27 +19,10 @@ from gpf.sdk.write.inputs import load_graph
 from gpf.sdk.write import streaming
 from gpf.sdk.write.streaming import partition_chunked
 from gpf.sdk.write.writer import write_partitions
-from writer_helpers import make_hetero, make_homo, write_chunked
+from tests.helpers.asserts import assert_same_tree
+from tests.helpers.writer import make_hetero, make_homo, write_chunked
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def tree_bytes(root: Path) -> dict[str, bytes]:
-    """Every file under ``root`` (relative path -> bytes); fails on leftovers such as spill folders."""
-    out = {}
-    for dirpath, dirnames, files in os.walk(root):
-        assert not [d for d in dirnames if d.startswith(".")], f"hidden folder left in {dirpath}: {dirnames}"
-        for f in files:
-            path = Path(dirpath) / f
-            out[str(path.relative_to(root))] = path.read_bytes()
-    return out
-
-
-def assert_same_tree(a: Path, b: Path) -> None:
-    ta, tb = tree_bytes(a), tree_bytes(b)
-    assert sorted(ta) == sorted(tb)
-    different = [k for k in ta if ta[k] != tb[k]]
-    assert not different, f"files differ: {different}"
 
 
 @pytest.mark.parametrize("kind, fmt, method", [

@@ -8,7 +8,7 @@ import pytest
 
 import gpf
 from gpf.cli import main
-from oracle.runner import load_dump, run_dgl
+from tests.oracle.runner import load_dump, run_dgl
 
 pytestmark = pytest.mark.oracle
 

@@ -17,12 +17,13 @@ import numpy as np
 import pytest
 
 import gpf
-from conftest import DGL_CASES, extra
-from defects import (MutableGraph, copy_set, edit_config, edit_graph, edit_tensors, flip_byte, set_stored_index,
-                     truncate)
+from tests.helpers.cases import DGL_CASES
+from tests.helpers.defects import (MutableGraph, copy_set, edit_config, edit_graph, edit_tensors, flip_byte, set_stored_index,
+                                   truncate)
+from tests.helpers.marks import extra
 from gpf.cli import main
 from gpf.validators.report import CODES
-from writer_helpers import make_hetero, make_homo
+from tests.helpers.writer import make_hetero, make_homo
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "dgl2_graphbolt"
 

@@ -388,7 +388,7 @@ def test_halo_hops_by_owner_scans_equal_the_csc_walk(seed):
 @pytest.fixture(scope="module")
 def hetero_set(tmp_path_factory):
     import gpf
-    from writer_helpers import make_hetero
+    from tests.helpers.writer import make_hetero
 
     root = tmp_path_factory.mktemp("het")
     gpf.partition(make_hetero(seed=5), 3, root / "s", "s", method="random", halo_hops=1, verbose=False)

@@ -17,9 +17,10 @@ import numpy as np
 import pytest
 
 import gpf
-from conftest import DGL_CASES
-from oracle.runner import load_dump, load_meta, run_dgl
-from writer_helpers import dgl_views, graph_from_dgl_input, halo_reference, make_hetero, make_homo, read_config
+from tests.helpers.cases import DGL_CASES
+from tests.oracle.runner import load_dump, load_meta, run_dgl
+from tests.helpers.writer import dgl_views, graph_from_dgl_input, halo_reference, make_hetero, make_homo, read_config
+from tests.helpers.asserts import arrays_equal as _equal
 
 pytestmark = pytest.mark.oracle
 
@@ -105,11 +106,6 @@ def _owner_from_views(views, graph):
     for nt, o in owner.items():
         assert (o >= 0).all(), f"some {nt} nodes are owned by no partition"
     return owner
-
-
-def _equal(a, b) -> bool:
-    a, b = np.asarray(a), np.asarray(b)
-    return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
 
 
 ALL = list(CASES) + [f"like_{c}" for c in DGL_CASES]

@@ -10,7 +10,8 @@ import numpy as np
 
 from gpf.sdk.codecs.dgl_bytes import BFLOAT16
 from gpf.sdk.codecs.dgl_graph import StoredGraph
-from oracle.runner import cached_run, load_dump, run_dgl
+from tests.oracle.runner import cached_run, load_dump, run_dgl
+from tests.helpers.asserts import assert_same_array
 
 
 def codec_cases() -> Path:
@@ -46,10 +47,7 @@ def assert_array(ours: np.ndarray, expected: np.ndarray, torch_dtype: str | None
     if torch_dtype == "torch.bfloat16":
         assert ours.dtype == BFLOAT16, f"{what}: dtype {ours.dtype}, expected bfloat16"
         ours = ours.view("<u2")
-    else:
-        assert ours.dtype == expected.dtype, f"{what}: dtype {ours.dtype}, DGL says {expected.dtype}"
-    assert ours.shape == expected.shape, f"{what}: shape {ours.shape}, DGL says {expected.shape}"
-    assert np.array_equal(ours, expected, equal_nan=ours.dtype.kind == "f"), f"{what}: values differ"
+    assert_same_array(ours, expected, f"{what} (ours vs DGL's)")
 
 
 def assert_tensors_match(tensors: Mapping[str, np.ndarray], arrays: dict, meta: dict, what: str = "") -> None:

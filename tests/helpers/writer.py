@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from gpf.sdk.write.graph import Graph
-from oracle.runner import load_dump
+from tests.oracle.runner import load_dump
 
 HOMO_N = "_N"
 HOMO_E = ("_N", "_E", "_N")

@@ -28,9 +28,9 @@ def to_zarr(ps: Any, url: "str | os.PathLike[str]", *, compressor: str | None = 
 def from_zarr(url: "str | os.PathLike[str]"):
     """Open the partition set stored in the Zarr store at ``url``."""
     from gpf.sdk.read.reader import open_set
-    from gpf.sdk.storage.zarr_store import find_zarr_root
+    from gpf.sdk.storage.zarr_store import config_location
 
     url = os.fspath(url)
-    if find_zarr_root(url) is None:
+    if config_location(url) is None:
         raise GpfError(f"{url}: not a Zarr store (no zarr.json at its root)")
     return open_set(url)

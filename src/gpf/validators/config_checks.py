@@ -21,6 +21,7 @@ import numpy as np
 from gpf.errors import ConfigError
 from gpf.sdk import paths
 from gpf.sdk.codecs.dgl_bytes import MAGIC_GRAPHS, MAGIC_TENSORS
+from gpf.sdk.storage.registry import BACKENDS, Backend, get_backend
 from gpf.spec._keys import json_type
 from gpf.spec.models import INT64_MAX, TOP_LEVEL_KEYS, check_type_name, split_canonical_etype
 from gpf.spec.version import SPEC_VERSION, parse_spec_version
@@ -44,8 +45,6 @@ __all__ = [
 
 #: The file roles of a part-<i> entry the validator checks (``gpf_path``: the npy/hdf5/zarr backends, SPEC 11).
 FILE_ROLES = ("part_graph", "part_graph_graphbolt", "node_feats", "edge_feats", "orig_nids", "orig_eids", "gpf_path")
-BACKENDS = ("dgl", "npy", "hdf5", "zarr")
-_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _PART_RE = re.compile(r"part-(0|[1-9][0-9]{0,17})")
 _ZIP_MAGIC = b"PK\x03\x04"
 
@@ -199,13 +198,13 @@ def check_part_entries(rep: Report, cfg: Mapping[str, Any], ctx: ConfigContext) 
         entry = cfg[f"part-{i}"]
         if i >= P or not isinstance(entry, Mapping):
             continue
-        backend = entry.get("gpf_backend", "dgl")
-        if backend not in BACKENDS:
-            rep.error("part.backend", f"part-{i}.gpf_backend is {_short(backend)}, not one of {list(BACKENDS)}",
-                      partition=i, path=ctx.path, examples=[f"part-{i}"])
+        record = _backend(entry)
+        if record is None:
+            rep.error("part.backend", f"part-{i}.gpf_backend is {_short(entry.get('gpf_backend'))}, "
+                      f"not one of {list(BACKENDS)}", partition=i, path=ctx.path, examples=[f"part-{i}"])
             ctx.bad_files.add((i, "*"))
             continue
-        if backend != "dgl":  # SPEC 11: C2 applies to gpf_path
+        if not record.entry_files:  # SPEC 11: C2 applies to gpf_path
             if not isinstance(entry.get("gpf_path"), str):
                 no_graph.append(i)
             continue
@@ -361,11 +360,11 @@ def check_map_dtype(rep: Report, cfg: Mapping[str, Any], ctx: ConfigContext) -> 
 
 
 # -- P1, P2 ---------------------------------------------------------------------------------------------------
-def _expected_magic(role: str, path: str, backend: str = "dgl") -> tuple[bytes | None, str]:
+def _expected_magic(role: str, path: str, backend: Backend) -> tuple[bytes | None, str]:
     """(leading bytes, kind) a file of this role must start with; None when the role's format is unknown."""
     ext = os.path.splitext(path)[1].lower()
-    if role == "gpf_path" and backend == "hdf5":
-        return _HDF5_MAGIC, "an HDF5 file"
+    if role == "gpf_path":
+        return backend.magic or (None, "")
     if role == "part_graph" and ext == ".dgl":
         return MAGIC_GRAPHS.to_bytes(8, "little"), "a DGL graph file (save_graphs)"
     if role in ("node_feats", "edge_feats", "orig_nids", "orig_eids") and ext == ".dgl":
@@ -385,11 +384,13 @@ def check_paths(rep: Report, cfg: Mapping[str, Any], ctx: ConfigContext) -> None
         entry = cfg.get(f"part-{i}")
         if not isinstance(entry, Mapping):
             continue
-        backend = entry.get("gpf_backend", "dgl")
+        backend = _backend(entry)
+        if backend is None:
+            continue  # part.backend (check_part_entries)
         for role in FILE_ROLES:
             value = entry.get(role)
             key = f"part-{i}.{role}"
-            if (role == "gpf_path") == (backend == "dgl"):
+            if (role == "gpf_path") == backend.entry_files:
                 continue  # DGL entries name files by role; the others one gpf_path (SPEC 11)
             if value is None or not isinstance(value, str):
                 continue
@@ -419,12 +420,18 @@ def _encodable(value: str) -> bool:
     return True
 
 
-def _check_file(rep: Report, resolved: str, role: str, part: int, key: str, backend: str = "dgl") -> bool:
+def _backend(entry: Mapping[str, Any]) -> Backend | None:
+    """The registered backend a part-<i> entry names (``dgl`` when none), None when unknown."""
+    name = entry.get("gpf_backend", "dgl")
+    return get_backend(name) if isinstance(name, str) and name in BACKENDS else None
+
+
+def _check_file(rep: Report, resolved: str, role: str, part: int, key: str, backend: Backend) -> bool:
     """P2 for one file: exists, is a regular file (a folder for npy/zarr), starts with its kind's magic number."""
     if not os.path.exists(resolved):
         rep.error("path.missing", f"{key}: file does not exist", partition=part, path=resolved, examples=[key])
         return False
-    folder = role == "gpf_path" and backend in ("npy", "zarr")
+    folder = role == "gpf_path" and backend.path_kind == "folder"
     if folder != os.path.isdir(resolved) or not (folder or os.path.isfile(resolved)):
         what = "a folder" if folder else "a regular file"
         rep.error("path.kind", f"{key}: is not {what}", partition=part, path=resolved, examples=[key])

@@ -36,6 +36,7 @@ from gpf.validators.feature_checks import (
 )
 from gpf.validators.guard import guarded
 from gpf.sdk.storage.base import PartGraph
+from gpf.sdk.storage.registry import ReadOptions, graph_role, locate_config, open_store
 from gpf.validators.partition_checks import (
     PARTITION_CHECKS,
     PartData,
@@ -130,11 +131,11 @@ def _read_config(rep: Report, path: str) -> dict | None:
     from gpf.errors import ConfigError
 
     try:
-        zarr_root = _zarr_root(path)
-        if zarr_root is not None:  # a Zarr set keeps its config in the store's root attributes (SPEC 11)
-            from gpf.sdk.storage.zarr_store import read_zarr_config
-
-            raw = read_zarr_config(zarr_root)
+        found = locate_config(path)
+        if found is not None:  # a backend that keeps the config inside its store (a Zarr set's root attributes)
+            backend, where = found
+            assert backend.read_config is not None
+            raw = backend.read_config(where)
         elif paths.is_url(path):
             from gpf.sdk.codecs.buffer import open_buffer
 
@@ -156,22 +157,11 @@ def _read_config(rep: Report, path: str) -> dict | None:
     return raw
 
 
-def _zarr_root(path: str) -> str | None:
-    try:
-        from gpf.sdk.storage.zarr_store import find_zarr_root
-    except ImportError:  # pragma: no cover - zarr is optional
-        return None
-    return find_zarr_root(path)
-
-
 def config_location(path: str) -> str:
-    """The path the dataset root is taken from: the config file, or a Zarr store's ``zarr.json``."""
-    root = _zarr_root(path)
-    if root is None:
-        return path
-    from gpf.sdk.storage.zarr_store import ROOT_META
-
-    return f"{root}/{ROOT_META}"
+    """The path the dataset root is taken from: the config file, or where a backend that keeps
+    the config inside its store has it (a Zarr store's ``zarr.json``)."""
+    found = locate_config(path)
+    return path if found is None else found[1]
 
 
 def _check_config(rep: Report, raw: dict, path: str):
@@ -404,7 +394,8 @@ class _PartitionCheck:
 
         self.rep = rep
         self.config = config
-        self.pset = PartitionSet(config, path, prefer=prefer, mmap=True)
+        # G1 range-checks the local IDs itself, in passes later checks reuse: the codec need not
+        self.pset = PartitionSet(config, path, prefer=prefer, mmap=True, check_indices=False)
         self.f = SetFacts.from_config(config)
         self.bad_files = bad_files
         self.keep_values = keep_values  # --against compares feature values; otherwise dtype and shape suffice
@@ -424,11 +415,8 @@ class _PartitionCheck:
         if (p, role) in self.bad_files:
             return
         path = self._entry_value(p, role) or f"part-{p}"
-        store = self._part_store(p)
-        if role == "part_graph":  # G1 checks the local IDs, in passes later checks reuse: the codec need not
-            d = load_part(rep, p, lambda: store.read_graph(p, check_indices=False), path)
-        else:
-            d = load_part(rep, p, lambda: store.read_graph(p), path)
+        store = self.pset.store
+        d = load_part(rep, p, lambda: store.read_graph(p), path)
         if d is None:
             return
         rep.count("nodes read", d.num_nodes)
@@ -448,13 +436,12 @@ class _PartitionCheck:
 
     def _both_graphs(self, p: int, role: str, d: PartData) -> None:
         """B2: read the partition's other graph file (DGL <-> GraphBolt) and compare."""
-        from gpf.sdk.storage.dgl_store import DglStore
-
         other_role = "part_graph_graphbolt" if role == "part_graph" else "part_graph"
         if (p, other_role) in self.bad_files:
             return
-        store = DglStore(self.config, self.pset.path, self.pset.root, owner_of=self.pset.book.nid2partid,
-                         prefer="graphbolt" if role == "part_graph" else "dgl")
+        store = open_store(self.config, self.pset.path, self.pset.root,
+                           ReadOptions(prefer="graphbolt" if role == "part_graph" else "dgl",
+                                       owner_of=self.pset.book.nid2partid))
         other = load_part(self.rep, p, lambda: store.read_graph(p), self._entry_value(p, other_role))
         if other is not None:
             check_graph_files_agree(self.rep, self.f, d, PartGraph(other.num_nodes, other.src, other.dst,
@@ -472,15 +459,9 @@ class _PartitionCheck:
         entry = self.config.parts[p]
         return getattr(entry, key, None) if key in type(entry).model_fields else (entry.model_extra or {}).get(key)
 
-    def _part_store(self, p: int):
-        """The store that reads partition ``p`` (a mixed-backend set routes per partition)."""
-        store = self.pset.store
-        return getattr(store, "per_part", [store] * (p + 1))[p]
-
     def _graph_role(self, p: int) -> str:
         """The part-<i> key naming the graph that is read: DGL's choice of file, or gpf_path."""
-        graph_role = getattr(self._part_store(p), "graph_role", None)
-        return graph_role(p) if graph_role is not None else "gpf_path"
+        return graph_role(self.pset.store, p)
 
     def _features(self, p: int, res: PartResult) -> None:
         rep, f = self.rep, self.f

@@ -22,7 +22,7 @@ from typing import Any
 from gpf.errors import GpfError
 from gpf.sdk import paths
 from gpf.sdk.storage.base import ARRAY_ROLES
-from gpf.sdk.storage.registry import BACKEND_KEY, BACKENDS, PATH_KEY, open_writer
+from gpf.sdk.storage.registry import BACKEND_KEY, BACKENDS, PATH_KEY, get_backend, open_writer
 
 __all__ = ["convert", "BACKENDS"]
 
@@ -49,7 +49,7 @@ def convert(src: Any, dst: "str | os.PathLike[str]", to: str = "dgl", *, compres
     dst = os.fspath(dst)
     _check_not_inside(ps, dst)
     _check_destination(dst)
-    staged = to != "zarr" and paths.is_url(dst)
+    staged = to in BACKENDS and not get_backend(to).writes_urls and paths.is_url(dst)
     out = tempfile.mkdtemp(prefix=".gpf-convert-") if staged else dst
     try:
         writer = open_writer(to, out, ps.graph_name, compressor=compressor, chunk_rows=chunk_rows,

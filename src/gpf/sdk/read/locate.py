@@ -4,7 +4,7 @@ A set is named by
 
 * its config file (``graph.json``),
 * a directory holding exactly one partition config (several: an error listing them),
-* a Zarr store (its root, or its ``zarr.json``),
+* a store of a backend that keeps the config inside it: a Zarr store (its root, or its ``zarr.json``),
 * an fsspec URL of any of these (``s3://bucket/sets/cora/``, ``memory://x/cora.json``).
 
 :func:`locate_set` turns such a name into the config's location without parsing it.  A directory
@@ -32,12 +32,14 @@ _SNIFF_BYTES = 64 * 2**20
 
 @dataclass(frozen=True)
 class SetLocation:
-    """Where a set's config is: ``config`` is the config file (or the store's ``zarr.json``), a local path or URL;
-    ``zarr_root`` is the store root for a Zarr set (its config lives in the root group's attributes)."""
+    """Where a set's config is: ``config`` is the config file (or a store's metadata file, e.g. a Zarr
+    store's ``zarr.json``), a local path or URL; ``backend`` names the storage backend that keeps the
+    config inside its store (its record's ``read_config`` reads it; Zarr: the root group's attributes),
+    None for a config JSON."""
 
     given: str
     config: str
-    zarr_root: str | None = None
+    backend: str | None = None
 
 
 def locate_set(path: "str | os.PathLike[str]") -> SetLocation:
@@ -45,11 +47,11 @@ def locate_set(path: "str | os.PathLike[str]") -> SetLocation:
     given = os.fspath(path)
     if not isinstance(given, str) or not given:
         raise ConfigError(repr(path), "empty path: name a partition config, a directory holding one, or a Zarr store")
-    from gpf.sdk.storage.zarr_store import ROOT_META, find_zarr_root
+    from gpf.sdk.storage.registry import locate_config
 
-    root = find_zarr_root(given)
-    if root is not None:
-        return SetLocation(given, f"{root}/{ROOT_META}", root)
+    found = locate_config(given)
+    if found is not None:
+        return SetLocation(given, found[1], found[0].name)
     if paths.is_url(given):
         return _locate_url(given)
     local = given[len("file://"):] if given.startswith("file://") else given

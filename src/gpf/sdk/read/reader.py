@@ -26,25 +26,26 @@ __all__ = ["open_set", "PartitionSet", "Partition"]
 def open_set(path: "str | os.PathLike[str]", *, prefer: str = "dgl", mmap: bool = True) -> "PartitionSet":
     """Open the partition set named by ``path``: its config JSON, a directory holding exactly one
     config, a Zarr store (its root, or its ``zarr.json``), or an fsspec URL of any of these
-    (:func:`gpf.sdk.locate.locate_set`, the rule every command uses).
+    (:func:`gpf.sdk.read.locate.locate_set`, the rule every command uses).
 
     Each partition is read by the storage backend its config entry names
-    (:mod:`gpf.sdk.storage.registry`: ``dgl``, ``npy``, ``hdf5``, ``zarr``).  ``prefer`` chooses the graph file when a part names both a DGL ``part_graph``
+    (the table in :mod:`gpf.sdk.storage.registry`: ``dgl``, ``npy``, ``hdf5``, ``zarr``, ...).  ``prefer`` chooses the graph file when a part names both a DGL ``part_graph``
     and a GraphBolt ``part_graph_graphbolt``.  ``mmap=True`` (default) memory-maps
     local files (arrays are zero-copy read-only views, pages read on first touch);
     ``mmap=False`` reads each file into private memory with one ``readinto``.
     """
-    from gpf.spec import load_config, loads_config
-
     from gpf.sdk.read.locate import locate_set
+    from gpf.spec import load_config, loads_config
 
     loc = locate_set(path)
     path = loc.config
-    if loc.zarr_root is not None:  # the config lives in the store's root attributes
-        from gpf.sdk.storage.zarr_store import read_zarr_config
+    if loc.backend is not None:  # a backend that keeps the config inside its store (Zarr: root attributes)
+        from gpf.sdk.storage.registry import get_backend
         from gpf.spec import parse_config
 
-        return PartitionSet(parse_config(read_zarr_config(loc.zarr_root), source=path), path, prefer=prefer, mmap=mmap)
+        reader = get_backend(loc.backend).read_config
+        assert reader is not None
+        return PartitionSet(parse_config(reader(path), source=path), path, prefer=prefer, mmap=mmap)
     resolver = PlainEtypeResolver(path)
     if paths.is_url(path):
         from gpf.sdk.codecs.buffer import open_buffer
@@ -59,15 +60,17 @@ class PartitionSet:
     """A partition set: its config, partition book and lazily read partitions."""
 
     def __init__(self, config, path: str, *, prefer: str = "dgl", store: PartitionStore | None = None,
-                 mmap: bool = True) -> None:
+                 mmap: bool = True, check_indices: bool = True) -> None:
+        """``check_indices=False`` lets a backend leave the range check of local IDs to the caller
+        (the validator, which checks them itself)."""
         self.config = config
         self.path = path
         self.root = paths.dataset_root(path)
         if store is None:
-            from gpf.sdk.storage.registry import open_store
+            from gpf.sdk.storage.registry import ReadOptions, open_store
 
-            store = open_store(config, path, self.root, prefer=prefer, use_mmap=mmap,
-                               owner_of=lambda ids: self.book.nid2partid(ids))
+            store = open_store(config, path, self.root, ReadOptions(prefer=prefer, use_mmap=mmap, check_indices=check_indices,
+                                                                    owner_of=lambda ids: self.book.nid2partid(ids)))
         self.store = store
 
     # -- shape of the set ------------------------------------------------------------------

@@ -3,7 +3,8 @@
 A backend turns "partition i of this config" into arrays (:class:`PartitionStore`)
 and arrays into files (:class:`PartitionWriter`).  The reader (:mod:`gpf.sdk.read.reader`)
 and the writer (:mod:`gpf.sdk.write.writer`) give them meaning; backends only move bytes.
-:mod:`gpf.sdk.storage.registry` picks the backend of each partition.
+:class:`Backend` is one backend's record (how to open, write, locate its config, its options);
+:mod:`gpf.sdk.storage.registry` holds the table of records and picks the backend of each partition.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any, Callable, Mapping, Protocol, Union
 
 import numpy as np
 
-__all__ = ["PartGraph", "PartitionStore", "PartitionWriter", "ArraySource", "ARRAY_ROLES", "materialize"]
+__all__ = ["PartGraph", "PartitionStore", "PartitionWriter", "ArraySource", "ARRAY_ROLES", "materialize",
+           "ReadOptions", "Backend"]
 
 
 @dataclass
@@ -97,3 +99,51 @@ class PartitionWriter(Protocol):
 def materialize(source: ArraySource) -> np.ndarray:
     """The array of an :data:`ArraySource` (calls a maker; ``np.asarray`` on a lazy handle)."""
     return np.asarray(source() if callable(source) else source)
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How the reader asks a backend to open a set; a backend uses what applies to it."""
+
+    #: The graph file when a part names both DGL's ``part_graph`` and a GraphBolt file ("dgl"/"graphbolt").
+    prefer: str = "dgl"
+    #: Memory-map local files (zero-copy read-only views) rather than reading them.
+    use_mmap: bool = True
+    #: Global node ID -> owner partition (GraphBolt files without ``inner_node`` need it).
+    owner_of: Callable[[np.ndarray], np.ndarray] | None = None
+    #: False: a backend may leave the range check of a graph's local IDs to the caller (the
+    #: validator's G1 checks them in passes it reuses); True for every other reader.
+    check_indices: bool = True
+
+
+@dataclass(frozen=True)
+class Backend:
+    """One storage backend, as the registry (:mod:`gpf.sdk.storage.registry`) knows it.
+
+    Everything the reader, the writers, ``gpf convert`` and the validator need to know about a
+    backend is here, so adding one touches its own module and one registration line.
+    """
+
+    #: The ``gpf_backend`` value of its ``part-N`` entries (the DGL backend's is implied).
+    name: str
+    #: ``(config, config_path, root, ReadOptions) -> PartitionStore``.
+    open_store: Callable[[Any, str, str, ReadOptions], PartitionStore]
+    #: ``(out, graph_name, {option: value}) -> PartitionWriter``; only :attr:`writer_options` are passed.
+    open_writer: Callable[[str, str, Mapping[str, Any]], PartitionWriter]
+    #: Writer options it takes (``compressor``, ``chunk_rows``, ``shard_rows``, ...).
+    writer_options: tuple[str, ...] = ()
+    #: True: a ``part-N`` entry names one file per role (DGL's files); False: one ``gpf_path``.
+    entry_files: bool = False
+    #: What ``gpf_path`` names: "folder" or "file".
+    path_kind: str = "folder"
+    #: ``(leading bytes, what the file is)`` a ``gpf_path`` file starts with, if known.
+    magic: tuple[bytes, str] | None = None
+    #: The writer writes fsspec URLs itself (else ``gpf convert`` stages the set locally and uploads it).
+    writes_urls: bool = False
+    #: For a backend that keeps the config inside its store: ``path -> config location`` when
+    #: ``path`` is such a store (its root or its metadata file), else None.
+    locate_config: Callable[[str], str | None] | None = None
+    #: ``config location -> raw config dict`` (with :attr:`locate_config`).
+    read_config: Callable[[str], dict[str, Any]] | None = None
+    #: The optional package it needs (its extra: :data:`gpf.extras.EXTRAS`), checked before it is used.
+    requires: str | None = None

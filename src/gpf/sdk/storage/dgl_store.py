@@ -15,7 +15,7 @@ import numpy as np
 
 from gpf.errors import ConfigError, FormatError
 from gpf.sdk import paths
-from gpf.sdk.storage.base import PartGraph
+from gpf.sdk.storage.base import Backend, PartGraph, PartitionWriter, ReadOptions
 
 __all__ = ["DglStore"]
 
@@ -29,7 +29,8 @@ class DglStore:
     name = "dgl"
 
     def __init__(self, config, config_path: str, root: str, *, prefer: str = "dgl",
-                 owner_of: Callable[[np.ndarray], np.ndarray] | None = None, use_mmap: bool = True) -> None:
+                 owner_of: Callable[[np.ndarray], np.ndarray] | None = None, use_mmap: bool = True,
+                 check_indices: bool = True) -> None:
         if prefer not in ("dgl", "graphbolt"):
             raise ValueError("prefer must be 'dgl' or 'graphbolt'")
         self.config = config
@@ -38,6 +39,7 @@ class DglStore:
         self.prefer = prefer
         self.owner_of = owner_of
         self.use_mmap = use_mmap
+        self.check_indices = check_indices
         self._resolved: dict[tuple[int, str], str | None] = {}  # (part, role) -> checked path
 
     def _buffer(self, path: str):
@@ -82,9 +84,12 @@ class DglStore:
         return out
 
     # -- reads ---------------------------------------------------------------------------
-    def read_graph(self, part_id: int, *, check_indices: bool = True) -> PartGraph:
-        """``check_indices=False``: a ``graph.dgl``'s local IDs are left for the caller to range-check
+    def read_graph(self, part_id: int, *, check_indices: bool | None = None) -> PartGraph:
+        """``check_indices=False`` (default: the store's, from ``ReadOptions.check_indices``): a
+        ``graph.dgl``'s local IDs are left for the caller to range-check
         (:func:`~gpf.sdk.codecs.dgl_graph.read_graphs`; the validator's G1 does)."""
+        if check_indices is None:
+            check_indices = self.check_indices
         role = self.graph_role(part_id)
         path = self._path(part_id, role)
         if role == "part_graph":
@@ -158,3 +163,18 @@ class DglStore:
 
 def _int64(a: np.ndarray) -> np.ndarray:
     return a if a.dtype == np.int64 else a.astype(np.int64)
+
+
+def _open_store(config, config_path: str, root: str, options: ReadOptions) -> DglStore:
+    return DglStore(config, config_path, root, prefer=options.prefer, use_mmap=options.use_mmap,
+                    owner_of=options.owner_of, check_indices=options.check_indices)
+
+
+def _open_writer(out: str, graph_name: str, options: Mapping) -> PartitionWriter:
+    from gpf.sdk.storage.dgl_writer import DglWriter
+
+    return DglWriter(out, graph_name, **options)
+
+
+#: DGL's own files (``graph.dgl``, ``node_feat.dgl``, ..., GraphBolt's ``.pt``), one path per role.
+BACKEND = Backend("dgl", _open_store, _open_writer, entry_files=True)

@@ -23,7 +23,7 @@ import numpy as np
 
 from gpf.errors import ConfigError, FormatError, UnsupportedError
 from gpf.sdk import paths
-from gpf.sdk.storage.base import PartGraph, materialize
+from gpf.sdk.storage.base import Backend, PartGraph, materialize
 from gpf.sdk.storage.dir_writer import DirectoryWriter
 from gpf.sdk.storage.layout import (
     GRAPH, as_stored, check_claim, check_feature, check_graph, check_key, default_chunk_rows, graph_arrays,
@@ -271,3 +271,10 @@ class Hdf5Writer(DirectoryWriter):
                 if self.level is not None:
                     kw["compression_opts"] = self.level
         f.create_dataset(name, data=a, **kw)
+
+
+#: One HDF5 file per partition (``gpf_path``).
+BACKEND = Backend("hdf5", lambda config, config_path, root, o: Hdf5Store(config, config_path, root),
+                  lambda out, graph_name, options: Hdf5Writer(out, graph_name, **options),
+                  writer_options=("compressor", "chunk_rows"), path_kind="file",
+                  magic=(b"\x89HDF\r\n\x1a\n", "an HDF5 file"), requires="h5py")

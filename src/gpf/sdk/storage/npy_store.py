@@ -16,7 +16,7 @@ import numpy as np
 
 from gpf.errors import ConfigError, FormatError
 from gpf.sdk import paths
-from gpf.sdk.storage.base import PartGraph, materialize
+from gpf.sdk.storage.base import Backend, PartGraph, materialize
 from gpf.sdk.storage.dir_writer import DirectoryWriter, replace_dir
 from gpf.sdk.storage.layout import GRAPH, check_feature, check_graph, check_key, graph_arrays, as_stored
 
@@ -210,3 +210,8 @@ def _fill(folder: str, tree: Mapping) -> None:
         path = os.path.join(folder, *key.split("/")) + SUFFIX
         os.makedirs(os.path.dirname(path), exist_ok=True)
         write_npy(path, as_stored(materialize(source)))
+
+
+#: ``.npy`` trees, one folder per partition (``gpf_path``).
+BACKEND = Backend("npy", lambda config, config_path, root, o: NpyStore(config, config_path, root, use_mmap=o.use_mmap),
+                  lambda out, graph_name, options: NpyWriter(out, graph_name, **options), path_kind="folder")

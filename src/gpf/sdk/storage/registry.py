@@ -1,72 +1,128 @@
-"""Which backend stores each partition, and the stores/writers of each backend.
+"""The table of storage backends, and which backend stores each partition.
 
 A ``part-N`` entry names its backend with the extension key ``gpf_backend``
 (``"npy"``, ``"hdf5"``, ``"zarr"``; absent or ``"dgl"``: DGL's files) and, for the
 non-DGL backends, where its arrays are with ``gpf_path``.  DGL ignores both keys.
+
+Each backend is one :class:`~gpf.sdk.storage.base.Backend` record, defined in the backend's
+own module and registered here with one line; the reader, the writers, ``gpf convert`` and
+the validator look backends up in this table and never name one.  A backend defined elsewhere
+(a plugin, a test) registers itself with :func:`register`.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Callable, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from gpf.errors import ConfigError, UnsupportedError
-from gpf.sdk.storage.base import PartGraph, PartitionStore, PartitionWriter
+from gpf.sdk.storage import dgl_store, hdf5_store, npy_store, zarr_store
+from gpf.sdk.storage.base import Backend, PartGraph, PartitionStore, PartitionWriter, ReadOptions
 
-__all__ = ["BACKENDS", "BACKEND_KEY", "PATH_KEY", "part_backend", "open_store", "open_writer", "require_backend"]
+__all__ = ["BACKENDS", "BACKEND_KEY", "PATH_KEY", "Backend", "ReadOptions", "register", "unregister",
+           "get_backend", "part_backend", "locate_config", "open_store", "open_writer", "require_backend",
+           "MixedStore"]
 
-BACKENDS = ("dgl", "npy", "hdf5", "zarr")
-#: backends that need an optional dependency: backend -> module (its extra: gpf.extras.EXTRAS)
-BACKEND_MODULES = {"hdf5": "h5py", "zarr": "zarr"}
-
-
-def require_backend(name: str) -> None:
-    """One-line :class:`~gpf.errors.MissingExtraError` when backend ``name`` needs a package that is not installed."""
-    if name in BACKEND_MODULES:
-        from gpf.extras import require
-
-        require(BACKEND_MODULES[name], f"the {name} storage backend")
 BACKEND_KEY = "gpf_backend"
 PATH_KEY = "gpf_path"
 
+_TABLE: dict[str, Backend] = {}
 
-def part_backend(config, part_id: int, config_path: str = "<config>") -> str:
+
+def register(backend: Backend) -> Backend:
+    """Add ``backend`` to the table (a name already there is an error); returns it."""
+    if backend.name in _TABLE and _TABLE[backend.name] is not backend:
+        raise ValueError(f"a storage backend named {backend.name!r} is already registered")
+    _TABLE[backend.name] = backend
+    return backend
+
+
+def unregister(name: str) -> None:
+    """Remove backend ``name`` from the table (tests register and remove their own)."""
+    _TABLE.pop(name, None)
+
+
+register(dgl_store.BACKEND)
+register(npy_store.BACKEND)
+register(hdf5_store.BACKEND)
+register(zarr_store.BACKEND)
+
+
+class _Names(Sequence[str]):
+    """The registered backend names, read live from the table (a tuple-like sequence)."""
+
+    def __getitem__(self, i):  # type: ignore[override]
+        return tuple(_TABLE)[i]
+
+    def __len__(self) -> int:
+        return len(_TABLE)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(tuple(_TABLE))
+
+    def __contains__(self, name: object) -> bool:
+        return name in _TABLE
+
+    def __repr__(self) -> str:
+        return repr(tuple(_TABLE))
+
+
+#: The names of the registered backends (live: a backend registered later is in it).
+BACKENDS: Sequence[str] = _Names()
+
+
+def get_backend(name: str) -> Backend:
+    """The record of backend ``name`` (UnsupportedError naming the known ones)."""
+    try:
+        return _TABLE[name]
+    except (KeyError, TypeError):
+        raise UnsupportedError(f"unknown storage backend {name!r} (known: {list(_TABLE)})") from None
+
+
+def require_backend(name: str) -> None:
+    """One-line :class:`~gpf.errors.MissingExtraError` when backend ``name`` needs a package that is
+    not installed (the record's ``requires``)."""
+    record = _TABLE.get(name)
+    if record is not None and record.requires is not None:
+        from gpf.extras import require
+
+        require(record.requires, f"the {name} storage backend")
+
+
+def part_backend(config: Any, part_id: int, config_path: str = "<config>") -> str:
     """The backend of partition ``part_id`` (``"dgl"`` when the entry names none)."""
     entry = config.part_files(part_id)
     name = (entry.model_extra or {}).get(BACKEND_KEY, "dgl")
-    if name not in BACKENDS:
-        raise ConfigError(config_path, f"unknown storage backend {name!r} (known: {list(BACKENDS)})",
+    if not isinstance(name, str) or name not in _TABLE:
+        raise ConfigError(config_path, f"unknown storage backend {name!r} (known: {list(_TABLE)})",
                           f"part-{part_id}.{BACKEND_KEY}")
     return name
 
 
-def open_store(config, config_path: str, root: str, *, prefer: str = "dgl", use_mmap: bool = True,
-               owner_of: Callable[[np.ndarray], np.ndarray] | None = None) -> PartitionStore:
+def locate_config(path: str) -> tuple[Backend, str] | None:
+    """``(backend, config location)`` when ``path`` is a store of a backend that keeps the config
+    inside it (e.g. a Zarr store's root attributes), else None (``path`` is a config JSON)."""
+    for backend in _TABLE.values():
+        if backend.locate_config is not None:
+            where = backend.locate_config(path)
+            if where is not None:
+                return backend, where
+    return None
+
+
+def open_store(config: Any, config_path: str, root: str, options: ReadOptions | None = None,
+               **kw: Any) -> PartitionStore:
     """The store reading ``config``'s partitions: one backend's store, or a router when
-    partitions use different backends."""
+    partitions use different backends.  ``options`` (or its fields as keywords: ``prefer``,
+    ``use_mmap``, ``owner_of``) say how; each backend takes what applies to it."""
+    options = options or ReadOptions(**kw)
     names = [part_backend(config, p, config_path) for p in range(len(config.parts))] or ["dgl"]
-
-    def make(name: str) -> PartitionStore:
-        require_backend(name)
-        if name == "dgl":
-            from gpf.sdk.storage.dgl_store import DglStore
-
-            return DglStore(config, config_path, root, prefer=prefer, use_mmap=use_mmap, owner_of=owner_of)
-        if name == "npy":
-            from gpf.sdk.storage.npy_store import NpyStore
-
-            return NpyStore(config, config_path, root, use_mmap=use_mmap)
-        if name == "hdf5":
-            from gpf.sdk.storage.hdf5_store import Hdf5Store
-
-            return Hdf5Store(config, config_path, root)
-        from gpf.sdk.storage.zarr_store import ZarrStore
-
-        return ZarrStore(config, config_path, root)
-
-    stores = {n: make(n) for n in dict.fromkeys(names)}
+    for n in dict.fromkeys(names):
+        require_backend(n)
+    stores = {n: _TABLE[n].open_store(config, config_path, root, options) for n in dict.fromkeys(names)}
     if len(stores) == 1:
         return next(iter(stores.values()))
     return MixedStore([stores[n] for n in names])
@@ -100,33 +156,29 @@ class MixedStore:
     def files(self, part_id: int) -> dict[str, str]:
         return self._store(part_id).files(part_id)
 
+    def graph_role(self, part_id: int) -> str:
+        return graph_role(self._store(part_id), part_id)
 
-def open_writer(backend: str, out: "str | os.PathLike[str]", graph_name: str, *, compressor: str | None = None,
-                chunk_rows: int | None = None, shard_rows: int | None = None) -> PartitionWriter:
+
+def graph_role(store: PartitionStore, part_id: int) -> str:
+    """The ``part-N`` key naming the graph the store reads: DGL's choice of file, else ``gpf_path``."""
+    role = getattr(store, "graph_role", None)
+    return role(part_id) if role is not None else PATH_KEY
+
+
+def open_writer(backend: str, out: "str | os.PathLike[str]", graph_name: str, **options: Any) -> PartitionWriter:
     """A writer of backend ``backend`` putting a set named ``graph_name`` at ``out``: a directory
     for ``dgl``/``npy``/``hdf5`` (``out/<graph_name>.json`` + ``out/part<N>/``), the store itself
-    for ``zarr`` (local path or fsspec URL).  ``compressor``/``chunk_rows`` apply to hdf5 and zarr,
-    ``shard_rows`` to zarr (0: no sharding; None: shards on object stores only)."""
-    if backend not in BACKENDS:
-        raise UnsupportedError(f"backend {backend!r} is not supported by the writer (use one of {list(BACKENDS)})")
+    for ``zarr`` (local path or fsspec URL).  ``options`` not None must be ones the backend takes
+    (``compressor``/``chunk_rows``: hdf5 and zarr; ``shard_rows``: zarr)."""
+    if backend not in _TABLE:
+        raise UnsupportedError(f"backend {backend!r} is not supported by the writer (use one of {list(_TABLE)})")
     require_backend(backend)
-    if backend in ("dgl", "npy"):
-        for what, v in (("compressor", compressor), ("chunk_rows", chunk_rows), ("shard_rows", shard_rows)):
-            if v is not None:
-                raise UnsupportedError(f"backend {backend!r} takes no {what} (hdf5 and zarr do)")
-        if backend == "dgl":
-            from gpf.sdk.storage.dgl_writer import DglWriter
-
-            return DglWriter(out, graph_name)
-        from gpf.sdk.storage.npy_store import NpyWriter
-
-        return NpyWriter(out, graph_name)
-    if backend == "hdf5":
-        if shard_rows is not None:
-            raise UnsupportedError("backend 'hdf5' takes no shard_rows (zarr does)")
-        from gpf.sdk.storage.hdf5_store import Hdf5Writer
-
-        return Hdf5Writer(out, graph_name, compressor=compressor, chunk_rows=chunk_rows)
-    from gpf.sdk.storage.zarr_store import ZarrWriter
-
-    return ZarrWriter(out, graph_name, compressor=compressor, chunk_rows=chunk_rows, shard_rows=shard_rows)
+    record = _TABLE[backend]
+    given = {k: v for k, v in options.items() if v is not None}
+    for what in given:
+        if what not in record.writer_options:
+            takers = [b.name for b in _TABLE.values() if what in b.writer_options]
+            who = (f" ({' and '.join(takers)} {'does' if len(takers) == 1 else 'do'})" if takers else "")
+            raise UnsupportedError(f"backend {backend!r} takes no {what}{who}")
+    return record.open_writer(os.fspath(out), graph_name, given)

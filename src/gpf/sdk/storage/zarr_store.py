@@ -31,12 +31,13 @@ import numpy as np
 
 from gpf.errors import ConfigError, FormatError, GpfError, UnsupportedError
 from gpf.sdk import paths
-from gpf.sdk.storage.base import PartGraph, materialize
+from gpf.sdk.storage.base import Backend, PartGraph, materialize
 from gpf.sdk.storage.layout import (
     GRAPH, as_stored, check_claim, check_feature, check_graph, check_key, default_chunk_rows, graph_arrays,
 )
 
 __all__ = ["ZarrFeature", "ZarrStore", "ZarrWriter", "zarr_compressors", "find_zarr_root", "read_zarr_config",
+           "config_location", "BACKEND",
            "CONFIG_ATTR", "ROOT_META"]
 
 CONFIG_ATTR = "gpf_config"
@@ -386,3 +387,21 @@ class ZarrWriter:
         from gpf.spec import config_to_dict
 
         self._root.attrs.update({CONFIG_ATTR: config_to_dict(config)})
+
+
+def config_location(path: str) -> str | None:
+    """``<root>/zarr.json`` when ``path`` is a Zarr store (its root or its ``zarr.json``), else None:
+    a Zarr set keeps its config in the store's root attributes (SPEC 11)."""
+    root = find_zarr_root(path)
+    return None if root is None else f"{root}/{ROOT_META}"
+
+
+def _read_config(location: str) -> dict:
+    return read_zarr_config(location[: -len(ROOT_META) - 1] if location.endswith(ROOT_META) else location)
+
+
+#: The whole set in one Zarr v3 store (local or fsspec URL), the config in its root attributes.
+BACKEND = Backend("zarr", lambda config, config_path, root, o: ZarrStore(config, config_path, root),
+                  lambda out, graph_name, options: ZarrWriter(out, graph_name, **options),
+                  writer_options=("compressor", "chunk_rows", "shard_rows"), path_kind="folder",
+                  writes_urls=True, locate_config=config_location, read_config=_read_config, requires="zarr")

@@ -154,18 +154,23 @@ def test_urls_on_both_sides(tmp_path):
 
 
 @pytest.mark.extra("zarr")
-def test_to_zarr_and_from_zarr(tmp_path):
-    from gpf.converters.zarr import from_zarr, to_zarr
+def test_write_zarr_and_open_zarr(tmp_path):
+    from gpf.converters.zarr import from_zarr, open_zarr, to_zarr, write_zarr
 
     start = gpf.partition(make_homo(), 2, tmp_path / "s", "g", method="random", verbose=False)
-    ps = to_zarr(start, tmp_path / "g.zarr", chunk_rows=16)
+    ps = write_zarr(start, tmp_path / "g.zarr", chunk_rows=16)
     assert_same_set(start, ps)
-    assert_same_set(start, from_zarr(tmp_path / "g.zarr"))
-    assert_same_set(start, from_zarr("file://" + str(tmp_path / "g.zarr")))
-    assert_same_set(start, to_zarr(start, "file://" + str(tmp_path / "f.zarr"), compressor="blosc"))
+    assert_same_set(start, open_zarr(tmp_path / "g.zarr"))
+    assert_same_set(start, open_zarr("file://" + str(tmp_path / "g.zarr")))
+    assert_same_set(start, write_zarr(start, "file://" + str(tmp_path / "f.zarr"), compressor="blosc"))
     assert (tmp_path / "f.zarr" / "zarr.json").is_file()
     with pytest.raises(GpfError, match="not a Zarr store"):
-        from_zarr(tmp_path / "s")
+        open_zarr(tmp_path / "s")
+    # the old names: deprecated aliases, same results
+    with pytest.warns(DeprecationWarning, match="use open_zarr"):
+        assert_same_set(start, from_zarr(tmp_path / "g.zarr"))
+    with pytest.warns(DeprecationWarning, match="use write_zarr"):
+        assert_same_set(start, to_zarr(start, tmp_path / "h.zarr"))
 
 
 def test_refuses_existing_and_in_place(tmp_path):

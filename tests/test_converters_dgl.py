@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 import gpf
+from tests.helpers.asserts import assert_same_array
 from tests.helpers.cases import DGL_CASES
 from tests.oracle.runner import load_dump, load_meta, run_dgl
 from tests.helpers.writer import graph_from_dgl_input, make_hetero, make_homo
@@ -150,3 +151,53 @@ def test_from_dgl_partitioned_by_gpf_loads_in_dgl_as_the_input(from_dgl_dir, tmp
         for k, w in expect.items():
             stored = w.astype(np.uint8) if w.dtype == np.bool_ else w   # DGL's files keep bool as uint8
             assert got[k].dtype == stored.dtype and np.array_equal(got[k], stored), (case, k)
+
+
+# -- the same verbs as the PyG converter: to_dgl(list), to_dgl_graph(set) -----------------------
+@pytest.fixture(scope="module")
+def verbs_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("dgl_verbs")
+    g = make_hetero(seed=8)
+    ps = gpf.partition(g, 3, root / "set", "het", method="random", seed=2, halo_hops=1, verbose=False)
+    run_dgl("dgl_converters_verbs.py", str(root / "out"), ps.path)
+    return g, ps, root / "out"
+
+
+def test_to_dgl_graph_is_the_input_graph(verbs_run):
+    g, _, out = verbs_run
+    whole, meta = load_dump(out / "whole.npz"), load_meta(out / "meta.json")
+    assert meta["ntypes"] == g.ntypes and [tuple(e) for e in meta["etypes"]] == g.canonical_etypes
+    assert not meta["is_homogeneous"]
+    for nt in g.ntypes:
+        assert int(whole[f"num_nodes:{nt}"]) == g.num_nodes(nt)
+        assert sorted(k for k in whole if k.startswith(f"ndata:{nt}/")) == sorted(f"ndata:{nt}/{n}" for n in g.ndata[nt])
+        for name, want in g.ndata[nt].items():
+            assert_same_array(whole[f"ndata:{nt}/{name}"], want, f"{nt}/{name}")
+    for et, (src, dst) in g.edges_dict.items():
+        key = ":".join(et)
+        assert_same_array(whole[f"src:{key}"], src.astype(np.int64), f"{key} src")
+        assert_same_array(whole[f"dst:{key}"], dst.astype(np.int64), f"{key} dst")
+        for name, want in g.edata[et].items():
+            assert_same_array(whole[f"edata:{key}/{name}"], want, f"{key}/{name}")
+
+
+def test_to_dgl_of_a_list_is_the_union_of_the_local_graphs(verbs_run):
+    _, ps, out = verbs_run
+    u = load_dump(out / "union.npz")
+    parts = [ps.partition(0), ps.partition(1)]
+    nid, eid = u["ndata:_ID"], u["edata:_ID"]
+    assert np.unique(nid).shape == nid.shape and np.unique(eid).shape == eid.shape
+    want_n = np.unique(np.concatenate([p.global_nid for p in parts]))
+    np.testing.assert_array_equal(np.sort(nid), want_n)
+    inner = np.concatenate([p.global_nid[p.inner_node] for p in parts])
+    np.testing.assert_array_equal(nid[: inner.shape[0]], inner)  # inner nodes first, in partition order
+    np.testing.assert_array_equal(u["ndata:inner_node"].astype(bool), np.isin(nid, inner))
+    np.testing.assert_array_equal(u["ndata:part_id"], ps.book.nid2partid(nid))
+    np.testing.assert_array_equal(u["ndata:_TYPE"], ps.book.map_to_per_ntype(nid)[0])
+    ends = {}
+    for p in parts:
+        for e, s, d in zip(p.global_eid.tolist(), p.global_nid[p.src].tolist(), p.global_nid[p.dst].tolist()):
+            ends[e] = (s, d)
+    assert sorted(ends) == sorted(eid.tolist())
+    assert [ends[e] for e in eid.tolist()] == list(zip(nid[u["src"]].tolist(), nid[u["dst"]].tolist()))
+    np.testing.assert_array_equal(u["edata:_TYPE"], ps.book.map_to_per_etype(eid)[0])

@@ -25,9 +25,10 @@ from typing import Any
 import numpy as np
 
 from gpf.errors import GpfError
+from gpf.sdk.write.graph import Graph
 from gpf.sdk.read.features import FeatureColumns, feature_columns, gather_features, type_offsets
 
-__all__ = ["SetView", "PartEdges", "BatchNodes", "local_union", "set_view"]
+__all__ = ["SetView", "PartEdges", "BatchNodes", "local_union", "set_view", "whole_graph", "batch_partitions"]
 
 
 @dataclass
@@ -159,6 +160,61 @@ def set_view(ps) -> SetView:
     if view is None:
         view = _VIEWS[ps] = SetView(ps)
     return view
+
+
+def whole_graph(ps: Any, ids: str = "original", *, features: bool = True, who: str = "to_graph") -> Graph:
+    """The whole set as one :class:`gpf.Graph`: every node and edge once, with its features.
+
+    ``ids="original"`` (default): node and edge order of the graph given to the partitioner
+    (needs the set's original-ID maps), so the result equals the input of :func:`gpf.partition`.
+    ``ids="gpf"``: gpf per-type IDs (works for every set).  The framework converters'
+    ``to_<x>_graph`` build their objects from it.
+    """
+    if ids not in ("original", "gpf"):
+        raise ValueError(f"{who}: ids must be 'original' or 'gpf', got {ids!r}")
+    view = set_view(ps)
+    original = ids == "original"
+    if original and not view.has_original_ids():
+        raise GpfError(f"{ps.path}: the set stores no original-ID maps (orig_nids/orig_eids); "
+                       f"use {who}(ps, ids='gpf')")
+
+    def place(values: np.ndarray, order: np.ndarray | None) -> np.ndarray:
+        if order is None:
+            return values
+        out = np.empty_like(values)
+        out[order] = values
+        return out
+
+    ndata: dict[str, dict[str, np.ndarray]] = {}
+    for nt in view.ntypes:
+        order = ps.orig_nids(nt) if original else None
+        ndata[nt] = {name: place(view.whole_feature("node", nt, name), order)
+                     for name in (view.node_feature_names[nt] if features else ())}
+    edges: dict[tuple[str, str, str], tuple[np.ndarray, np.ndarray]] = {}
+    edata: dict[tuple[str, str, str], dict[str, np.ndarray]] = {}
+    for key, et in zip(view.ekeys, view.etypes):
+        src, dst = view.whole_edges[key]
+        order = ps.orig_eids(key) if original else None
+        if original:
+            src, dst = view.to_original(et[0], src), view.to_original(et[2], dst)
+        edges[et] = (place(src, order), place(dst, order))
+        edata[et] = {name: place(view.whole_feature("edge", key, name), order)
+                     for name in (view.edge_feature_names[key] if features else ())}
+    return Graph({nt: view.num_nodes(nt) for nt in view.ntypes}, edges, ndata, edata)
+
+
+def batch_partitions(parts: Any, who: str) -> list:
+    """``parts`` (one :class:`gpf.Partition` or several of one set) as a checked, non-empty list."""
+    plist = [parts] if hasattr(parts, "part_id") else list(parts)
+    if not plist:
+        raise ValueError(f"{who}: no partitions given")
+    ps = plist[0].set
+    for p in plist[1:]:
+        if p.set is not ps:
+            raise ValueError(f"{who}: partitions of different sets ({ps.path}, {p.set.path}) in one batch")
+    if len({p.part_id for p in plist}) != len(plist):
+        raise ValueError(f"{ps.path}: {who}: partition IDs repeat in the batch {[p.part_id for p in plist]}")
+    return plist
 
 
 @dataclass

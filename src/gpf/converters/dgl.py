@@ -1,4 +1,6 @@
-"""DGL converters: ``to_dgl``, ``to_dgl_partition``, ``from_dgl`` (needs DGL installed).
+"""DGL converters: ``from_dgl``, ``to_dgl``, ``to_dgl_graph``, ``to_dgl_partition`` (needs DGL installed).
+
+The same verbs as :mod:`gpf.converters.pyg` (README, "Converters"):
 
 * :func:`to_dgl` — one partition read by gpf (any storage backend) as the
   ``dgl.DGLGraph`` that ``dgl.distributed.load_partition`` returns: the partition's
@@ -6,7 +8,12 @@
   field and its stored dtype in ``ndata``/``edata`` (``_ID``, ``inner_node``,
   ``inner_edge``, ``part_id``, and ``_TYPE`` for heterogeneous sets, ...).  Like DGL's
   own partition graph it is homogeneous even for a heterogeneous set: ``_TYPE`` holds
-  the type IDs.
+  the type IDs.  A list of partitions of one set gives the union of their local graphs
+  (HALO copies merged; the inner nodes of every partition first, in partition order), with
+  ``_ID``, ``inner_node``, ``inner_edge``, ``part_id`` and, for a heterogeneous set, ``_TYPE``.
+* :func:`to_dgl_graph` — the whole set as one ``DGLGraph`` (a heterograph keeping the type
+  names; features in ``ndata``/``edata`` per type), in original IDs by default: the twin
+  of :func:`gpf.converters.pyg.to_pyg_graph`.
 * :func:`to_dgl_partition` — all of ``load_partition``'s 7-tuple
   ``(graph, node_feats, edge_feats, gpb, graph_name, ntypes, etypes)``: the feature
   dicts keyed ``"ntype/name"`` / ``"src:rel:dst/name"`` (rows of owned nodes/edges,
@@ -31,9 +38,10 @@ import torch
 
 import dgl
 
+from gpf.converters._setview import batch_partitions, local_union, whole_graph
 from gpf.sdk.write.graph import RESERVED_EDGE_NAMES, RESERVED_NODE_NAMES, Graph, GraphError
 
-__all__ = ["to_dgl", "to_dgl_partition", "partition_book", "from_dgl"]
+__all__ = ["to_dgl", "to_dgl_graph", "to_dgl_partition", "partition_book", "from_dgl"]
 
 
 def _tensor(a: np.ndarray) -> torch.Tensor:
@@ -43,14 +51,46 @@ def _tensor(a: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(a)
 
 
-def to_dgl(part) -> "dgl.DGLGraph":
-    """The partition graph of ``part`` (a :class:`gpf.Partition`) as a ``DGLGraph``."""
-    g = dgl.graph((_tensor(part.src), _tensor(part.dst)), num_nodes=part.num_nodes, idtype=torch.int64)
-    for name, arr in part.ndata.items():
-        g.ndata[name] = _tensor(arr)
-    for name, arr in part.edata.items():
-        g.edata[name] = _tensor(arr)
+def to_dgl(parts) -> "dgl.DGLGraph":
+    """The partition graph of ``parts`` (a :class:`gpf.Partition`) as a ``DGLGraph``, or the union
+    of the local graphs of a list of partitions of one set (see the module docstring)."""
+    plist = batch_partitions(parts, "to_dgl")
+    if len(plist) == 1:
+        part = plist[0]
+        g = dgl.graph((_tensor(part.src), _tensor(part.dst)), num_nodes=part.num_nodes, idtype=torch.int64)
+        for name, arr in part.ndata.items():
+            g.ndata[name] = _tensor(arr)
+        for name, arr in part.edata.items():
+            g.edata[name] = _tensor(arr)
+        return g
+    ps, b = plist[0].set, local_union(plist)
+    g = dgl.graph((_tensor(b.src), _tensor(b.dst)), num_nodes=int(b.nid.shape[0]), idtype=torch.int64)
+    g.ndata["_ID"] = _tensor(b.nid)
+    g.ndata["inner_node"] = _tensor(b.inner_node.astype(np.asarray(plist[0].ndata["inner_node"]).dtype))
+    g.ndata["part_id"] = _tensor(ps.book.nid2partid(b.nid))
+    g.edata["_ID"] = _tensor(b.eid)
+    if "inner_edge" in plist[0].edata:
+        g.edata["inner_edge"] = _tensor(b.inner_edge.astype(np.asarray(plist[0].edata["inner_edge"]).dtype))
+    if not ps.is_homogeneous:
+        g.ndata["_TYPE"] = _tensor(ps.book.map_to_per_ntype(b.nid)[0].astype(np.int32))
+        g.edata["_TYPE"] = _tensor(ps.book.map_to_per_etype(b.eid)[0].astype(np.int32))
     return g
+
+
+def to_dgl_graph(ps, *, ids: str = "original") -> "dgl.DGLGraph":
+    """The whole set ``ps`` as one ``DGLGraph`` with its features (see the module docstring):
+    ``ids="original"`` (default) gives the graph given to the partitioner, ``ids="gpf"`` gpf
+    per-type IDs (for a set without original-ID maps)."""
+    g = whole_graph(ps, ids, who="to_dgl_graph")
+    out = dgl.heterograph({et: (_tensor(s), _tensor(d)) for et, (s, d) in g.edges_dict.items()},
+                          num_nodes_dict=dict(g.num_nodes_dict), idtype=torch.int64)
+    for nt, feats in g.ndata.items():
+        for name, arr in feats.items():
+            out.nodes[nt].data[name] = _tensor(arr)
+    for et, feats in g.edata.items():
+        for name, arr in feats.items():
+            out.edges[et].data[name] = _tensor(arr)
+    return out
 
 
 def partition_book(ps, part_id: int):

@@ -9,7 +9,7 @@ DGL_STAMP := $(DGL_VENV)/.dgl-installed
 CORE_STAMP := $(CORE_VENV)/.gpf-core-installed
 DEMO_OUT  ?= demo-out
 
-.PHONY: venv dgl-venv core-venv test test-core test-fast test-dgl2 demo schema bench clean
+.PHONY: venv dgl-venv core-venv lint test test-core test-fast test-dgl2 demo schema bench clean
 
 # Main venv: torch 2.13.0 is pinned first so pip takes the CPU build from local disk.
 $(STAMP): pyproject.toml
@@ -39,9 +39,10 @@ venv: $(STAMP)
 dgl-venv: $(DGL_STAMP)
 core-venv: $(CORE_STAMP)
 
-## The whole suite, real-DGL oracle included (fails loudly if the oracle venv cannot be built),
-## then the validator/reader/writer/CLI tests again in the core-only venv.
-test: venv dgl-venv
+## Lint (ruff) and type check (mypy: strict on the public API), then the whole suite, real-DGL
+## oracle included (fails loudly if the oracle venv cannot be built), then the
+## validator/reader/writer/CLI tests again in the core-only venv.
+test: venv dgl-venv lint
 	$(BIN)/pytest -q -n 2 -m "not dgl2"
 	$(MAKE) test-core
 
@@ -54,6 +55,10 @@ CORE_TESTS := tests/test_core_install.py tests/test_inputs_resolution.py tests/t
 test-core: core-venv dgl-venv
 	GPF_TEST_CORE=1 $(CORE_VENV)/bin/pytest -q -n 2 -m "not dgl2" $(CORE_TESTS)
 
+lint: venv
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy
+
 ## GraphBolt files written by gpf load in real DGL 2.1.0 (downloads ~5 GB: CUDA torch 2.2.1).
 DGL2_VENV := .venv-dgl2
 $(DGL2_VENV)/.dgl2-installed:
@@ -65,7 +70,7 @@ test-dgl2: venv $(DGL2_VENV)/.dgl2-installed
 	$(BIN)/pytest -q -m dgl2
 
 ## Without the oracle (quick local loop; CI always runs `make test`).
-test-fast: venv
+test-fast: venv lint
 	$(BIN)/pytest -q -m "not oracle and not dgl2"
 
 ## Main job on the bundled Cora dataset, end to end.

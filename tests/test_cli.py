@@ -7,11 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from tests.helpers.cases import DGL_CASES
 from gpf.cli import main
+from tests.helpers.cases import DGL_CASES
 from tests.oracle.runner import load_dump
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,12 +13,13 @@ import numpy as np
 import pytest
 
 import gpf
+from gpf.errors import GpfError
+from tests.helpers.asserts import assert_same_array as _same
+from tests.helpers.asserts import assert_same_set
 from tests.helpers.cases import DGL_CASES
 from tests.helpers.marks import extra
-from gpf.errors import GpfError
-from tests.oracle.runner import load_dump, run_dgl
-from tests.helpers.asserts import assert_same_array as _same, assert_same_set
 from tests.helpers.writer import make_hetero, make_homo
+from tests.oracle.runner import load_dump, run_dgl
 
 ROOT = Path(__file__).resolve().parents[1]
 FIX = ROOT / "tests" / "fixtures" / "dgl2_graphbolt"

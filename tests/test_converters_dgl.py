@@ -20,8 +20,8 @@ import pytest
 import gpf
 from tests.helpers.asserts import assert_same_array
 from tests.helpers.cases import DGL_CASES
-from tests.oracle.runner import load_dump, load_meta, run_dgl
 from tests.helpers.writer import graph_from_dgl_input, make_hetero, make_homo
+from tests.oracle.runner import load_dump, load_meta, run_dgl
 
 pytestmark = pytest.mark.oracle
 

@@ -7,7 +7,6 @@ isolated nodes, a featureless node type and an edgeless edge type.
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 import torch

@@ -16,15 +16,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.helpers.codec import (
-    assert_graphs_match,
-    assert_tensors_match,
-    case_list,
-    codec_cases,
-    dgl_load,
-    load_expected,
-    partition_cases,
-)
 from gpf.errors import FormatError
 from gpf.sdk.codecs.buffer import open_buffer
 from gpf.sdk.codecs.dgl_bytes import (
@@ -37,6 +28,15 @@ from gpf.sdk.codecs.dgl_bytes import (
 )
 from gpf.sdk.codecs.dgl_graph import StoredGraph, read_graphs, read_partition_graph, write_graphs
 from gpf.sdk.codecs.dgl_tensors import read_tensors, write_tensors
+from tests.helpers.codec import (
+    assert_graphs_match,
+    assert_tensors_match,
+    case_list,
+    codec_cases,
+    dgl_load,
+    load_expected,
+    partition_cases,
+)
 from tests.oracle.runner import load_dump
 
 FORMAT_COMBOS = [["coo"], ["csr"], ["csc"], ["coo", "csr"], ["coo", "csc"], ["csr", "csc"], ["coo", "csr", "csc"]]

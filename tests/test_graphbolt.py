@@ -27,9 +27,9 @@ from hypothesis import strategies as st
 from gpf.errors import FormatError
 from gpf.sdk.codecs import graphbolt as gbmod
 from gpf.sdk.codecs.graphbolt import GraphBoltGraph, graphbolt_to_coo, read_graphbolt, write_graphbolt
+from tests.helpers.asserts import assert_same_array as _eq
 from tests.oracle.dump import save_arrays, save_json
 from tests.oracle.runner import load_dump
-from tests.helpers.asserts import assert_same_array as _eq
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "dgl2_graphbolt"
 FIXTURE_PTS = sorted(FIXTURES.glob("*/part*/fused_csc_sampling_graph.pt"))

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import gpf
-from tests.helpers.marks import extra
 from gpf.errors import ConfigError
+from tests.helpers.marks import extra
 from tests.helpers.writer import make_homo
 
 ROOT = Path(__file__).resolve().parents[1]

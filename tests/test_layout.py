@@ -250,6 +250,7 @@ def test_deprecated_from_import_works():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         from gpf.sdk.writer import _balance, partition  # a private name too: the same module
-    from gpf.sdk.write.writer import _balance as b2, partition as p2
+    from gpf.sdk.write.writer import _balance as b2
+    from gpf.sdk.write.writer import partition as p2
 
     assert (_balance, partition) == (b2, p2)

@@ -82,7 +82,7 @@ def test_every_node_once_per_epoch_and_batches_are_induced_subgraphs(homo):
     loader = ClusterLoader(ps, batch_size=3, shuffle=True, node_feats=["feat"], label="label",
                            with_edge_ids=True, seed=0)
     assert len(loader) == 3
-    for epoch in range(2):
+    for _epoch in range(2):
         seen_parts, seen_nodes = [], []
         for batch in loader:
             assert batch.is_homogeneous and batch.num_nodes == batch.x.shape[0] == batch.n_id.shape[0]

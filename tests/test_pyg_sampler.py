@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 from torch_geometric.data import Data, HeteroData, TensorAttr
-from torch_geometric.loader import LinkNeighborLoader, NeighborLoader
+from torch_geometric.loader import NeighborLoader
 from torch_geometric.sampler import NegativeSampling, NodeSamplerInput
 from torch_geometric.sampler.base import NumNeighbors
 from torch_geometric.testing import MyFeatureStore, MyGraphStore

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import gpf
+from tests.helpers.asserts import assert_same_array as _eq
 from tests.helpers.cases import DGL_CASES
 from tests.oracle.runner import load_dump
-from tests.helpers.asserts import assert_same_array as _eq
 
 pytestmark = pytest.mark.oracle
 

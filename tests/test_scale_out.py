@@ -4,25 +4,23 @@ the same sets and reports as in-process.  One cluster serves the whole module.""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
-import os
-
 from pathlib import Path
 
+import dask.distributed as distributed  # a dev dependency: a missing Dask fails these tests, never skips them
 import numpy as np
 import pytest
 
 import gpf
 from gpf.sdk.write.streaming import partition_chunked
 from gpf.sdk.write.writer import write_partitions
-from tests.helpers.defects import MutableGraph, copy_set
 from tests.helpers.asserts import assert_same_tree
+from tests.helpers.defects import MutableGraph, copy_set
 from tests.helpers.writer import make_hetero, make_homo, write_chunked
 
 ROOT = Path(__file__).resolve().parents[1]
-
-import dask.distributed as distributed  # a dev dependency: a missing Dask fails these tests, never skips them
 
 
 @pytest.fixture(scope="module")

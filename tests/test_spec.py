@@ -28,7 +28,6 @@ from gpf.spec import (
     read_config_json,
     schema_text,
 )
-
 from tests.helpers.cases import DGL_CASES
 
 ROOT = Path(__file__).resolve().parents[1]

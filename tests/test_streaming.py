@@ -14,9 +14,9 @@ import pytest
 
 import gpf
 from gpf.errors import GpfError, UnsupportedError
+from gpf.sdk.write import streaming
 from gpf.sdk.write.graph import GraphError
 from gpf.sdk.write.inputs import load_graph
-from gpf.sdk.write import streaming
 from gpf.sdk.write.streaming import partition_chunked
 from gpf.sdk.write.writer import write_partitions
 from tests.helpers.asserts import assert_same_tree

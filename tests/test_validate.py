@@ -9,20 +9,28 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pytest
 
 import gpf
-from tests.helpers.cases import DGL_CASES
-from tests.helpers.defects import (MutableGraph, copy_set, edit_config, edit_graph, edit_tensors, flip_byte, set_stored_index,
-                                   truncate)
-from tests.helpers.marks import extra
 from gpf.cli import main
 from gpf.validators.report import CODES
+from tests.helpers.cases import DGL_CASES
+from tests.helpers.defects import (
+    MutableGraph,
+    copy_set,
+    edit_config,
+    edit_graph,
+    edit_tensors,
+    flip_byte,
+    set_stored_index,
+    truncate,
+)
+from tests.helpers.marks import extra
 from tests.helpers.writer import make_hetero, make_homo
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "dgl2_graphbolt"
@@ -204,8 +212,8 @@ def _halo_edge_endpoint(g: MutableGraph) -> None:
     """A HALO edge whose source is another node of the same type than in the owner's copy."""
     halo_e = np.flatnonzero(~g.inner_e)
     e = halo_e[0]
-    same = np.flatnonzero((g.ndata.get("_TYPE", np.zeros(g.num_nodes))[:] ==
-                           g.ndata.get("_TYPE", np.zeros(g.num_nodes))[g.src[e]]))
+    same = np.flatnonzero(g.ndata.get("_TYPE", np.zeros(g.num_nodes))[:] ==
+                           g.ndata.get("_TYPE", np.zeros(g.num_nodes))[g.src[e]])
     g.src[e] = [v for v in same if v != g.src[e]][0]
 
 

@@ -55,7 +55,7 @@ def random_set(rng: np.random.Generator, n0: int = 40, n1: int = 50, m: int = 60
            "part-1": {"node_feats": "p1/n", "edge_feats": "p1/e", "part_graph": "p1/g"}}
     f = pc.SetFacts.from_config(parse_config(cfg))
     parts = []
-    for p, (lo, hi, elo, ehi) in enumerate([(0, n0, 0, m0), (n0, n, m0, m)]):
+    for lo, hi, elo, ehi in [(0, n0, 0, m0), (n0, n, m0, m)]:
         inner_e = np.arange(elo, ehi)
         out_e = np.flatnonzero((src >= lo) & (src < hi) & ((dst < lo) | (dst >= hi)))  # HALO edges, EID order
         halo_nodes = np.setdiff1d(np.concatenate([src[inner_e], dst[out_e]]), np.arange(lo, hi))
@@ -86,8 +86,8 @@ def defect(rng: np.random.Generator, a: dict) -> dict:
     elif kind == 5:
         a["dst"][i] = rng.integers(0, nn)
     elif kind == 6:
-        k, l = rng.integers(0, nn, 2)
-        a["nid"][[k, l]] = a["nid"][[l, k]]
+        k, j = rng.integers(0, nn, 2)
+        a["nid"][[k, j]] = a["nid"][[j, k]]
     elif kind == 7:
         a["nid"][rng.integers(0, nn)] = rng.choice([-1, 10 ** 6])
     elif kind == 8:

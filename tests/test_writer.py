@@ -18,8 +18,8 @@ from gpf.sdk.write.graph import Graph, GraphError
 from gpf.sdk.write.inputs import load_graph
 from gpf.sdk.write.partitioners import AssignmentError, assign_nodes, symmetric_csr
 from gpf.sdk.write.reshuffle import reshuffle
-from tests.helpers.writer import halo_reference, make_hetero, make_homo, save_parquet, write_chunked
 from tests.helpers.marks import extra
+from tests.helpers.writer import halo_reference, make_hetero, make_homo, save_parquet, write_chunked
 
 ROOT = Path(__file__).resolve().parents[1]
 GPF = [sys.executable, "-m", "gpf.cli"]

@@ -10,17 +10,16 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import gpf
-from tests.helpers.cases import DGL_CASES
-from tests.oracle.runner import load_dump, load_meta, run_dgl
-from tests.helpers.writer import dgl_views, graph_from_dgl_input, halo_reference, make_hetero, make_homo, read_config
 from tests.helpers.asserts import arrays_equal as _equal
+from tests.helpers.cases import DGL_CASES
+from tests.helpers.writer import dgl_views, graph_from_dgl_input, halo_reference, make_hetero, make_homo, read_config
+from tests.oracle.runner import load_dump, load_meta, run_dgl
 
 pytestmark = pytest.mark.oracle
 

@@ -13,7 +13,8 @@ converters and a training loader.
 from gpf import _moved
 from gpf.errors import ConfigError, FormatError, GpfError, UnsupportedError
 from gpf.sdk.read.book import PartitionBook
-from gpf.sdk.read.reader import Partition, PartitionSet, open_set as open
+from gpf.sdk.read.reader import Partition, PartitionSet
+from gpf.sdk.read.reader import open_set as open
 
 __version__ = "0.1.0"
 

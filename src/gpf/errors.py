@@ -66,7 +66,7 @@ class FormatError(GpfError):
         where = self.path if offset is None else f"{self.path}: at byte {offset}"
         super().__init__(f"{where}: {message}")
 
-    def __reduce__(self):  # picklable, so errors cross process / Dask worker boundaries
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable, so errors cross process / Dask worker boundaries
         return type(self), (self.path, self.offset, self.message)
 
 
@@ -83,7 +83,7 @@ class ConfigError(GpfError):
         where = self.path if key is None else f"{self.path}: {key}"
         super().__init__(f"{where}: {message}")
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return type(self), (self.path, self.message, self.key)
 
 
@@ -104,7 +104,7 @@ class MissingExtraError(GpfError, ImportError):
         GpfError.__init__(self, f"{what} needs {module}, which is not installed: pip install 'gpf[{extra}]'")
         self.name = module
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return type(self), (self.what, self.module, self.extra)
 
 

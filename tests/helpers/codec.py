@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 
 from gpf.sdk.codecs.dgl_bytes import BFLOAT16
 from gpf.sdk.codecs.dgl_graph import StoredGraph
-from tests.oracle.runner import cached_run, load_dump, run_dgl
 from tests.helpers.asserts import assert_same_array
+from tests.oracle.runner import cached_run, load_dump, run_dgl
 
 
 def codec_cases() -> Path:

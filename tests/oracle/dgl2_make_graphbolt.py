@@ -28,11 +28,10 @@ import os
 import shutil
 import sys
 
-import numpy as np
-import torch
-
 import dgl
 import dgl.graphbolt as gb
+import numpy as np
+import torch
 from dgl.distributed import dgl_partition_to_graphbolt, load_partition, partition_graph
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -122,9 +121,11 @@ def check(root):
             if not os.path.exists(base + ".npz"):
                 continue
             with np.load(base + ".npz") as z:
-                keys = json.load(open(base + ".keys.json"))
+                with open(base + ".keys.json") as fh:
+                    keys = json.load(fh)
                 want = {k: z[f"a{i}"] for i, k in enumerate(keys)}
-            want_meta = json.load(open(base + ".meta.json"))
+            with open(base + ".meta.json") as fh:
+                want_meta = json.load(fh)
             graph = torch.load(path)
             if not isinstance(graph, gb.FusedCSCSamplingGraph):
                 sys.exit(f"{path}: torch.load gave {type(graph)}, not FusedCSCSamplingGraph")

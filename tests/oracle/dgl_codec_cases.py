@@ -14,10 +14,9 @@ import itertools
 import os
 import sys
 
+import dgl
 import numpy as np
 import torch
-
-import dgl
 from dgl.data.utils import save_tensors
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -131,7 +130,6 @@ def main(out):
 
     # formats=None: DGL saves the one created format (COO > CSC > CSR).
     graphs_case("homo_default", [homo(rng)], saved=["coo"])
-    n = 12
     indptr = torch.tensor([0, 2, 2, 5, 6, 6, 6, 8, 9, 9, 11, 12, 12])
     indices = torch.tensor([3, 1, 0, 11, 4, 4, 7, 2, 10, 0, 5, 6])
     # CSR/CSC given by the user: DGL keeps its row order and null/explicit data, which

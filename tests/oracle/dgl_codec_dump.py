@@ -18,10 +18,9 @@ label dict of ``load_graphs`` (the zero-copy DLPack path reads freed memory), so
 import os
 import sys
 
+import dgl
 import numpy as np
 import torch
-
-import dgl
 from dgl import backend as F
 from dgl.data import graph_serialize
 from dgl.data.utils import load_tensors

@@ -16,12 +16,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "src"))
 sys.path.insert(0, HERE)
 
+import dgl  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-
-import dgl  # noqa: E402
 from dgl_make_partitions import rand_graph_hetero, rand_graph_homo, to_np  # noqa: E402
 from dump import save_arrays, save_json  # noqa: E402
+
 from gpf.converters.dgl import from_dgl  # noqa: E402
 from gpf.errors import GpfError  # noqa: E402
 

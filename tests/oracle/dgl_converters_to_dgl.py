@@ -19,10 +19,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "src"))
 sys.path.insert(0, HERE)
 
 from dgl.distributed import load_partition  # noqa: E402
-
-import gpf  # noqa: E402
 from dgl_make_partitions import book_answers, to_np  # noqa: E402
 from dump import ensure_dir, save_arrays, save_json  # noqa: E402
+
+import gpf  # noqa: E402
 from gpf.converters.dgl import to_dgl_partition  # noqa: E402
 
 

@@ -9,7 +9,6 @@ and ``OUTDIR/union.npz``: ``to_dgl([partition 0, partition 1])`` (``src``, ``dst
 ``edata:*``).
 """
 
-import json
 import os
 import sys
 
@@ -17,9 +16,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "src"))
 sys.path.insert(0, HERE)
 
-import gpf  # noqa: E402
 from dgl_make_partitions import to_np  # noqa: E402
 from dump import ensure_dir, save_arrays, save_json  # noqa: E402
+
+import gpf  # noqa: E402
 from gpf.converters.dgl import to_dgl, to_dgl_graph  # noqa: E402
 
 

@@ -14,10 +14,9 @@ output (``<case>.json``, ``partN/...``) and ``OUTDIR/<case>/expected/``:
 import os
 import sys
 
+import dgl
 import numpy as np
 import torch
-
-import dgl
 from dgl.distributed import load_partition, partition_graph
 
 sys.path.insert(0, os.path.dirname(__file__))

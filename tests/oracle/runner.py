@@ -83,7 +83,7 @@ def cached_run(script: str, *extra_files: str) -> Path:
     return out
 
 
-def load_dump(path: "str | Path") -> dict[str, np.ndarray]:
+def load_dump(path: str | Path) -> dict[str, np.ndarray]:
     """Read a dump written by ``dump.save_arrays`` (npz + key index) into a dict."""
     path = Path(path)
     keys = json.loads(path.with_suffix(".keys.json").read_text())
@@ -91,7 +91,7 @@ def load_dump(path: "str | Path") -> dict[str, np.ndarray]:
         return {k: z[f"a{i}"] for i, k in enumerate(keys)}
 
 
-def load_meta(path: "str | Path") -> dict:
+def load_meta(path: str | Path) -> dict:
     return json.loads(Path(path).read_text())
 
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from collections.abc import Sequence
+from typing import NoReturn
 
 from gpf.cli import convert, info, partition, schema, upgrade, validate
 from gpf.errors import EXIT_UNREADABLE, GpfError, describe_os_error
@@ -25,7 +26,7 @@ COMMANDS = (info, schema, upgrade, partition, validate, convert)
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # usage errors: one line, exit 2
+    def error(self, message: str) -> NoReturn:  # usage errors: one line, exit 2
         self.exit(EXIT_UNREADABLE, f"gpf: error: {message} (see `{self.prog} --help`)\n")
 
 

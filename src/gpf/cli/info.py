@@ -48,7 +48,7 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
-def _format(version: "str | None") -> str:
+def _format(version: str | None) -> str:
     return f"gpf {version}" if version else "DGL partition config (no gpf_version: written by DGL or an older tool)"
 
 
@@ -97,7 +97,8 @@ def _table(head: list[str], rows: list[list[str]]) -> list[str]:
     return [fmt(head), fmt(["-" * w for w in widths]), *map(fmt, rows)]
 
 
-def _human(n: int) -> str:
+def _human(size: int) -> str:
+    n = float(size)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if n < 1024 or unit == "TiB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"

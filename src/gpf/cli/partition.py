@@ -38,15 +38,14 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from gpf.sdk.write.inputs import load_graph, load_assignment
+    from gpf.sdk.write.inputs import load_assignment, load_graph
     from gpf.sdk.write.writer import write_partitions
 
     method = load_assignment(args.assignment) if args.assignment else args.method
     name = args.name or _default_name(args.input)
     if args.out_of_core or args.workers or args.scheduler:
-        from gpf.sdk.write.streaming import partition_chunked
-
         from gpf.sdk.write.staged_input import chunked_input
+        from gpf.sdk.write.streaming import partition_chunked
 
         if args.num_trainers != 1:
             raise GpfError("--out-of-core/--workers/--scheduler partition with --num-trainers 1 (as DGL's pipeline)")

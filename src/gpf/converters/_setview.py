@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 
 from gpf.errors import GpfError
-from gpf.sdk.write.graph import Graph
 from gpf.sdk.read.features import FeatureColumns, feature_columns, gather_features, type_offsets
+from gpf.sdk.write.graph import Graph
 
 __all__ = ["SetView", "PartEdges", "BatchNodes", "local_union", "set_view", "whole_graph", "batch_partitions"]
 
@@ -151,7 +151,7 @@ class SetView:
         return self.ps.from_original(tname, ids)
 
 
-_VIEWS: "weakref.WeakKeyDictionary[Any, SetView]" = weakref.WeakKeyDictionary()
+_VIEWS: weakref.WeakKeyDictionary[Any, SetView] = weakref.WeakKeyDictionary()
 
 
 def set_view(ps) -> SetView:

@@ -33,10 +33,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import dgl
 import numpy as np
 import torch
-
-import dgl
 
 from gpf.converters._setview import batch_partitions, local_union, whole_graph
 from gpf.sdk.write.graph import RESERVED_EDGE_NAMES, RESERVED_NODE_NAMES, Graph, GraphError
@@ -51,7 +50,7 @@ def _tensor(a: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(a)
 
 
-def to_dgl(parts) -> "dgl.DGLGraph":
+def to_dgl(parts) -> dgl.DGLGraph:
     """The partition graph of ``parts`` (a :class:`gpf.Partition`) as a ``DGLGraph``, or the union
     of the local graphs of a list of partitions of one set (see the module docstring)."""
     plist = batch_partitions(parts, "to_dgl")
@@ -77,7 +76,7 @@ def to_dgl(parts) -> "dgl.DGLGraph":
     return g
 
 
-def to_dgl_graph(ps, *, ids: str = "original") -> "dgl.DGLGraph":
+def to_dgl_graph(ps, *, ids: str = "original") -> dgl.DGLGraph:
     """The whole set ``ps`` as one ``DGLGraph`` with its features (see the module docstring):
     ``ids="original"`` (default) gives the graph given to the partitioner, ``ids="gpf"`` gpf
     per-type IDs (for a set without original-ID maps)."""
@@ -115,7 +114,7 @@ def to_dgl_partition(part, load_feats: bool = True) -> tuple[Any, dict, dict, An
             [tuple(et) for et in ps.etypes])
 
 
-def from_dgl(g: "dgl.DGLGraph", *, exclude: Iterable[str] = ()) -> Graph:
+def from_dgl(g: dgl.DGLGraph, *, exclude: Iterable[str] = ()) -> Graph:
     """A :class:`gpf.Graph` holding ``g``'s structure and data (names in ``exclude`` left out).
 
     Data named ``_ID`` or ``inner_node``/``inner_edge`` (e.g. from ``dgl.node_subgraph``)

@@ -21,7 +21,7 @@ CUDA), no per-node Python loops.  Semantics are those of ``pyg-lib``'s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -42,19 +42,19 @@ class Csc:
     row: Tensor
     eid: Tensor
     num_src: int
-    weight: Optional[Tensor] = None
-    time: Optional[Tensor] = None
+    weight: Tensor | None = None
+    time: Tensor | None = None
 
     @property
     def num_dst(self) -> int:
         return int(self.colptr.numel()) - 1
 
-    def to(self, device: Any) -> "Csc":
+    def to(self, device: Any) -> Csc:
         move = (lambda t: None if t is None else t.to(device))  # noqa: E731
         return Csc(self.colptr.to(device), self.row.to(device), self.eid.to(device), self.num_src,
                    move(self.weight), move(self.time))
 
-    def with_slot_values(self, weight: Optional[Tensor] = None, time: Optional[Tensor] = None) -> "Csc":
+    def with_slot_values(self, weight: Tensor | None = None, time: Tensor | None = None) -> Csc:
         """A copy carrying per-edge ``weight``/``time`` given by edge ID (permuted to slots here)."""
         return Csc(self.colptr, self.row, self.eid, self.num_src,
                    None if weight is None else weight.to(self.row.device)[self.eid],
@@ -75,7 +75,7 @@ def _check_range(ids: Tensor, size: int, what: str) -> None:
 
 
 def csc_from_coo(src: Tensor, dst: Tensor, num_src: int, num_dst: int, *, is_sorted: bool = False,
-                 within: Optional[Tensor] = None) -> Csc:
+                 within: Tensor | None = None) -> Csc:
     """CSC of a COO edge list; edge ID = position in ``(src, dst)``.
 
     ``within``: a per-edge key that orders the edges of each destination (times, as PyG
@@ -117,7 +117,7 @@ def sort_within(csc: Csc, key: Tensor) -> Csc:
     return Csc(csc.colptr, csc.row[perm], csc.eid[perm], csc.num_src, pick(csc.weight), pick(csc.time))
 
 
-def reverse(csc: Csc, num_dst: Optional[int] = None) -> Csc:
+def reverse(csc: Csc, num_dst: int | None = None) -> Csc:
     """The CSC of the reversed edges (out-edges grouped by source), same edge IDs."""
     dst = torch.repeat_interleave(torch.arange(csc.num_dst, device=csc.row.device), csc.colptr.diff())
     out = csc_from_coo(dst, csc.row, csc.num_dst, csc.num_src)
@@ -140,11 +140,11 @@ def _segments(start: Tensor, deg: Tensor) -> tuple[Tensor, Tensor]:
     return owner, start[owner] + offs
 
 
-def _rand(n: int, like: Tensor, generator: Optional[torch.Generator]) -> Tensor:
+def _rand(n: int, like: Tensor, generator: torch.Generator | None) -> Tensor:
     return torch.rand(n, generator=generator, dtype=torch.float64, device=like.device)
 
 
-def _floyd(deg: Tensor, k: int, generator: Optional[torch.Generator]) -> Tensor:
+def _floyd(deg: Tensor, k: int, generator: torch.Generator | None) -> Tensor:
     """``(len(deg), k)`` distinct offsets in ``[0, deg)`` per row, uniformly (rows with
     ``deg <= k`` hold garbage: the caller replaces them).
 
@@ -174,7 +174,7 @@ def _take(x: Tensor, index: Tensor) -> Tensor:
 
 
 def _uniform(start: Tensor, deg: Tensor, k: int, replace: bool,
-             generator: Optional[torch.Generator]) -> tuple[Tensor, Tensor]:
+             generator: torch.Generator | None) -> tuple[Tensor, Tensor]:
     if k < 0:
         return _segments(start, deg)
     n = deg.numel()
@@ -208,8 +208,8 @@ def _top_k_per_owner(owner: Tensor, key: Tensor, k: int) -> Tensor:
     return rank < k
 
 
-def _general(csc: Csc, start: Tensor, deg: Tensor, k: int, replace: bool, generator: Optional[torch.Generator],
-             limit: Optional[Tensor], node_time: Optional[Tensor], strategy: str) -> tuple[Tensor, Tensor]:
+def _general(csc: Csc, start: Tensor, deg: Tensor, k: int, replace: bool, generator: torch.Generator | None,
+             limit: Tensor | None, node_time: Tensor | None, strategy: str) -> tuple[Tensor, Tensor]:
     """Weighted and/or temporal choice: every candidate slot is looked at."""
     owner, slot = _segments(start, deg)
     ok = torch.ones(slot.shape, dtype=torch.bool, device=slot.device)
@@ -260,8 +260,8 @@ def _general(csc: Csc, start: Tensor, deg: Tensor, k: int, replace: bool, genera
 
 
 def choose(csc: Csc, frontier: Tensor, k: int, *, replace: bool = False,
-           generator: Optional[torch.Generator] = None, limit: Optional[Tensor] = None,
-           node_time: Optional[Tensor] = None, strategy: str = "uniform") -> tuple[Tensor, Tensor]:
+           generator: torch.Generator | None = None, limit: Tensor | None = None,
+           node_time: Tensor | None = None, strategy: str = "uniform") -> tuple[Tensor, Tensor]:
     """``(position in frontier, CSC slot)`` of the in-edges sampled for each frontier node.
 
     ``limit``: per frontier node, the latest time allowed (temporal sampling; compared to
@@ -287,7 +287,7 @@ class _Dense:
         self.count = 0
         self.chunks: list[Tensor] = []
 
-    def add(self, ids: Tensor, batch: Optional[Tensor] = None) -> Tensor:
+    def add(self, ids: Tensor, batch: Tensor | None = None) -> Tensor:
         """Local IDs of ``ids``; the ones not seen yet are appended in order of first occurrence."""
         if ids.numel() == 0:
             return ids
@@ -313,7 +313,7 @@ class _Dense:
     def mark(self) -> int:
         return len(self.chunks)
 
-    def since(self, mark: int) -> tuple[Tensor, Optional[Tensor]]:
+    def since(self, mark: int) -> tuple[Tensor, Tensor | None]:
         """Nodes added since chunk ``mark`` (the next frontier) and their seeds (disjoint only)."""
         chunks = self.chunks[mark:]
         return (torch.cat(chunks) if chunks else self.map.new_zeros(0)), None
@@ -321,7 +321,7 @@ class _Dense:
     def nodes(self) -> Tensor:
         return torch.cat(self.chunks) if self.chunks else self.map.new_zeros(0)
 
-    def batch(self) -> Optional[Tensor]:
+    def batch(self) -> Tensor | None:
         return None
 
     def release(self) -> None:
@@ -345,7 +345,7 @@ class _Disjoint:
     def seed(self, ids: Tensor, batch: Tensor) -> None:
         self.add(ids, batch)
 
-    def add(self, ids: Tensor, batch: Optional[Tensor] = None) -> Tensor:
+    def add(self, ids: Tensor, batch: Tensor | None = None) -> Tensor:
         """Local IDs of ``(batch, ids)`` pairs; new pairs appended in order of first occurrence."""
         assert batch is not None
         if ids.numel() == 0:
@@ -383,7 +383,7 @@ class _Disjoint:
     def mark(self) -> int:
         return len(self.node_chunks)
 
-    def since(self, mark: int) -> tuple[Tensor, Optional[Tensor]]:
+    def since(self, mark: int) -> tuple[Tensor, Tensor | None]:
         nodes, batch = self.node_chunks[mark:], self.batch_chunks[mark:]
         empty = torch.zeros(0, dtype=torch.int64, device=self.device)
         return (torch.cat(nodes) if nodes else empty), (torch.cat(batch) if batch else empty)
@@ -392,7 +392,7 @@ class _Disjoint:
         return torch.cat(self.node_chunks) if self.node_chunks else torch.zeros(0, dtype=torch.int64,
                                                                                 device=self.device)
 
-    def batch(self) -> Optional[Tensor]:
+    def batch(self) -> Tensor | None:
         return torch.cat(self.batch_chunks) if self.batch_chunks else torch.zeros(0, dtype=torch.int64,
                                                                                   device=self.device)
 
@@ -406,7 +406,7 @@ class Hop:
     """What :func:`sample_neighbors` returns (per node type / edge type)."""
 
     node: dict
-    batch: Optional[dict]
+    batch: dict | None
     row: dict
     col: dict
     edge: dict
@@ -432,8 +432,8 @@ class SampleState:
 
 
 def sample_neighbors(graph: dict, edge_types: list, pairs: dict, fanouts: dict, seeds: dict, state: SampleState, *,
-                     replace: bool = False, disjoint: bool = False, generator: Optional[torch.Generator] = None,
-                     seed_time: Optional[dict] = None, node_time: Optional[dict] = None,
+                     replace: bool = False, disjoint: bool = False, generator: torch.Generator | None = None,
+                     seed_time: dict | None = None, node_time: dict | None = None,
                      strategy: str = "uniform") -> Hop:
     """Sample ``len(fanouts[et])`` hops from ``seeds`` (``{ntype: ids}``).
 

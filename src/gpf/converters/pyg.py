@@ -50,8 +50,6 @@ modules share (``bool_features``) in :mod:`gpf.converters.pyg_common`.  All are 
 
 from __future__ import annotations
 
-from typing import Union
-
 import numpy as np
 
 from gpf.extras import require
@@ -79,7 +77,7 @@ __all__ = ["from_pyg", "to_pyg", "to_pyg_graph", "set_view", "as_bool", "BoolFea
 
 # -- gpf -> PyG ----------------------------------------------------------------------------
 def to_pyg(parts, *, halo: str = "fetch", features: bool = True,
-           bool_features: BoolFeatures = "masks") -> Union[Data, HeteroData]:
+           bool_features: BoolFeatures = "masks") -> Data | HeteroData:
     """One partition (a :class:`gpf.Partition`) or a batch (a list of partitions of one set)
     as a PyG ``Data`` (homogeneous set) or ``HeteroData`` (see the module docstring)."""
     plist = [parts] if hasattr(parts, "part_id") else list(parts)
@@ -163,7 +161,7 @@ PYG_NAMES = {"feat": "x", "label": "y"}
 
 
 def to_pyg_graph(ps, *, ids: str = "auto", bool_features: BoolFeatures = "masks",
-                 rename: "str | dict[str, str] | None" = None) -> Union[Data, HeteroData]:
+                 rename: str | dict[str, str] | None = None) -> Data | HeteroData:
     """The whole set as one ``Data`` (homogeneous set) or ``HeteroData``.
 
     ``ids="auto"`` (default): original IDs when the set stores its original-ID maps (sets gpf

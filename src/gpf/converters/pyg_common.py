@@ -5,7 +5,6 @@ see :mod:`gpf.converters.pyg`)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Union
 
 import numpy as np
 
@@ -18,7 +17,7 @@ HOMO_ETYPE = ("_N", "_E", "_N")
 #: Keys of a PyG store that are structure, not features.
 STRUCTURE_KEYS = ("edge_index", "num_nodes")
 
-BoolFeatures = Union[str, Iterable[str], None]
+BoolFeatures = str | Iterable[str] | None
 
 
 def as_bool(name: str, rows: np.ndarray, bool_features: BoolFeatures) -> np.ndarray:

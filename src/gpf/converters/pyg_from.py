@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 import torch
@@ -15,7 +15,7 @@ from gpf.sdk.write.graph import Graph, GraphError
 __all__ = ["from_pyg"]
 
 
-def from_pyg(data: Union[Data, HeteroData], *, exclude: Iterable[str] = ()) -> Graph:
+def from_pyg(data: Data | HeteroData, *, exclude: Iterable[str] = ()) -> Graph:
     """A :class:`gpf.Graph` holding ``data``'s structure and every node/edge tensor.
 
     ``exclude``: attribute names to leave out.  Graph-level attributes (anything that is
@@ -34,7 +34,8 @@ def _from_homo(data: Data, skip: set[str]) -> Graph:
     n = data.num_nodes
     if n is None:
         raise GraphError("from_pyg: data has no num_nodes and no node attribute to infer it from")
-    ndata, edata = {}, {}
+    ndata: dict[str, np.ndarray] = {}
+    edata: dict[str, np.ndarray] = {}
     for key in data.keys():
         if key in STRUCTURE_KEYS or key in skip:
             continue

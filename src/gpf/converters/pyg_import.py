@@ -199,7 +199,7 @@ def from_cluster_data(source: Any, data: Any = None, *, exclude=()) -> tuple[Gra
 
 
 # -- distributed.Partitioner ----------------------------------------------------------------------
-def from_pyg_partitioner(root: "str | os.PathLike[str]") -> tuple[Graph, Any]:
+def from_pyg_partitioner(root: str | os.PathLike[str]) -> tuple[Graph, Any]:
     """``(graph, assignment)`` of a ``Partitioner`` output directory (see the module docstring).
 
     ``assignment`` is an owner array (homogeneous) or ``{ntype: owner array}``.

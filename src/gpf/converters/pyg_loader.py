@@ -20,7 +20,7 @@ For in-memory ``Data``/``HeteroData`` PyG already slices edge attributes; nothin
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from torch_geometric.data import Data, HeteroData, TensorAttr
 from torch_geometric.loader import LinkNeighborLoader, NeighborLoader
@@ -33,8 +33,8 @@ _SAMPLER_OPTIONS = ("replace", "subgraph_type", "disjoint", "temporal_strategy",
                     "is_sorted", "directed")
 
 
-def _sampler(data: Any, num_neighbors: Any, given: Optional[GpfNeighborSampler], options: dict,
-             seed: Optional[int]) -> GpfNeighborSampler:
+def _sampler(data: Any, num_neighbors: Any, given: GpfNeighborSampler | None, options: dict,
+             seed: int | None) -> GpfNeighborSampler:
     if given is not None:
         if options.get("disjoint"):
             given.disjoint = True
@@ -73,8 +73,8 @@ class GpfNeighborLoader(NeighborLoader):
     Extra arguments: ``seed`` (the sampler's private generator), ``edge_features``.
     """
 
-    def __init__(self, data: Any, num_neighbors: Any, *, neighbor_sampler: Optional[GpfNeighborSampler] = None,
-                 seed: Optional[int] = None, edge_features: bool = True, **kwargs: Any) -> None:
+    def __init__(self, data: Any, num_neighbors: Any, *, neighbor_sampler: GpfNeighborSampler | None = None,
+                 seed: int | None = None, edge_features: bool = True, **kwargs: Any) -> None:
         sampler = _sampler(data, num_neighbors, neighbor_sampler, kwargs, seed)
         self._gpf_edge_attrs = _edge_attrs(data) if edge_features else []
         super().__init__(data, num_neighbors, neighbor_sampler=sampler, **kwargs)
@@ -89,8 +89,8 @@ class GpfNeighborLoader(NeighborLoader):
 class GpfLinkNeighborLoader(LinkNeighborLoader):
     """PyG's ``LinkNeighborLoader`` over :class:`GpfNeighborSampler`, with edge features (module docstring)."""
 
-    def __init__(self, data: Any, num_neighbors: Any, *, neighbor_sampler: Optional[GpfNeighborSampler] = None,
-                 seed: Optional[int] = None, edge_features: bool = True, **kwargs: Any) -> None:
+    def __init__(self, data: Any, num_neighbors: Any, *, neighbor_sampler: GpfNeighborSampler | None = None,
+                 seed: int | None = None, edge_features: bool = True, **kwargs: Any) -> None:
         sampler = _sampler(data, num_neighbors, neighbor_sampler, kwargs, seed)
         self._gpf_edge_attrs = _edge_attrs(data) if edge_features else []
         super().__init__(data, num_neighbors, neighbor_sampler=sampler, **kwargs)

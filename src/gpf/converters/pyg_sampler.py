@@ -32,7 +32,7 @@ seeds are moved there.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Optional, Union
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -60,11 +60,11 @@ class GpfNeighborSampler(NeighborSampler):
     edge_weight: Any
     perm: Any
 
-    def __init__(self, data: Any, num_neighbors: Any, subgraph_type: Union[SubgraphType, str] = "directional",
+    def __init__(self, data: Any, num_neighbors: Any, subgraph_type: SubgraphType | str = "directional",
                  replace: bool = False, disjoint: bool = False, temporal_strategy: str = "uniform",
-                 time_attr: Optional[str] = None, weight_attr: Optional[str] = None, is_sorted: bool = False,
+                 time_attr: str | None = None, weight_attr: str | None = None, is_sorted: bool = False,
                  share_memory: bool = False, directed: bool = True, sample_direction: str = "forward", *,
-                 seed: Optional[int] = None, device: Any = None, warn_edge_features: bool = True) -> None:
+                 seed: int | None = None, device: Any = None, warn_edge_features: bool = True) -> None:
         if not directed:
             subgraph_type = SubgraphType.induced
         if sample_direction not in ("forward", "backward"):
@@ -101,7 +101,7 @@ class GpfNeighborSampler(NeighborSampler):
         self.generator = None if seed is None else torch.Generator(self.device).manual_seed(int(seed))
         self.num_neighbors = num_neighbors
         self._fanouts()                       # validate now: unknown edge types, unequal hops
-        self._state: Optional[ns.SampleState] = None
+        self._state: ns.SampleState | None = None
 
     # -- graph intake ----------------------------------------------------------------------------
     def _from_homo(self, data: Data, time_attr, weight_attr, is_sorted: bool) -> None:
@@ -154,7 +154,7 @@ class GpfNeighborSampler(NeighborSampler):
             self._csc[et] = ns.csc_from_coo(src, dst, self._sizes[et[0]], self._sizes[et[2]],
                                             is_sorted=is_sorted, within=within)
 
-    def _from_stores(self, fs: Optional[FeatureStore], gs: GraphStore, time_attr, weight_attr,
+    def _from_stores(self, fs: FeatureStore | None, gs: GraphStore, time_attr, weight_attr,
                      warn_edge_features: bool) -> None:
         attrs = gs.get_all_edge_attrs()
         if not attrs:
@@ -206,7 +206,7 @@ class GpfNeighborSampler(NeighborSampler):
                           "GpfLinkNeighborLoader to get them (as batch.<name>, indexed like batch.e_id).",
                           UserWarning, stacklevel=3)
 
-    def _edge_values(self, fs: Optional[FeatureStore], name: str, hetero: bool, required: bool):
+    def _edge_values(self, fs: FeatureStore | None, name: str, hetero: bool, required: bool):
         """``{edge type: values by edge ID}`` (hetero) or one tensor, from the feature store."""
         out = {}
         for et in self.edge_types:
@@ -220,7 +220,7 @@ class GpfNeighborSampler(NeighborSampler):
             out[et] = value
         return out if hetero else out[None]
 
-    def _store_time(self, fs: Optional[FeatureStore], tensor_attrs, name: str, hetero: bool) -> None:
+    def _store_time(self, fs: FeatureStore | None, tensor_attrs, name: str, hetero: bool) -> None:
         if fs is None:
             raise ValueError(f"The time attribute '{name}' needs a feature store")
         node_attrs = [a for a in tensor_attrs if a.attr_name == name and not isinstance(a.group_name, tuple)]
@@ -284,7 +284,7 @@ class GpfNeighborSampler(NeighborSampler):
         if not isinstance(num_neighbors, NumNeighbors):
             num_neighbors = NumNeighbors(num_neighbors)
         self._num_neighbors = num_neighbors
-        self._fanout_cache: Optional[dict] = None
+        self._fanout_cache: dict | None = None
 
     @property
     def is_hetero(self) -> bool:
@@ -308,8 +308,8 @@ class GpfNeighborSampler(NeighborSampler):
         state["_state"] = None
         return state
 
-    def _sample(self, seed: Union[Tensor, dict], seed_time: Optional[Union[Tensor, dict]] = None,
-                **kwargs) -> Union[SamplerOutput, HeteroSamplerOutput]:
+    def _sample(self, seed: Tensor | dict, seed_time: Tensor | dict | None = None,
+                **kwargs) -> SamplerOutput | HeteroSamplerOutput:
         hetero = isinstance(seed, dict)
         seeds: dict = {k: v.to(self.device, torch.int64) for k, v in seed.items()} if isinstance(seed, dict) \
             else {None: seed.to(self.device, torch.int64)}
@@ -332,7 +332,7 @@ class GpfNeighborSampler(NeighborSampler):
                                   replace=self.replace, disjoint=disjoint, generator=self.generator,
                                   seed_time=times, node_time=self._node_time, strategy=self.temporal_strategy)
         row, col, edge = out.row, out.col, out.edge
-        n_edges: Optional[dict] = out.num_sampled_edges
+        n_edges: dict | None = out.num_sampled_edges
         if induced:
             row, col, edge = ns.induced_edges(self._graph_forward(), self.edge_types, self._pairs, out.node,
                                               self._sizes)
@@ -354,7 +354,7 @@ class GpfNeighborSampler(NeighborSampler):
 
 
 # -- reading graphs --------------------------------------------------------------------------------
-def _time_key(node_time: Any, edge_time: Any, src: Tensor) -> Optional[Tensor]:
+def _time_key(node_time: Any, edge_time: Any, src: Tensor) -> Tensor | None:
     """PyG orders each neighbourhood by time for temporal sampling (source node time or edge time)."""
     if edge_time is not None:
         return torch.as_tensor(edge_time).reshape(-1)
@@ -406,7 +406,7 @@ def _pad(csc: ns.Csc, num_dst: int) -> ns.Csc:
     return csc
 
 
-def _feature_rows(fs: FeatureStore, tensor_attrs, ntype, hetero: bool) -> Optional[int]:
+def _feature_rows(fs: FeatureStore, tensor_attrs, ntype, hetero: bool) -> int | None:
     for a in tensor_attrs:
         if (a.group_name == ntype) if hetero else not isinstance(a.group_name, tuple):
             try:
@@ -416,7 +416,7 @@ def _feature_rows(fs: FeatureStore, tensor_attrs, ntype, hetero: bool) -> Option
     return None
 
 
-def _edge_tensor(fs: Optional[FeatureStore], et, name: str, hetero: bool, num_edges: int) -> Optional[Tensor]:
+def _edge_tensor(fs: FeatureStore | None, et, name: str, hetero: bool, num_edges: int) -> Tensor | None:
     if fs is None:
         return None
     getter = getattr(fs, "edge_tensor", None)

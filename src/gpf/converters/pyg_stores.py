@@ -36,7 +36,7 @@ Conventions of the stores:
 
 from __future__ import annotations
 
-from typing import Any, Optional, Union
+from typing import Any
 
 import numpy as np
 import torch
@@ -54,7 +54,7 @@ HOMO_NTYPE = "_N"
 HOMO_EKEY = "_N:_E:_N"
 
 
-def to_pyg_stores(ps, *, ids: str = "original", bool_features="masks") -> tuple["GpfFeatureStore", "GpfGraphStore"]:
+def to_pyg_stores(ps, *, ids: str = "original", bool_features="masks") -> tuple[GpfFeatureStore, GpfGraphStore]:
     """``(GpfFeatureStore, GpfGraphStore)`` over partition set ``ps`` (``bool_features``: as in
     :func:`gpf.converters.pyg.to_pyg`)."""
     return GpfFeatureStore(ps, ids=ids, bool_features=bool_features), GpfGraphStore(ps, ids=ids)
@@ -244,14 +244,14 @@ class GpfGraphStore(GraphStore):
         out_d[order] = v.to_original(dt, dst)
         return out_s, out_d
 
-    def _key(self, edge_type: Any) -> Optional[str]:
+    def _key(self, edge_type: Any) -> str | None:
         if edge_type is None and self._space.homogeneous:
             return self._space.view.ekeys[0]
         key = ":".join(edge_type) if isinstance(edge_type, (tuple, list)) else str(edge_type)
         key = key.replace("__", ":") if key.count("__") == 2 and ":" not in key else key
         return key if key in self._space.view.ekeys else None
 
-    def _get_edge_index(self, edge_attr: EdgeAttr) -> Optional[tuple[torch.Tensor, torch.Tensor]]:
+    def _get_edge_index(self, edge_attr: EdgeAttr) -> tuple[torch.Tensor, torch.Tensor] | None:
         key = self._key(edge_attr.edge_type)
         if key is None:
             return None
@@ -286,7 +286,7 @@ class GpfGraphStore(GraphStore):
             return torch.arange(self._space.view.num_edges(key))
         return self._compressed(key, layout).eid
 
-    def sampling_csc(self, edge_type: Any) -> Optional[ns.Csc]:
+    def sampling_csc(self, edge_type: Any) -> ns.Csc | None:
         """In-edges of ``edge_type`` for :class:`GpfNeighborSampler` (edge IDs kept)."""
         key = self._key(edge_type)
         return None if key is None else self._compressed(key, "csc")

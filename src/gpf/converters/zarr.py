@@ -19,7 +19,7 @@ from gpf.errors import GpfError
 __all__ = ["write_zarr", "open_zarr", "to_zarr", "from_zarr"]
 
 
-def write_zarr(ps: Any, url: "str | os.PathLike[str]", *, compressor: str | None = None,
+def write_zarr(ps: Any, url: str | os.PathLike[str], *, compressor: str | None = None,
                chunk_rows: int | None = None, shard_rows: int | None = None, overwrite: bool = False,
                progress: bool = False) -> Any:
     """Write the set ``ps`` (a :class:`gpf.PartitionSet` or anything :func:`gpf.open` takes) into
@@ -30,7 +30,7 @@ def write_zarr(ps: Any, url: "str | os.PathLike[str]", *, compressor: str | None
                    overwrite=overwrite, progress=progress)
 
 
-def open_zarr(url: "str | os.PathLike[str]") -> Any:
+def open_zarr(url: str | os.PathLike[str]) -> Any:
     """Open the partition set stored in the Zarr store at ``url`` (a :class:`gpf.PartitionSet`)."""
     from gpf.sdk.read.reader import open_set
     from gpf.sdk.storage.zarr_store import config_location
@@ -41,14 +41,14 @@ def open_zarr(url: "str | os.PathLike[str]") -> Any:
     return open_set(url)
 
 
-def to_zarr(ps: Any, url: "str | os.PathLike[str]", **kw: Any) -> Any:
+def to_zarr(ps: Any, url: str | os.PathLike[str], **kw: Any) -> Any:
     """Deprecated alias of :func:`write_zarr` (removed in the next release)."""
     warnings.warn("gpf.converters.zarr.to_zarr is deprecated: use write_zarr (same arguments)",
                   DeprecationWarning, stacklevel=2)
     return write_zarr(ps, url, **kw)
 
 
-def from_zarr(url: "str | os.PathLike[str]") -> Any:
+def from_zarr(url: str | os.PathLike[str]) -> Any:
     """Deprecated alias of :func:`open_zarr` (removed in the next release)."""
     warnings.warn("gpf.converters.zarr.from_zarr is deprecated: use open_zarr", DeprecationWarning, stacklevel=2)
     return open_zarr(url)

@@ -26,17 +26,16 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from gpf.errors import GpfError
 from gpf.loader.batch import Batch
 from gpf.loader.edges import etype_endpoints, group_inner_edges
 from gpf.loader.ranges import exclusive_cumsum, expand_ranges
-from collections.abc import Mapping
-
-from gpf.errors import GpfError
 from gpf.loader.tables import DEFAULT_FEATURES, DEFAULT_LABELS, DEFAULT_MASKS, available, load_table, resolve_fields
 from gpf.loader.transfer import Prefetcher, Transfer
 
@@ -142,7 +141,7 @@ class ClusterLoader:
     def __init__(self, config, batch_size: int = 1, shuffle: bool = False, device="cpu", *,
                  node_feats=None, label=None, masks=None, edge_feats=(),
                  with_edge_ids: bool = False, drop_last: bool = False, pin_memory: bool = True,
-                 prefetch: int = 2, seed: "int | None" = None, cache: str = "host") -> None:
+                 prefetch: int = 2, seed: int | None = None, cache: str = "host") -> None:
         self.set = ps = open_partition_set(config)
         if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
@@ -241,7 +240,7 @@ class ClusterLoader:
             edge_base.append(np.stack([src_base[keep], dst_base[keep]]))
         return _Plan(parts, node_starts, node_lens, node_base, edge_starts, edge_lens, edge_base)
 
-    def build(self, parts: np.ndarray) -> "tuple[Batch, torch.cuda.Event | None]":
+    def build(self, parts: np.ndarray) -> tuple[Batch, torch.cuda.Event | None]:
         """Build one batch (called in the prefetch thread); returns it with its ready-event."""
         plan = self.plan(parts)
         tr = self.transfer

@@ -22,7 +22,7 @@ def rank_partitions(num_parts: int, rank: int, world_size: int) -> np.ndarray:
     return np.array_split(np.arange(num_parts, dtype=np.int64), world_size)[rank]
 
 
-def rank_and_world_size(rank: "int | None", world_size: "int | None") -> tuple[int, int]:
+def rank_and_world_size(rank: int | None, world_size: int | None) -> tuple[int, int]:
     """Fill in ``rank``/``world_size`` from the initialised default process group (else 0 / 1)."""
     import torch.distributed as dist
 

@@ -35,7 +35,7 @@ class GroupedEdges:
 
     rel: torch.Tensor           # (2, E) int32, host (pinned for CUDA) or device
     ptr: np.ndarray             # (P * R * P + 1,) int64, host
-    eid: "torch.Tensor | None"  # (E,) int64 per-type edge IDs, or None
+    eid: torch.Tensor | None  # (E,) int64 per-type edge IDs, or None
     num_parts: int
     num_etypes: int
 

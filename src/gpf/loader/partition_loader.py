@@ -37,7 +37,7 @@ class PartitionLoader:
     0 / 1).  Field arguments are those of :class:`gpf.loader.ClusterLoader`.
     """
 
-    def __init__(self, config, rank: "int | None" = None, world_size: "int | None" = None, device="cpu", *,
+    def __init__(self, config, rank: int | None = None, world_size: int | None = None, device="cpu", *,
                  node_feats=None, label=None, masks=None, edge_feats=(),
                  with_edge_ids: bool = False, shuffle: bool = False, seed: int = 0,
                  even_batches: bool = True, pin_memory: bool = True) -> None:

@@ -46,7 +46,7 @@ def available(ps, kind: str) -> dict[str, set[str]]:
     return out
 
 
-def resolve_fields(ps, kind: str, wanted: dict[str, "Sequence[str] | None"], optional: Sequence[str] = ()) -> FieldRequest:
+def resolve_fields(ps, kind: str, wanted: dict[str, Sequence[str] | None], optional: Sequence[str] = ()) -> FieldRequest:
     """``{field: [names]}`` -> ``{type: {field: ["type/name", ...]}}`` for the types that have them.
 
     A name found on no type is an error naming the set and the names there are, unless

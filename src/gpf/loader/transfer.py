@@ -42,7 +42,7 @@ __all__ = ["Transfer", "Prefetcher"]
 class Transfer:
     """Host→device transfer policy for one target device."""
 
-    def __init__(self, device: "str | torch.device", pin_memory: bool = True) -> None:
+    def __init__(self, device: str | torch.device, pin_memory: bool = True) -> None:
         try:
             self.device = torch.device(device)
         except (RuntimeError, TypeError):
@@ -75,7 +75,7 @@ class Transfer:
         """Asynchronous copy to the target device (a no-op when already there)."""
         return t.to(self.device, non_blocking=True)
 
-    def record(self) -> "torch.cuda.Event | None":
+    def record(self) -> torch.cuda.Event | None:
         """An event marking the end of the work queued so far on the side stream."""
         if not self.is_cuda:
             return None
@@ -83,7 +83,7 @@ class Transfer:
         event.record(self.stream)
         return event
 
-    def hand_over(self, event: "torch.cuda.Event | None", tensors: Iterable[torch.Tensor]) -> None:
+    def hand_over(self, event: torch.cuda.Event | None, tensors: Iterable[torch.Tensor]) -> None:
         """Make the consumer's current stream wait for a batch and own its memory."""
         if event is None:
             return

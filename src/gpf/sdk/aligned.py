@@ -23,7 +23,7 @@ def _direct(a: np.ndarray, dtype: np.dtype | None = None) -> bool:
     return (a.flags.aligned and (dtype is None or a.dtype == dtype)) or a.shape[0] <= BLOCK
 
 
-def blocks(a: np.ndarray, dtype: "np.dtype | type | None" = None, overlap: int = 0,
+def blocks(a: np.ndarray, dtype: np.dtype | type | None = None, overlap: int = 0,
            count: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
     """``(start, copy of a[start : start + BLOCK + overlap])`` for start = 0, BLOCK, 2*BLOCK... below
     ``count`` (default ``len(a)``), as ``dtype`` (default ``a.dtype``) in one reused aligned buffer:
@@ -54,11 +54,13 @@ def min_umax(a: np.ndarray) -> tuple[int, int]:
         return 2 ** 63, -1
     if _direct(a):
         return int(a.min()), int(_unsigned(a).max())
-    lo, hi = None, -1
+    lo: int | None = None
+    hi = -1
     for _at, b in blocks(a):
         bl = int(b.min())
         lo = bl if lo is None or bl < lo else lo
         hi = max(hi, int(_unsigned(b).max()))
+    assert lo is not None  # `a` is not empty
     return lo, hi
 
 
@@ -66,11 +68,13 @@ def min_max(a: np.ndarray) -> tuple[int, int]:
     """``(a.min(), a.max())`` (``a`` not empty)."""
     if _direct(a):
         return int(a.min()), int(a.max())
-    lo = hi = None
+    lo: int | None = None
+    hi: int | None = None
     for _at, b in blocks(a):
         bl, bh = int(b.min()), int(b.max())
         lo = bl if lo is None or bl < lo else lo
         hi = bh if hi is None or bh > hi else hi
+    assert lo is not None and hi is not None  # `a` is not empty
     return lo, hi
 
 
@@ -81,10 +85,7 @@ def ascending(a: np.ndarray, strict: bool = False) -> bool:
     cmp = np.greater if strict else np.greater_equal
     if _direct(a):
         return bool(cmp(a[1:], a[:-1]).all())
-    for _at, b in blocks(a, overlap=1, count=a.shape[0] - 1):
-        if not cmp(b[1:], b[:-1]).all():
-            return False
-    return True
+    return all(cmp(b[1:], b[:-1]).all() for _at, b in blocks(a, overlap=1, count=a.shape[0] - 1))
 
 
 def mark(flags: np.ndarray, idx: np.ndarray) -> None:

@@ -26,7 +26,8 @@ import numpy as np
 from pydantic import ValidationError
 
 from gpf.errors import ConfigError
-from gpf.spec._keys import json_type as _json_type, key_path
+from gpf.spec._keys import json_type as _json_type
+from gpf.spec._keys import key_path
 from gpf.spec.models import PART_KEY_PATTERN, TOP_LEVEL_KEYS, PartFiles, PartitionConfig
 from gpf.spec.normalize import EtypeResolver, normalize_config
 from gpf.spec.version import SPEC_VERSION
@@ -57,7 +58,7 @@ def _src(path: Any) -> str:
     return os.fspath(path) if isinstance(path, (str, os.PathLike)) else str(path)
 
 
-def _one_line(text: str, limit: int = 200) -> str:
+def _one_line(text: object, limit: int = 200) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[:limit] + "..."
 
@@ -247,7 +248,7 @@ def _error_key(loc: tuple[Any, ...]) -> tuple[list[Any], bool]:
     return segs, is_key
 
 
-def _error_message(err: dict[str, Any], segs: list[Any], is_key: bool) -> str:
+def _error_message(err: Mapping[str, Any], segs: list[Any], is_key: bool) -> str:
     kind = err.get("type", "")
     value = err.get("input")
     ctx = err.get("ctx") or {}

@@ -28,7 +28,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from gpf.errors import ConfigError, UnsupportedError
-from gpf.spec._keys import json_type as _json_type, key_path
+from gpf.spec._keys import json_type as _json_type
+from gpf.spec._keys import key_path
 from gpf.spec.models import DEFAULT_CANONICAL_ETYPE, DEFAULT_ETYPE, DEFAULT_NTYPE, check_type_name
 from gpf.spec.version import SPEC_VERSION, parse_spec_version
 

@@ -65,9 +65,10 @@ def check_edges_against(rep: Report, f: SetFacts, g: Graph, ge: SetEdges, orig_n
 
 def _concat(f: SetFacts, per_part: dict[int, dict[tuple[str, str], np.ndarray]], k: tuple[str, str]):
     chunks = [per_part.get(p, {}).get(k) for p in range(f.num_parts)]
-    if any(c is None for c in chunks):
+    present = [c for c in chunks if c is not None]
+    if len(present) < len(chunks):
         return None
-    return np.concatenate(chunks) if chunks else None
+    return np.concatenate(present) if present else None
 
 
 def _rows_differ(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -187,7 +187,7 @@ def check_part_entries(rep: Report, cfg: Mapping[str, Any], ctx: ConfigContext) 
     have = set(present)
     missing = [i for i in range(min(P, len(present) + 1_000)) if i not in have]
     if missing:
-        rep.error("part.missing", f"num_parts is {P} but {len(missing)}{'+' if P > len(present) + 1000 else ''} "
+        rep.error("part.missing", f"num_parts is {P} but {len(missing)}{'+' if len(present) + 1000 < P else ''} "
                   f"part-<i> entries are missing", path=ctx.path, examples=[f"part-{i}" for i in missing])
     extra = [i for i in present if i >= P]
     if extra:

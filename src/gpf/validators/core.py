@@ -25,6 +25,8 @@ import numpy as np
 
 from gpf.errors import FormatError, GpfError, UnsupportedError
 from gpf.sdk import paths
+from gpf.sdk.storage.base import PartGraph
+from gpf.sdk.storage.registry import ReadOptions, graph_role, locate_config, open_store
 from gpf.validators import against as against_checks
 from gpf.validators.config_checks import ConfigContext, run_config_checks
 from gpf.validators.feature_checks import (
@@ -35,8 +37,6 @@ from gpf.validators.feature_checks import (
     check_orig_presence,
 )
 from gpf.validators.guard import guarded
-from gpf.sdk.storage.base import PartGraph
-from gpf.sdk.storage.registry import ReadOptions, graph_role, locate_config, open_store
 from gpf.validators.partition_checks import (
     PARTITION_CHECKS,
     PartData,
@@ -55,7 +55,7 @@ from gpf.validators.set_checks import (
 __all__ = ["validate"]
 
 
-def validate(path: "str | os.PathLike[str]", *, quick: bool = False, against: Any = None, max_examples: int = 5,
+def validate(path: str | os.PathLike[str], *, quick: bool = False, against: Any = None, max_examples: int = 5,
              prefer: str = "dgl", workers: int | None = None, scheduler: str | None = None,
              client: Any = None, progress: bool = False) -> Report:
     """Check the partition set whose config is at ``path``; return a :class:`Report` (never raises on bad input).
@@ -127,8 +127,8 @@ def _load_against(rep: Report, against: Any):
 
 # -- config ----------------------------------------------------------------------------------------
 def _read_config(rep: Report, path: str) -> dict | None:
-    from gpf.spec import decode_config_json, read_config_json
     from gpf.errors import ConfigError
+    from gpf.spec import decode_config_json, read_config_json
 
     try:
         found = locate_config(path)
@@ -228,7 +228,7 @@ class PartResult:
     problems: list
     checked: dict[str, int]
     inner_ok: bool = True
-    endpoints: "_InnerEndpoints | None" = None
+    endpoints: _InnerEndpoints | None = None
     halo: HaloCopy | None = None
     feats: dict[str, dict | None] = field(default_factory=lambda: {"node": None, "edge": None})
     feat_keys: dict[str, set | None] = field(default_factory=lambda: {"node": None, "edge": None})
@@ -253,7 +253,7 @@ class _InnerEndpoints:
             return self.part.inner_endpoints(self.m_inner, self.node_lo)
         return self.src, self.dst
 
-    def materialized(self) -> "_InnerEndpoints":
+    def materialized(self) -> _InnerEndpoints:
         return _InnerEndpoints(self.p, *self.inner_endpoints(self.m_inner, self.node_lo))
 
 

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 import numpy as np
 
 from gpf.sdk.aligned import blocks
-
 from gpf.validators.partition_checks import SetFacts
 from gpf.validators.report import Report
 
@@ -82,7 +81,7 @@ def check_feature_consistency(rep: Report, f: SetFacts, kind: str,
     names = f.ntypes if kind == "node" else f.etypes
     counts = type_counts(f, kind)
     seen: dict[tuple[str, str], dict[int, np.ndarray]] = {}
-    for p, keys in named.items():
+    for keys in named.values():
         for k in keys:
             seen.setdefault(k, {})
     for p, feats in per_part.items():

@@ -60,7 +60,7 @@ class SetFacts:
     halo_hops: int
 
     @classmethod
-    def from_config(cls, cfg) -> "SetFacts":
+    def from_config(cls, cfg) -> SetFacts:
         ntypes = list(cfg.ntype_names)
         etypes = [":".join(c) for c in cfg.canonical_etypes]
         ends = np.asarray([[ntypes.index(s), ntypes.index(d)] for s, _r, d in cfg.canonical_etypes],
@@ -89,7 +89,7 @@ class IndexExtremes:
     dst_tail_umax: int
 
     @classmethod
-    def of(cls, src: np.ndarray, dst: np.ndarray, m: int) -> "IndexExtremes":
+    def of(cls, src: np.ndarray, dst: np.ndarray, m: int) -> IndexExtremes:
         return cls(m, aligned.umax(src[:m]), aligned.umax(src[m:]), aligned.umax(dst[:m]), *aligned.min_umax(dst[m:]))
 
     def in_range(self, n: int) -> bool:
@@ -639,7 +639,7 @@ class HaloCopy:
     src: np.ndarray | None
     dst: np.ndarray | None
     eid_ascending: bool | None = None   # True when the partition checks found the EIDs ascending (None: unknown)
-    ends: "Callable[[int, int], tuple[np.ndarray, np.ndarray]] | None" = None
+    ends: Callable[[int, int], tuple[np.ndarray, np.ndarray]] | None = None
 
     def endpoints(self, a: int = 0, b: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Global (src, dst) of the HALO edges at positions ``a .. b-1`` (default: all)."""
@@ -648,6 +648,6 @@ class HaloCopy:
             return self.ends(a, b)
         return self.src[a:b], self.dst[a:b]
 
-    def materialized(self) -> "HaloCopy":
+    def materialized(self) -> HaloCopy:
         src, dst = self.endpoints()
         return replace(self, src=np.array(src), dst=np.array(dst), eid=np.array(self.eid), ends=None)

@@ -9,8 +9,9 @@ keys or offsets (at most ``max_examples`` are kept).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 

@@ -50,10 +50,10 @@ class SetEdges:
     src: list[np.ndarray]
     dst: list[np.ndarray]
     num_nodes: int
-    compute: "list[Callable[[], tuple[np.ndarray, np.ndarray]]] | None" = None
+    compute: list[Callable[[], tuple[np.ndarray, np.ndarray]]] | None = None
 
     @classmethod
-    def single(cls, src: np.ndarray, dst: np.ndarray, num_nodes: int) -> "SetEdges":
+    def single(cls, src: np.ndarray, dst: np.ndarray, num_nodes: int) -> SetEdges:
         return cls(np.array([0, src.shape[0]], dtype=np.int64), [src], [dst], num_nodes)
 
     @property
@@ -66,7 +66,7 @@ class SetEdges:
             s, d = self.compute[k]() if self.compute is not None else (self.src[k], self.dst[k])
             yield lo, s, d
 
-    def materialize(self) -> "SetEdges":
+    def materialize(self) -> SetEdges:
         """Compute and keep every chunk (for checks that use the whole set at once)."""
         if self.compute is not None:
             pairs = [(s, d) for _lo, s, d in self.chunks()]

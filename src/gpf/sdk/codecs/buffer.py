@@ -10,11 +10,10 @@ from __future__ import annotations
 import mmap
 import os
 from dataclasses import dataclass
-from typing import Union
 
 from gpf.errors import FormatError
 
-BytesLike = Union[bytes, bytearray, memoryview]
+BytesLike = bytes | bytearray | memoryview
 
 
 @dataclass(frozen=True)
@@ -28,7 +27,7 @@ class Buffer:
         return len(self.data)
 
 
-def open_buffer(source: "str | os.PathLike[str] | BytesLike | Buffer", name: str | None = None,
+def open_buffer(source: str | os.PathLike[str] | BytesLike | Buffer, name: str | None = None,
                 *, use_mmap: bool = True) -> Buffer:
     """Return a :class:`Buffer` over ``source``.
 

@@ -28,7 +28,8 @@ import contextlib
 import os
 import struct
 import tempfile
-from typing import BinaryIO, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import BinaryIO
 
 import numpy as np
 
@@ -379,7 +380,7 @@ def bfloat16_to_float32(arr: np.ndarray) -> np.ndarray:
 
 
 @contextlib.contextmanager
-def atomic_writer(path: "str | os.PathLike[str]") -> Iterator[BinaryIO]:
+def atomic_writer(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     """Open a temp file beside ``path`` for writing; on success fsync it and ``os.replace`` it.
 
     On any exception the temp file is removed and ``path`` is left untouched.

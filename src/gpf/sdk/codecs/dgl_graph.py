@@ -32,8 +32,9 @@ from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import BinaryIO, Iterable, Mapping, Sequence, Union
+from typing import BinaryIO, Union
 
 import numpy as np
 
@@ -131,7 +132,7 @@ class StoredGraph:
         ntype: str = "_N",
         etype: str = "_E",
         idtype: str = "int64",
-    ) -> "StoredGraph":
+    ) -> StoredGraph:
         """A graph with one node type and one edge type (a partition's ``graph.dgl``)."""
         return cls(
             ntypes=[ntype],
@@ -316,7 +317,7 @@ def _read_heterograph_data(cur: ByteReader, what: str, check_indices: bool) -> S
     src: list[np.ndarray] = []
     dst: list[np.ndarray] = []
     idtypes: set[str] = set()
-    for e, (unit_at, mats) in enumerate(units):
+    for e, (_unit_at, mats) in enumerate(units):
         s_t, d_t = endpoints[e]
         s, d, idt = _unit_edges(cur, mats, num_nodes[s_t], num_nodes[d_t], f"{what}: relation graph {e} ({etypes[e]!r})",
                                 check_indices)
@@ -622,10 +623,10 @@ def _read_v1(cur: ByteReader) -> tuple[list[StoredGraph], dict[str, np.ndarray]]
 
 
 def write_graphs(
-    path: "str | os.PathLike[str]",
-    graphs: "StoredGraph | Sequence[StoredGraph]",
+    path: str | os.PathLike[str],
+    graphs: StoredGraph | Sequence[StoredGraph],
     labels: Mapping[str, np.ndarray] | None = None,
-    formats: "str | Iterable[str]" = ("coo",),
+    formats: str | Iterable[str] = ("coo",),
 ) -> None:
     """Write ``graphs`` (and graph ``labels``) as a DGL ``save_graphs`` version-2 file.
 
@@ -664,7 +665,7 @@ def write_graphs(
         fh.seek(0, os.SEEK_END)
 
 
-def _format_code(formats: "str | Iterable[str]") -> int:
+def _format_code(formats: str | Iterable[str]) -> int:
     names = [formats] if isinstance(formats, str) else list(formats)
     code = 0
     for name in names:

@@ -13,7 +13,8 @@ ignores them): bytes after the last tensor and duplicate names are errors.
 from __future__ import annotations
 
 import os
-from typing import Mapping, Union
+from collections.abc import Mapping
+from typing import Union
 
 import numpy as np
 
@@ -52,7 +53,7 @@ def read_tensors(source: TensorSource) -> dict[str, np.ndarray]:
     return tensors
 
 
-def write_tensors(path: "str | os.PathLike[str]", tensors: Mapping[str, np.ndarray]) -> None:
+def write_tensors(path: str | os.PathLike[str], tensors: Mapping[str, np.ndarray]) -> None:
     """Write ``tensors`` as a DGL ``save_tensors`` file, atomically (temp file + rename).
 
     Arrays are stored C-order little-endian; bool arrays are stored as uint8 (as

@@ -70,8 +70,9 @@ import tempfile
 import threading
 import types
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -406,7 +407,7 @@ def _check_record_size(buf: Buffer, info: zipfile.ZipInfo, limit: int) -> None:
                           f"more than {'the archive holds' if info.file_size <= limit else 'any GraphBolt record'}")
 
 
-def read_graphbolt(source: "str | os.PathLike[str] | BytesLike | Buffer", name: str | None = None) -> GraphBoltGraph:
+def read_graphbolt(source: str | os.PathLike[str] | BytesLike | Buffer, name: str | None = None) -> GraphBoltGraph:
     """Read a GraphBolt ``fused_csc_sampling_graph.pt`` without DGL (and without torch).
 
     ``source`` is a path, fsspec URL, bytes or :class:`Buffer`.  Any problem (not a
@@ -693,7 +694,7 @@ def _to_tensor(torch: Any, name: str, a: np.ndarray) -> Any:
     return torch.from_numpy(a)
 
 
-def write_graphbolt(path: "str | os.PathLike[str]", g: GraphBoltGraph) -> None:
+def write_graphbolt(path: str | os.PathLike[str], g: GraphBoltGraph) -> None:
     """Write ``g`` as a ``fused_csc_sampling_graph.pt`` that DGL 2.x ``torch.load``s.
 
     Arrays are stored in their own dtypes (no casting).  Raises ``ValueError`` when

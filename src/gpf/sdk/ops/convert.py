@@ -31,7 +31,7 @@ _FILE_KEYS = {"part_graph", "part_graph_graphbolt", "node_feats", "edge_feats", 
               BACKEND_KEY, PATH_KEY}
 
 
-def convert(src: Any, dst: "str | os.PathLike[str]", to: str = "dgl", *, compressor: str | None = None,
+def convert(src: Any, dst: str | os.PathLike[str], to: str = "dgl", *, compressor: str | None = None,
             chunk_rows: int | None = None, shard_rows: int | None = None, overwrite: bool = False,
             progress: bool = True, workers: int | None = None, scheduler: str | None = None, client: Any = None):
     """Write the set ``src`` (a config path, a Zarr store, a URL or an open

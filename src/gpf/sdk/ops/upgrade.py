@@ -21,7 +21,7 @@ __all__ = ["upgrade_config"]
 _ROLES = ("node_feats", "edge_feats", "part_graph", "part_graph_graphbolt", "orig_nids", "orig_eids")
 
 
-def upgrade_config(old: "str | os.PathLike[str]", new: "str | os.PathLike[str]", *, force: bool = False) -> list[str]:
+def upgrade_config(old: str | os.PathLike[str], new: str | os.PathLike[str], *, force: bool = False) -> list[str]:
     """Write the canonical form of config ``old`` to ``new``; return one note per change."""
     old, new = os.fspath(old), os.fspath(new)
     if paths.is_url(old) or paths.is_url(new):

@@ -13,16 +13,21 @@ Everything here takes and returns int64 numpy arrays; nothing loops per ID.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from gpf.sdk.aligned import min_max, umax
+
+if TYPE_CHECKING:
+    from gpf.spec.models import PartitionConfig
 
 __all__ = ["IdMap", "PartitionBook"]
 
 
-def _as_ids(ids, what: str, limit: int) -> np.ndarray:
+def _as_ids(ids: ArrayLike, what: str, limit: int) -> np.ndarray:
     arr = np.asarray(ids)
     if arr.dtype.kind not in "iu":
         if arr.size == 0:
@@ -47,6 +52,14 @@ class IdMap:
     ranges: np.ndarray
     names: tuple[str, ...]
     kind: str = "node"
+    # derived in __post_init__
+    _sizes: np.ndarray = field(init=False, repr=False, compare=False)
+    _typed_starts: np.ndarray = field(init=False, repr=False, compare=False)
+    _block_ends: np.ndarray = field(init=False, repr=False, compare=False)
+    _block_type: np.ndarray = field(init=False, repr=False, compare=False)
+    _block_shift: np.ndarray = field(init=False, repr=False, compare=False)
+    _part_ends: np.ndarray = field(init=False, repr=False, compare=False)
+    _part_starts: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         r = np.asarray(self.ranges, dtype=np.int64).reshape(len(self.names), -1, 2)
@@ -71,11 +84,11 @@ class IdMap:
     # -- sizes ---------------------------------------------------------------------
     @property
     def num_types(self) -> int:
-        return self.ranges.shape[0]
+        return int(self.ranges.shape[0])
 
     @property
     def num_parts(self) -> int:
-        return self.ranges.shape[1]
+        return int(self.ranges.shape[1])
 
     @property
     def total(self) -> int:
@@ -91,7 +104,7 @@ class IdMap:
 
     def part_sizes(self) -> np.ndarray:
         """Items per partition (all types)."""
-        return self._sizes.sum(axis=0)
+        return np.asarray(self._sizes.sum(axis=0))
 
     def type_id(self, name: str) -> int:
         try:
@@ -100,12 +113,12 @@ class IdMap:
             raise KeyError(f"unknown {self.kind} type {name!r}; known: {list(self.names)}") from None
 
     # -- maps ----------------------------------------------------------------------
-    def to_partition(self, hids) -> np.ndarray:
+    def to_partition(self, hids: ArrayLike) -> np.ndarray:
         """Owner partition of each hid."""
         ids = _as_ids(hids, f"{self.kind} ID", self.total)
         return np.searchsorted(self._part_ends, ids, side="right").astype(np.int64, copy=False)
 
-    def to_per_type(self, hids) -> tuple[np.ndarray, np.ndarray]:
+    def to_per_type(self, hids: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """``(type_ids, per_type_ids)`` of each hid."""
         ids = _as_ids(hids, f"{self.kind} ID", self.total)
         block = np.searchsorted(self._block_ends, ids, side="right")
@@ -117,12 +130,12 @@ class IdMap:
         parts = range(self.num_parts) if part_id is None else [part_id]
         return [(t, int(a), int(b)) for p in parts for t, (a, b) in enumerate(self.ranges[:, p].tolist()) if b > a]
 
-    def to_homogeneous(self, type_name_or_id, per_type_ids) -> np.ndarray:
+    def to_homogeneous(self, type_name_or_id: str | int | np.integer[Any], per_type_ids: ArrayLike) -> np.ndarray:
         """hid of each per-type ID of one type."""
-        t = type_name_or_id if isinstance(type_name_or_id, (int, np.integer)) else self.type_id(type_name_or_id)
+        t = int(type_name_or_id) if isinstance(type_name_or_id, (int, np.integer)) else self.type_id(type_name_or_id)
         ids = _as_ids(per_type_ids, f"{self.names[t]} ID", self.count(t))
         p = np.searchsorted(self._typed_starts[t, 1:], ids, side="right")
-        return self.ranges[t, p, 0] + ids - self._typed_starts[t, p]
+        return np.asarray(self.ranges[t, p, 0] + ids - self._typed_starts[t, p])
 
     def part_ids(self, part_id: int) -> np.ndarray:
         """All hids owned by one partition."""
@@ -134,12 +147,12 @@ class PartitionBook:
     """Node and edge ID maps of a partition set, built from the config's ranges."""
 
     def __init__(self, node_ranges: np.ndarray, edge_ranges: np.ndarray,
-                 ntypes: "list[str] | tuple[str, ...]", etypes: "list[str] | tuple[str, ...]") -> None:
+                 ntypes: list[str] | tuple[str, ...], etypes: list[str] | tuple[str, ...]) -> None:
         self.nodes = IdMap(node_ranges, tuple(ntypes), "node")
         self.edges = IdMap(edge_ranges, tuple(etypes), "edge")
 
     @classmethod
-    def from_config(cls, config) -> "PartitionBook":
+    def from_config(cls, config: PartitionConfig) -> PartitionBook:
         etypes = [":".join(c) for c in config.canonical_etypes]
         return cls(config.node_ranges(), config.edge_ranges(), config.ntype_names, etypes)
 
@@ -148,23 +161,23 @@ class PartitionBook:
         return self.nodes.num_parts
 
     # DGL-style names, vectorised.
-    def nid2partid(self, gids) -> np.ndarray:
+    def nid2partid(self, gids: ArrayLike) -> np.ndarray:
         return self.nodes.to_partition(gids)
 
-    def eid2partid(self, gids) -> np.ndarray:
+    def eid2partid(self, gids: ArrayLike) -> np.ndarray:
         return self.edges.to_partition(gids)
 
-    def map_to_per_ntype(self, gids) -> tuple[np.ndarray, np.ndarray]:
+    def map_to_per_ntype(self, gids: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         return self.nodes.to_per_type(gids)
 
-    def map_to_per_etype(self, gids) -> tuple[np.ndarray, np.ndarray]:
+    def map_to_per_etype(self, gids: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         return self.edges.to_per_type(gids)
 
-    def map_to_homogeneous(self, ntype, ids) -> np.ndarray:
+    def map_to_homogeneous(self, ntype: str | int, ids: ArrayLike) -> np.ndarray:
         """Per-type node IDs of ``ntype`` (name or ID) to homogeneous IDs."""
         return self.nodes.to_homogeneous(ntype, ids)
 
-    def map_to_homogeneous_eid(self, etype, ids) -> np.ndarray:
+    def map_to_homogeneous_eid(self, etype: str | int | tuple[str, str, str], ids: ArrayLike) -> np.ndarray:
         """Per-type edge IDs of ``etype`` (canonical string/tuple or ID) to homogeneous IDs."""
         if isinstance(etype, tuple):
             etype = ":".join(etype)

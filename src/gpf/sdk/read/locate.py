@@ -18,6 +18,7 @@ import json
 import os
 import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from gpf.errors import ConfigError
@@ -42,7 +43,7 @@ class SetLocation:
     backend: str | None = None
 
 
-def locate_set(path: "str | os.PathLike[str]") -> SetLocation:
+def locate_set(path: str | os.PathLike[str]) -> SetLocation:
     """Resolve a set's name (see the module docstring); a one-line :class:`ConfigError` when it names none."""
     given = os.fspath(path)
     if not isinstance(given, str) or not given:
@@ -87,7 +88,8 @@ def _locate_url(url: str) -> SetLocation:
     def read(path: str) -> bytes | None:
         try:
             with fs.open(path, "rb") as fh:
-                return fh.read(_SNIFF_BYTES)
+                data: bytes = fh.read(_SNIFF_BYTES)
+                return data
         except Exception:  # noqa: BLE001 - unreadable candidate: not counted as a config
             return None
 
@@ -122,7 +124,8 @@ def _is_partition_config(data: bytes | None) -> bool:
     return not_a_config_reason(obj) is None
 
 
-def _one_config(directory: str, names: list[str], read, join) -> str:
+def _one_config(directory: str, names: list[str], read: Callable[[str], bytes | None],
+                join: Callable[[str, str], str]) -> str:
     """The one partition config among ``names`` (the entries of ``directory``)."""
     candidates = [n for n in names if n.endswith(".json")]
     configs = [n for n in candidates if _is_partition_config(read(join(directory, n)))]
@@ -134,7 +137,8 @@ def _one_config(directory: str, names: list[str], read, join) -> str:
     raise ConfigError(directory, _what_else(directory, names, read, join))
 
 
-def _what_else(directory: str, names: list[str], read, join) -> str:
+def _what_else(directory: str, names: list[str], read: Callable[[str], bytes | None],
+               join: Callable[[str, str], str]) -> str:
     """Why a directory with no partition config is not a set: what it looks like instead."""
     if "metadata.json" in names:
         data = read(join(directory, "metadata.json"))

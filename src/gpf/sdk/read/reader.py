@@ -11,19 +11,24 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from gpf.errors import ConfigError, GpfError
 from gpf.sdk import paths
-from gpf.spec.models import is_homogeneous
 from gpf.sdk.read.book import PartitionBook
 from gpf.sdk.storage.base import PartGraph, PartitionStore
+from gpf.spec.models import is_homogeneous
+
+if TYPE_CHECKING:
+    from gpf.spec.models import PartitionConfig
 
 __all__ = ["open_set", "PartitionSet", "Partition"]
 
 
-def open_set(path: "str | os.PathLike[str]", *, prefer: str = "dgl", mmap: bool = True) -> "PartitionSet":
+def open_set(path: str | os.PathLike[str], *, prefer: str = "dgl", mmap: bool = True) -> PartitionSet:
     """Open the partition set named by ``path``: its config JSON, a directory holding exactly one
     config, a Zarr store (its root, or its ``zarr.json``), or an fsspec URL of any of these
     (:func:`gpf.sdk.read.locate.locate_set`, the rule every command uses).
@@ -59,7 +64,7 @@ def open_set(path: "str | os.PathLike[str]", *, prefer: str = "dgl", mmap: bool 
 class PartitionSet:
     """A partition set: its config, partition book and lazily read partitions."""
 
-    def __init__(self, config, path: str, *, prefer: str = "dgl", store: PartitionStore | None = None,
+    def __init__(self, config: PartitionConfig, path: str, *, prefer: str = "dgl", store: PartitionStore | None = None,
                  mmap: bool = True, check_indices: bool = True) -> None:
         """``check_indices=False`` lets a backend leave the range check of local IDs to the caller
         (the validator, which checks them itself)."""
@@ -98,7 +103,7 @@ class PartitionSet:
     @property
     def etypes(self) -> list[tuple[str, str, str]]:
         """Canonical edge types ``(src, rel, dst)``, ordered by type ID."""
-        return [tuple(c) for c in self.config.canonical_etypes]
+        return [(c[0], c[1], c[2]) for c in self.config.canonical_etypes]
 
     @property
     def is_homogeneous(self) -> bool:
@@ -110,7 +115,7 @@ class PartitionSet:
         return PartitionBook.from_config(self.config)
 
     # -- partitions ------------------------------------------------------------------------
-    def partition(self, part_id: int) -> "Partition":
+    def partition(self, part_id: int) -> Partition:
         """Partition ``part_id``; negative IDs count from the end (``-1``: the last), as for a list."""
         if isinstance(part_id, (bool, np.bool_)) or not isinstance(part_id, (int, np.integer)) \
                 or not -self.num_parts <= part_id < self.num_parts:
@@ -120,13 +125,13 @@ class PartitionSet:
     def __len__(self) -> int:
         return self.num_parts
 
-    def __getitem__(self, part_id: "int | slice") -> "Partition | list[Partition]":
+    def __getitem__(self, part_id: int | slice) -> Partition | list[Partition]:
         """``ps[i]`` (negative ``i`` from the end) or ``ps[a:b]`` (a list), as for a list of partitions."""
         if isinstance(part_id, slice):
             return [Partition(self, i) for i in range(*part_id.indices(self.num_parts))]
         return self.partition(part_id)
 
-    def __iter__(self) -> Iterator["Partition"]:
+    def __iter__(self) -> Iterator[Partition]:
         return (self.partition(i) for i in range(self.num_parts))
 
     def files(self, part_id: int) -> dict[str, str]:
@@ -137,7 +142,7 @@ class PartitionSet:
         """Original per-type ID of each (new) per-type node ID of ``ntype``."""
         return self._orig_ids("nodes", ntype or self._only(self.ntypes, "ntype"))
 
-    def orig_eids(self, etype=None) -> np.ndarray:
+    def orig_eids(self, etype: str | tuple[str, str, str] | None = None) -> np.ndarray:
         """Original per-type ID of each (new) per-type edge ID of ``etype``."""
         key = etype if etype is not None else self._only([":".join(e) for e in self.etypes], "etype")
         return self._orig_ids("edges", ":".join(key) if isinstance(key, tuple) else key)
@@ -154,7 +159,7 @@ class PartitionSet:
             chunks.append(np.asarray(maps[key], dtype=np.int64))
         return np.concatenate(chunks) if chunks else np.zeros(0, np.int64)
 
-    def to_original(self, type_name, new_ids) -> np.ndarray:
+    def to_original(self, type_name: str | tuple[str, str, str], new_ids: ArrayLike) -> np.ndarray:
         """Original per-type IDs of new per-type IDs; ``type_name`` is a node type, or an edge
         type (``(src, rel, dst)`` / ``"src:rel:dst"``: the ``:`` tells them apart)."""
         kind, key = self._id_kind(type_name)
@@ -165,9 +170,9 @@ class PartitionSet:
         ids = ids.astype(np.int64, copy=False)
         if ids.size and (int(ids.min()) < 0 or int(ids.max()) >= table.shape[0]):
             raise IndexError(f"{key} ID out of range [0, {table.shape[0]})")
-        return table[ids]
+        return np.asarray(table[ids])
 
-    def from_original(self, type_name, orig_ids) -> np.ndarray:
+    def from_original(self, type_name: str | tuple[str, str, str], orig_ids: ArrayLike) -> np.ndarray:
         """New per-type IDs of original per-type IDs (inverse of :meth:`to_original`)."""
         kind, key = self._id_kind(type_name)
         cache = self.__dict__.setdefault("_inverse_orig", {})
@@ -183,9 +188,9 @@ class PartitionSet:
         ids = ids.astype(np.int64, copy=False)
         if ids.size and (int(ids.min()) < 0 or int(ids.max()) >= inv.shape[0]):
             raise IndexError(f"original {key} ID out of range [0, {inv.shape[0]})")
-        return inv[ids]
+        return np.asarray(inv[ids])
 
-    def _id_kind(self, type_name) -> tuple[str, str]:
+    def _id_kind(self, type_name: str | tuple[str, str, str]) -> tuple[str, str]:
         key = ":".join(type_name) if isinstance(type_name, tuple) else str(type_name)
         if ":" in key:
             if key not in [":".join(e) for e in self.etypes]:
@@ -196,7 +201,7 @@ class PartitionSet:
         return "nodes", key
 
     def _orig_table(self, kind: str, key: str) -> np.ndarray:
-        cache = self.__dict__.setdefault("_orig_tables", {})
+        cache: dict[tuple[str, str], np.ndarray] = self.__dict__.setdefault("_orig_tables", {})
         if (kind, key) not in cache:
             cache[(kind, key)] = self._orig_ids(kind, key)
         return cache[(kind, key)]
@@ -267,11 +272,11 @@ class Partition:
     @functools.cached_property
     def inner_node(self) -> np.ndarray:
         """True for nodes owned by this partition, False for HALO nodes."""
-        return self._field(self.ndata, "inner_node", "node") != 0
+        return np.asarray(self._field(self.ndata, "inner_node", "node") != 0)
 
     @functools.cached_property
     def inner_edge(self) -> np.ndarray:
-        return self._field(self.edata, "inner_edge", "edge") != 0
+        return np.asarray(self._field(self.edata, "inner_edge", "edge") != 0)
 
     @functools.cached_property
     def ntype_ids(self) -> np.ndarray:
@@ -334,7 +339,7 @@ class Partition:
     def files(self) -> dict[str, str]:
         return self.set.files(self.part_id)
 
-    def _field(self, data: dict, name: str, what: str) -> np.ndarray:
+    def _field(self, data: Mapping[str, np.ndarray], name: str, what: str) -> np.ndarray:
         try:
             return data[name]
         except KeyError:
@@ -394,7 +399,10 @@ class PlainEtypeResolver:
         raw = read_config_json(self.config_path)
         root = paths.dataset_root(self.config_path)
         ntypes = raw.get("ntypes") or {}
-        is_id = lambda v: isinstance(v, int) and not isinstance(v, bool)  # noqa: E731 - malformed maps: no hit
+
+        def is_id(v: object) -> bool:  # malformed maps: no hit
+            return isinstance(v, int) and not isinstance(v, bool)
+
         ntype_by_id = {v: k for k, v in ntypes.items() if is_id(v)} if isinstance(ntypes, dict) else {}
         etype_ids = raw.get("etypes") if isinstance(raw.get("etypes"), dict) else {}
         wanted = {etype_ids[n]: n for n in names if n in etype_ids and is_id(etype_ids[n])}

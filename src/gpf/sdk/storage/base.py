@@ -9,8 +9,9 @@ and the writer (:mod:`gpf.sdk.write.writer`) give them meaning; backends only mo
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Protocol, Union
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -57,7 +58,7 @@ class PartitionStore(Protocol):
 
 #: One array to write: the array itself, or a function that makes it when it is written
 #: (so a writer holds one array at a time).
-ArraySource = Union[np.ndarray, Callable[[], np.ndarray]]
+ArraySource = np.ndarray | Callable[[], np.ndarray]
 
 #: The per-partition array groups besides the graph, in the order they are written.
 ARRAY_ROLES = ("node_feats", "edge_feats", "orig_nids", "orig_eids")

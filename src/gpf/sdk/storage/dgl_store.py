@@ -9,7 +9,7 @@ case ``prefer`` picks one ("dgl" by default).
 from __future__ import annotations
 
 import os
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 

@@ -21,7 +21,7 @@ class DirectoryWriter:
 
     name = "?"
 
-    def __init__(self, out_dir: "str | os.PathLike[str]", graph_name: str) -> None:
+    def __init__(self, out_dir: str | os.PathLike[str], graph_name: str) -> None:
         out_dir = os.fspath(out_dir)
         if "://" in out_dir and not out_dir.startswith("file://"):
             raise GpfError(f"{out_dir}: the {self.name} writer writes local directories "

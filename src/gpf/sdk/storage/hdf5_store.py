@@ -26,7 +26,14 @@ from gpf.sdk import paths
 from gpf.sdk.storage.base import Backend, PartGraph, materialize
 from gpf.sdk.storage.dir_writer import DirectoryWriter
 from gpf.sdk.storage.layout import (
-    GRAPH, as_stored, check_claim, check_feature, check_graph, check_key, default_chunk_rows, graph_arrays,
+    GRAPH,
+    as_stored,
+    check_claim,
+    check_feature,
+    check_graph,
+    check_key,
+    default_chunk_rows,
+    graph_arrays,
 )
 
 # deflate expands at most ~1032:1 and lzf far less: a larger claim is not backed by the file

@@ -17,7 +17,7 @@ names on the way in and arrays on the way out; backends only move bytes.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 

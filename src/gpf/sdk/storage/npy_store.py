@@ -10,7 +10,7 @@ the file size *before* the file is mapped.  Over an fsspec URL a file is read wh
 from __future__ import annotations
 
 import os
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -18,7 +18,7 @@ from gpf.errors import ConfigError, FormatError
 from gpf.sdk import paths
 from gpf.sdk.storage.base import Backend, PartGraph, materialize
 from gpf.sdk.storage.dir_writer import DirectoryWriter, replace_dir
-from gpf.sdk.storage.layout import GRAPH, check_feature, check_graph, check_key, graph_arrays, as_stored
+from gpf.sdk.storage.layout import GRAPH, as_stored, check_feature, check_graph, check_key, graph_arrays
 
 __all__ = ["NpyStore", "NpyWriter", "read_npy", "write_npy"]
 
@@ -57,7 +57,7 @@ def read_npy(path: str, label: str | None = None, *, use_mmap: bool = True) -> n
 
             fh = fsspec.open(path, "rb").open()
         else:
-            fh = open(path[len("file://"):] if path.startswith("file://") else path, "rb")
+            fh = open(path[len("file://"):] if path.startswith("file://") else path, "rb")  # noqa: SIM115 - closed by the `with fh` below
     except FileNotFoundError:
         raise FormatError(label, None, "file not found") from None
     except OSError as exc:

@@ -166,7 +166,7 @@ def graph_role(store: PartitionStore, part_id: int) -> str:
     return role(part_id) if role is not None else PATH_KEY
 
 
-def open_writer(backend: str, out: "str | os.PathLike[str]", graph_name: str, **options: Any) -> PartitionWriter:
+def open_writer(backend: str, out: str | os.PathLike[str], graph_name: str, **options: Any) -> PartitionWriter:
     """A writer of backend ``backend`` putting a set named ``graph_name`` at ``out``: a directory
     for ``dgl``/``npy``/``hdf5`` (``out/<graph_name>.json`` + ``out/part<N>/``), the store itself
     for ``zarr`` (local path or fsspec URL).  ``options`` not None must be ones the backend takes

@@ -33,7 +33,14 @@ from gpf.errors import ConfigError, FormatError, GpfError, UnsupportedError
 from gpf.sdk import paths
 from gpf.sdk.storage.base import Backend, PartGraph, materialize
 from gpf.sdk.storage.layout import (
-    GRAPH, as_stored, check_claim, check_feature, check_graph, check_key, default_chunk_rows, graph_arrays,
+    GRAPH,
+    as_stored,
+    check_claim,
+    check_feature,
+    check_graph,
+    check_key,
+    default_chunk_rows,
+    graph_arrays,
 )
 
 __all__ = ["ZarrFeature", "ZarrStore", "ZarrWriter", "zarr_compressors", "find_zarr_root", "read_zarr_config",
@@ -303,7 +310,7 @@ class ZarrWriter:
 
     name = "zarr"
 
-    def __init__(self, url: "str | os.PathLike[str]", graph_name: str, *, compressor: str | None = None,
+    def __init__(self, url: str | os.PathLike[str], graph_name: str, *, compressor: str | None = None,
                  chunk_rows: int | None = None, shard_rows: int | None = None) -> None:
         url = os.fspath(url).rstrip("/")
         self.url = url if paths.is_url(url) else os.path.abspath(_local(url))

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +30,7 @@ from gpf.spec.models import is_homogeneous
 __all__ = ["Graph", "GraphError", "CanonicalEtype", "etype_key", "parse_etype"]
 
 CanonicalEtype = tuple[str, str, str]
-EtypeLike = Union[CanonicalEtype, str]
+EtypeLike = CanonicalEtype | str
 
 #: Data names DGL's partition_graph does not copy as features (they are structure fields).
 RESERVED_NODE_NAMES = ("_ID", "inner_node")
@@ -91,7 +91,7 @@ def _check_range(ids: np.ndarray, bound: int, where: str, ntype: str) -> None:
         raise GraphError(f"{where}[{pos}] = {bad} is out of range: node type {ntype!r} has {bound} nodes")
 
 
-def load_numpy(path: "str | os.PathLike[str]", kind: str):
+def load_numpy(path: str | os.PathLike[str], kind: str):
     """``np.load`` without pickles; a missing or unreadable file is a one-line :class:`GraphError`."""
     path = os.fspath(path)
     try:
@@ -119,9 +119,9 @@ class Graph:
     def __init__(
         self,
         num_nodes: Mapping[str, int],
-        edges: Mapping[EtypeLike, tuple[Any, Any]],
+        edges: Mapping[CanonicalEtype, tuple[Any, Any]] | Mapping[str, tuple[Any, Any]],
         ndata: Mapping[str, Mapping[str, Any]] | None = None,
-        edata: Mapping[EtypeLike, Mapping[str, Any]] | None = None,
+        edata: Mapping[CanonicalEtype, Mapping[str, Any]] | Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         counts: dict[str, int] = {}
         if not isinstance(num_nodes, Mapping) or not num_nodes:
@@ -191,7 +191,7 @@ class Graph:
     # -- constructors ---------------------------------------------------------------------
     @classmethod
     def homogeneous(cls, src: Any, dst: Any, num_nodes: int | None = None,
-                    ndata: Mapping[str, Any] | None = None, edata: Mapping[str, Any] | None = None) -> "Graph":
+                    ndata: Mapping[str, Any] | None = None, edata: Mapping[str, Any] | None = None) -> Graph:
         """One node type ``_N`` and one edge type ``("_N", "_E", "_N")``.
 
         ``num_nodes`` defaults to the largest of (max ID + 1) and the node-feature row count.
@@ -200,7 +200,7 @@ class Graph:
         d = _ids(dst, "graph: dst")
         if num_nodes is None:
             num_nodes = max(int(s.max()) + 1 if s.size else 0, int(d.max()) + 1 if d.size else 0)
-            for name, arr in (ndata or {}).items():
+            for arr in (ndata or {}).values():
                 shape = np.shape(arr)
                 if shape:
                     num_nodes = max(num_nodes, int(shape[0]))
@@ -208,7 +208,7 @@ class Graph:
                    {"_N": dict(ndata or {})}, {("_N", "_E", "_N"): dict(edata or {})})
 
     @classmethod
-    def from_npz(cls, path: "str | os.PathLike[str]") -> "Graph":
+    def from_npz(cls, path: str | os.PathLike[str]) -> Graph:
         """A homogeneous graph from a ``.npz``: ``src``, ``dst``, optional ``num_nodes``,
         node arrays ``node:<name>`` and edge arrays ``edge:<name>``."""
         path = os.fspath(path)
@@ -243,14 +243,14 @@ class Graph:
                 raise GraphError(f"{path}: {exc}") from None
 
     @classmethod
-    def load(cls, path: "str | os.PathLike[str]") -> "Graph":
+    def load(cls, path: str | os.PathLike[str]) -> Graph:
         """Read a graph saved by :meth:`save`: the ``.npz`` convention (same as :meth:`from_npz`).
         Every input ``gpf partition`` takes (a chunked graph, a partition set too):
         :func:`gpf.sdk.write.inputs.load_graph`."""
         return cls.from_npz(path)
 
     # -- saving -----------------------------------------------------------------------------
-    def save(self, path: "str | os.PathLike[str]", *, compressed: bool = False) -> str:
+    def save(self, path: str | os.PathLike[str], *, compressed: bool = False) -> str:
         """Write this graph as the ``.npz`` convention (``src``, ``dst``, ``num_nodes``,
         ``node:<name>``, ``edge:<name>``) that ``gpf partition graph.npz`` and :meth:`load` read.
         One node type and one edge type (the names are not kept: they load as ``_N``/``_E``); for
@@ -259,7 +259,7 @@ class Graph:
 
         return save_npz(self, path, compressed=compressed)
 
-    def save_chunked(self, out_dir: "str | os.PathLike[str]", *, num_chunks: int = 1, edge_format: str = "csv",
+    def save_chunked(self, out_dir: str | os.PathLike[str], *, num_chunks: int = 1, edge_format: str = "csv",
                      graph_name: str = "graph", overwrite: bool = False) -> str:
         """Write this graph in DGL's chunked graph format (``out_dir/metadata.json`` + chunks), the
         input of DGL's distributed partition pipeline and of ``gpf partition DIR --out-of-core`` /

@@ -17,7 +17,7 @@ import json
 import os
 import shutil
 import tempfile
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,7 +36,7 @@ __all__ = ["save_npz", "write_chunked", "EDGE_FORMATS"]
 EDGE_FORMATS = ("csv", "parquet", "numpy")
 
 
-def save_npz(graph: "Graph", path: "str | os.PathLike[str]", *, compressed: bool = False) -> str:
+def save_npz(graph: Graph, path: str | os.PathLike[str], *, compressed: bool = False) -> str:
     """Write ``graph`` (one node type, one edge type) as the ``.npz`` convention; returns the path."""
     path = os.fspath(path)
     if not path.endswith(".npz"):
@@ -48,7 +48,7 @@ def save_npz(graph: "Graph", path: "str | os.PathLike[str]", *, compressed: bool
     (nt,) = graph.ntypes
     (et,) = graph.canonical_etypes
     src, dst = graph.edges_dict[et]
-    arrays = {"src": src, "dst": dst, "num_nodes": np.int64(graph.num_nodes(nt))}
+    arrays: dict[str, Any] = {"src": src, "dst": dst, "num_nodes": np.int64(graph.num_nodes(nt))}
     arrays.update({f"node:{k}": v for k, v in graph.ndata[nt].items()})
     arrays.update({f"edge:{k}": v for k, v in graph.edata[et].items()})
     directory = os.path.dirname(os.path.abspath(path))
@@ -63,7 +63,7 @@ def save_npz(graph: "Graph", path: "str | os.PathLike[str]", *, compressed: bool
     return path
 
 
-def write_chunked(graph: "Graph", out_dir: "str | os.PathLike[str]", *, num_chunks: int = 1, edge_format: str = "csv",
+def write_chunked(graph: Graph, out_dir: str | os.PathLike[str], *, num_chunks: int = 1, edge_format: str = "csv",
                   graph_name: str = "graph", overwrite: bool = False) -> str:
     """Write ``graph`` in DGL's chunked graph format under ``out_dir``; returns the ``metadata.json`` path.
 

@@ -34,7 +34,7 @@ __all__ = ["load_graph", "load_chunked", "parse_chunked", "ChunkedMeta", "DataSp
            "load_partition_set", "load_assignment"]
 
 
-def load_graph(path: "str | os.PathLike[str]") -> Graph:
+def load_graph(path: str | os.PathLike[str]) -> Graph:
     """Read an input graph (see module doc) from ``path``."""
     path = os.fspath(path)
     meta = chunked_metadata(path)
@@ -53,7 +53,7 @@ def load_graph(path: "str | os.PathLike[str]") -> Graph:
     return load_partition_set(path)
 
 
-def chunked_metadata(path: str) -> "str | None":
+def chunked_metadata(path: str) -> str | None:
     """The ``metadata.json`` of DGL's chunked graph format when ``path`` is one (or its directory), else None."""
     if is_url(path):
         return None
@@ -79,7 +79,7 @@ def _read_json(path: str) -> dict:
     return obj
 
 
-def load_assignment(path: "str | os.PathLike[str]") -> "np.ndarray | dict[str, np.ndarray]":
+def load_assignment(path: str | os.PathLike[str]) -> np.ndarray | dict[str, np.ndarray]:
     """A given node assignment: ``.npy`` (one partition ID per node, node types in sorted
     order) or ``.npz`` (one array per node type, keyed by node type name)."""
     path = os.fspath(path)
@@ -135,7 +135,7 @@ class ChunkedMeta:
         return pairs
 
 
-def parse_chunked(metadata_path: "str | os.PathLike[str]") -> ChunkedMeta:
+def parse_chunked(metadata_path: str | os.PathLike[str]) -> ChunkedMeta:
     """Parse and check a chunked-graph ``metadata.json`` without reading any chunk."""
     meta_path = os.fspath(metadata_path)
     root = os.path.dirname(os.path.abspath(meta_path))
@@ -192,7 +192,7 @@ def parse_chunked(metadata_path: "str | os.PathLike[str]") -> ChunkedMeta:
                        name if isinstance(name, str) else None)
 
 
-def load_chunked(metadata_path: "str | os.PathLike[str]") -> Graph:
+def load_chunked(metadata_path: str | os.PathLike[str]) -> Graph:
     """A graph in DGL's chunked format (``metadata.json`` + chunk files), read into memory.
 
     Node / edge IDs in the edge files are per-type; row ``i`` of chunk ``c`` has per-type ID
@@ -413,7 +413,7 @@ def _vector_rows(col, where: str) -> np.ndarray:
 _SHAPE = re.compile(r"\s*[\(\[]\s*((?:\d+\s*,\s*)*\d+)?\s*,?\s*[\)\]]\s*")
 
 
-def _parquet_shape(raw: "bytes | None", where: str) -> "tuple[int, ...] | None":
+def _parquet_shape(raw: bytes | None, where: str) -> tuple[int, ...] | None:
     """Parse DGL's ``shape`` metadata (``"(n,)"``, ``"(n, d)"``, or JSON ``[n, d]``) without eval."""
     if raw is None:
         return None
@@ -439,7 +439,7 @@ def _parquet(path: str, where: str):
 
 
 # -- an existing partition set -------------------------------------------------------------------
-def load_partition_set(config_path: "str | os.PathLike[str]") -> Graph:
+def load_partition_set(config_path: str | os.PathLike[str]) -> Graph:
     """Rebuild the whole graph of a partition set (owned nodes / inner edges of every partition)."""
     from gpf.sdk.read.reader import open_set
 

@@ -92,7 +92,7 @@ def random_assignment(graph: Graph, num_parts: int, *, seed: int = 0, num_traine
     return _finish(graph, num_parts, "random", draw, draw // t, t)
 
 
-def given_assignment(graph: Graph, num_parts: int, given: "np.ndarray | Mapping[str, Any]", *,
+def given_assignment(graph: Graph, num_parts: int, given: np.ndarray | Mapping[str, Any], *,
                      seed: int = 0, num_trainers_per_machine: int = 1, source: str = "assignment") -> Assignment:
     """Validate a user assignment: one int per node of the homogeneous view, or ``{ntype: array}``.
 

@@ -22,7 +22,7 @@ __all__ = ["chunked_input"]
 
 
 @contextlib.contextmanager
-def chunked_input(source, out_dir: "str | os.PathLike[str]", *, num_chunks: int = 1,
+def chunked_input(source, out_dir: str | os.PathLike[str], *, num_chunks: int = 1,
                   graph_name: str | None = None) -> Iterator[str]:
     """The ``metadata.json`` of ``source`` as a chunked graph (a path, or a :class:`gpf.Graph`)."""
     from gpf.sdk.write.graph import Graph

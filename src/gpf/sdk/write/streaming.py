@@ -38,11 +38,11 @@ from typing import Any
 import numpy as np
 
 from gpf.errors import GpfError, UnsupportedError
-from gpf.spec.models import is_homogeneous
 from gpf.sdk.write.graph import CanonicalEtype, Graph, GraphError, etype_key
-from gpf.sdk.write.inputs import ChunkedMeta, load_assignment, parse_chunked, read_data_chunk, data_chunk_rows
+from gpf.sdk.write.inputs import ChunkedMeta, data_chunk_rows, load_assignment, parse_chunked, read_data_chunk
 from gpf.sdk.write.partitioners import assign_nodes, part_dtype
 from gpf.sdk.write.reshuffle import _layout
+from gpf.spec.models import is_homogeneous
 
 __all__ = ["partition_chunked"]
 
@@ -79,12 +79,12 @@ class Job:
         np.save(self.file(name, part), arr, allow_pickle=False)
 
 
-def partition_chunked(metadata: "str | os.PathLike[str]", num_parts: int, out_dir: "str | os.PathLike[str]",
+def partition_chunked(metadata: str | os.PathLike[str], num_parts: int, out_dir: str | os.PathLike[str],
                       graph_name: str | None = None, *, method: Any = "random", halo_hops: int = 1, seed: int = 0,
                       balance_edges: bool = False, balance_ntypes: Any = None, overwrite: bool = False,
                       backend: str = "dgl", compressor: str | None = None, chunk_rows: int | None = None,
                       workers: int | None = None, scheduler: str | None = None, client: Any = None,
-                      spill_dir: "str | os.PathLike[str] | None" = None, progress: bool = False):
+                      spill_dir: str | os.PathLike[str] | None = None, progress: bool = False):
     """Partition the chunked graph at ``metadata`` (its ``metadata.json`` or folder) out of core.
 
     ``method``: ``"random"``, ``"metis"``, an assignment array / ``{ntype: array}``, or the

@@ -33,12 +33,12 @@ from typing import Any
 import numpy as np
 
 from gpf.errors import GpfError, UnsupportedError
+from gpf.sdk.storage.base import PartGraph, PartitionWriter
+from gpf.sdk.storage.registry import BACKENDS, open_writer
 from gpf.sdk.write.graph import Graph, GraphError, etype_key
 from gpf.sdk.write.halo import HaloBuilder, LocalGraph
 from gpf.sdk.write.partitioners import Assignment, AssignmentLike, assign_nodes
 from gpf.sdk.write.reshuffle import Reshuffle, reshuffle
-from gpf.sdk.storage.base import PartGraph, PartitionWriter
-from gpf.sdk.storage.registry import BACKENDS, open_writer
 
 __all__ = ["partition", "PartitionReport", "write_partitions", "BACKENDS"]
 
@@ -70,7 +70,7 @@ class PartitionReport:
 def partition(
     graph: Graph,
     num_parts: int,
-    out_dir: "str | os.PathLike[str]",
+    out_dir: str | os.PathLike[str],
     graph_name: str,
     method: AssignmentLike = "metis",
     halo_hops: int = 1,
@@ -122,7 +122,7 @@ def _check_args(graph: Any, graph_name: Any, halo_hops: Any, backend: Any) -> No
         raise UnsupportedError(f"backend {backend!r} is not supported by the writer (use one of {list(BACKENDS)})")
 
 
-def write_partitions(graph: Graph, num_parts: int, out_dir: "str | os.PathLike[str]", graph_name: str, *,
+def write_partitions(graph: Graph, num_parts: int, out_dir: str | os.PathLike[str], graph_name: str, *,
                      method: AssignmentLike = "metis", halo_hops: int = 1, backend: str = "dgl",
                      balance_edges: bool = False, balance_ntypes: Any = None, num_trainers_per_machine: int = 1,
                      seed: int = 0, overwrite: bool = False, progress: bool = True,
@@ -138,7 +138,7 @@ def write_partitions(graph: Graph, num_parts: int, out_dir: "str | os.PathLike[s
                                  chunk_rows=chunk_rows)
 
 
-def _write_partitions(graph: Graph, num_parts: int, out_dir: "str | os.PathLike[str]", graph_name: str, *,
+def _write_partitions(graph: Graph, num_parts: int, out_dir: str | os.PathLike[str], graph_name: str, *,
                       method: AssignmentLike, halo_hops: int, backend: str, balance_edges: bool,
                       balance_ntypes: Any, num_trainers_per_machine: int, seed: int, overwrite: bool,
                       progress: bool, compressor: str | None, chunk_rows: int | None):

@@ -21,8 +21,10 @@ from typing import Any
 
 from gpf.errors import GpfError
 from gpf.sdk import paths
-from gpf.sdk.storage.base import ARRAY_ROLES
+from gpf.sdk.storage.base import ARRAY_ROLES, PartitionWriter
 from gpf.sdk.storage.registry import BACKEND_KEY, BACKENDS, PATH_KEY, get_backend, open_writer
+from gpf.sdk.write.options import WriteOptions
+from gpf.sdk.write.set_writer import open_set_writer, write_set
 
 __all__ = ["convert", "BACKENDS"]
 
@@ -46,33 +48,35 @@ def convert(src: Any, dst: str | os.PathLike[str], to: str = "dgl", *, compresso
     from gpf.sdk.read.reader import PartitionSet, open_set
 
     ps = src if isinstance(src, PartitionSet) else open_set(src)
+    options = WriteOptions(backend=to, overwrite=overwrite, progress=progress, compressor=compressor,
+                           chunk_rows=chunk_rows, shard_rows=shard_rows)
     dst = os.fspath(dst)
     _check_not_inside(ps, dst)
     _check_destination(dst)
     staged = to in BACKENDS and not get_backend(to).writes_urls and paths.is_url(dst)
     out = tempfile.mkdtemp(prefix=".gpf-convert-") if staged else dst
-    try:
-        writer = open_writer(to, out, ps.graph_name, compressor=compressor, chunk_rows=chunk_rows,
-                             shard_rows=shard_rows)
-        target = f"{dst.rstrip('/')}/{os.path.basename(writer.config_path)}" if staged else writer.config_path
-        if (_url_exists(target) if staged else writer.exists()) and not overwrite:
-            raise GpfError(f"{target}: already exists (pass overwrite=True, or --overwrite, to replace it)")
-        writer.begin()
+
+    def target(writer: PartitionWriter) -> str:
+        return f"{dst.rstrip('/')}/{os.path.basename(writer.config_path)}" if staged else writer.config_path
+
+    def write_parts(writer: PartitionWriter) -> list[dict[str, Any]]:
         with runner(workers, scheduler, client) as run:
             if run.distributed:
-                options = {"compressor": compressor, "chunk_rows": chunk_rows, "shard_rows": shard_rows}
-                entries = run.map(_copy_part_task, [(ps.path, p, to, out, ps.graph_name, options)
-                                                    for p in range(ps.num_parts)],
-                                  description=f"converting to {to}", progress=progress)
-            else:
-                entries = [_copy_part(ps, p, writer) for p in _progress(ps, to, progress)]
-        writer.commit(_config(ps, entries))
+                return run.map(_copy_part_task, [(ps.path, p, out, ps.graph_name, options)
+                                                 for p in range(ps.num_parts)],
+                               description=f"converting to {to}", progress=progress)
+            return [_copy_part(ps, p, writer) for p in _progress(ps, to, progress)]
+
+    try:
+        writer = open_set_writer(out, ps.graph_name, options, exists=(
+            lambda w: target(w) if (_url_exists(target(w)) if staged else w.exists()) else None))
+        write_set(writer, write_parts, lambda entries: _config(ps, entries))
         if staged:
             _upload(out, dst, os.path.basename(writer.config_path))
     finally:
         if staged:
             shutil.rmtree(out, ignore_errors=True)
-    return open_set(target)
+    return open_set(target(writer))
 
 
 def _progress(ps, to: str, enabled: bool):
@@ -97,11 +101,11 @@ def _copy_part(ps, p: int, writer) -> dict[str, Any]:
     return writer.write_part(p, graph, arrays)
 
 
-def _copy_part_task(src: str, p: int, to: str, out: str, graph_name: str, options: dict) -> dict[str, Any]:
+def _copy_part_task(src: str, p: int, out: str, graph_name: str, options: WriteOptions) -> dict[str, Any]:
     """:func:`_copy_part` in a worker process: opens the source set and the destination itself."""
     from gpf.sdk.read.reader import open_set
 
-    return _copy_part(open_set(src), p, open_writer(to, out, graph_name, **options))
+    return _copy_part(open_set(src), p, open_writer(options.backend, out, graph_name, **options.writer_options()))
 
 
 def _lazy(mapping):

@@ -40,8 +40,10 @@ import numpy as np
 from gpf.errors import GpfError, UnsupportedError
 from gpf.sdk.write.graph import CanonicalEtype, Graph, GraphError, etype_key
 from gpf.sdk.write.inputs import ChunkedMeta, data_chunk_rows, load_assignment, parse_chunked, read_data_chunk
+from gpf.sdk.write.options import PartitionOptions, WriteOptions
 from gpf.sdk.write.partitioners import assign_nodes, part_dtype
 from gpf.sdk.write.reshuffle import _layout
+from gpf.sdk.write.set_writer import open_set_writer, write_set
 from gpf.spec.models import is_homogeneous
 
 __all__ = ["partition_chunked"]
@@ -58,13 +60,13 @@ class Job:
     num_parts: int
     ntypes: tuple[str, ...]
     etypes: tuple[CanonicalEtype, ...]
-    backend: str = "dgl"
-    writer_options: tuple[tuple[str, Any], ...] = ()
+    write: WriteOptions = WriteOptions()
 
     def writer(self):
+        """The set's writer, opened in this process (tasks on Dask workers open their own)."""
         from gpf.sdk.storage.registry import open_writer
 
-        return open_writer(self.backend, self.out, self.graph_name, **dict(self.writer_options))
+        return open_writer(self.write.backend, self.out, self.graph_name, **self.write.writer_options())
 
     def meta(self) -> ChunkedMeta:
         return parse_chunked(self.meta_path)
@@ -95,11 +97,24 @@ def partition_chunked(metadata: str | os.PathLike[str], num_parts: int, out_dir:
     cluster it must be a shared file system.  Returns ``(PartitionSet, PartitionReport)``
     like :func:`gpf.sdk.write.writer.write_partitions`.
     """
-    from gpf.parallel import runner
+
+    options = PartitionOptions.from_keywords(method=method, halo_hops=halo_hops, seed=seed, balance_edges=balance_edges,
+                                             balance_ntypes=balance_ntypes, overwrite=overwrite, backend=backend,
+                                             compressor=compressor, chunk_rows=chunk_rows, progress=progress)
+    return _partition_chunked(metadata, num_parts, out_dir, graph_name, options, workers=workers,
+                              scheduler=scheduler, client=client, spill_dir=spill_dir)
+
+
+def _partition_chunked(metadata: str | os.PathLike[str], num_parts: int, out_dir: str | os.PathLike[str],
+                       graph_name: str | None, options: PartitionOptions, *, workers: int | None,
+                       scheduler: str | None, client: Any, spill_dir: str | os.PathLike[str] | None):
     from gpf.sdk import paths
     from gpf.sdk.read.reader import open_set
     from gpf.sdk.write.writer import PartitionReport, _balance
 
+    options.check_supported()
+    o, backend, progress = options, options.write.backend, options.write.progress
+    method, halo_hops = o.method, o.halo_hops
     t0 = time.perf_counter()
     meta_path = os.fspath(metadata)
     if os.path.isdir(meta_path):
@@ -112,13 +127,10 @@ def partition_chunked(metadata: str | os.PathLike[str], num_parts: int, out_dir:
     out = os.fspath(out_dir)
     if not paths.is_url(out):
         out = os.path.abspath(out)
-    options = tuple((k, v) for k, v in (("compressor", compressor), ("chunk_rows", chunk_rows)) if v is not None)
     job = Job(os.path.abspath(meta_path), "", out, graph_name, int(num_parts), tuple(cm.counts), tuple(cm.etypes),
-              backend, options)
-    store = job.writer()
+              o.write)
+    store = open_set_writer(out, graph_name, o.write)
     config_path = store.config_path
-    if store.exists() and not overwrite:
-        raise GpfError(f"{config_path}: already exists (pass overwrite=True, or --overwrite, to replace it)")
     if spill_dir is None and not paths.is_url(out):
         spill_dir = out if backend != "zarr" else os.path.dirname(out)
     if spill_dir is not None:
@@ -128,33 +140,17 @@ def partition_chunked(metadata: str | os.PathLike[str], num_parts: int, out_dir:
     phases: dict[str, float] = {}
     try:
         tick = time.perf_counter()
-        asg = _assign(cm, job, method, seed, balance_edges, balance_ntypes)
+        asg = _assign(cm, job, method, o.seed, o.balance_edges, o.balance_ntypes)
         node_ranges = _save_node_ids(job, asg.parts, cm.counts)
         phases["assign"] = time.perf_counter() - tick
-        store.begin()  # removes an old config first: no config may point at a mix of old and new files
-        with runner(workers, scheduler, client) as run:
-            tick = time.perf_counter()
-            chunks = [(r, c) for r, et in enumerate(cm.etypes) for c in range(len(cm.edge_files[et]))]
-            staged = run.map(_stage_edges, [(job, r, c) for r, c in chunks], description="staging edges",
-                             progress=progress)
-            edge_ranges, starts, bases = _edge_layout(cm, job, chunks, staged)
-            cuts = run.map(_route_edges, [(job, r, c, starts[r, c], bases[r, c]) for r, c in chunks],
-                           description="routing edges", progress=progress)
-            feats = _feature_tasks(cm, job)
-            rows = run.map(_chunk_rows, [(job, *f) for f in feats], description="sizing features")
-            _check_feature_rows(cm, job, feats, rows, edge_ranges)
-            offsets = _offsets(feats, rows)
-            run.map(_route_feature, [(job, *f, off) for f, off in zip(feats, offsets)],
-                    description="routing features", progress=progress)
-            phases["route"] = time.perf_counter() - tick
-            tick = time.perf_counter()
-            built = run.map(_build_partition, [(job, p, node_ranges, edge_ranges) for p in range(job.num_parts)],
-                            description="writing partitions", progress=progress)
-            phases["write"] = time.perf_counter() - tick
-        _check_built(built, node_ranges, edge_ranges)
-        store.commit(_config(graph_name, asg.method, node_ranges, edge_ranges, job, [b["entry"] for b in built]))
+        done: dict[str, Any] = {}
+        # write_set: begin (the old config goes first), the tasks below write the partitions, commit
+        write_set(store, lambda _writer: _write_parts(cm, job, node_ranges, workers, scheduler, client, progress,
+                                                      phases, done),
+                  lambda entries: _config(graph_name, asg.method, node_ranges, done["edge_ranges"], job, entries))
     finally:
         shutil.rmtree(spill, ignore_errors=True)
+    edge_ranges, cuts = done["edge_ranges"], done["cuts"]
     node_sizes = node_ranges[:, :, 1].max(axis=0) - node_ranges[:, :, 0].min(axis=0)
     edge_sizes = (edge_ranges[:, :, 1] - edge_ranges[:, :, 0]).sum(axis=0)
     report = PartitionReport(
@@ -163,6 +159,36 @@ def partition_chunked(metadata: str | os.PathLike[str], num_parts: int, out_dir:
         node_balance=_balance(node_sizes), edge_balance=_balance(edge_sizes),
         seconds=time.perf_counter() - t0, phase_seconds=phases)
     return open_set(config_path), report
+
+
+def _write_parts(cm: ChunkedMeta, job: Job, node_ranges: np.ndarray, workers: int | None, scheduler: str | None,
+                 client: Any, progress: bool, phases: dict[str, float], done: dict[str, Any]) -> list[dict[str, Any]]:
+    """Stage and route edges and features, then build and write every partition (tasks); the
+    ``part-N`` entries, in partition order.  ``done`` gets the edge ranges and the cut per chunk."""
+    from gpf.parallel import runner
+
+    with runner(workers, scheduler, client) as run:
+        tick = time.perf_counter()
+        chunks = [(r, c) for r, et in enumerate(cm.etypes) for c in range(len(cm.edge_files[et]))]
+        staged = run.map(_stage_edges, [(job, r, c) for r, c in chunks], description="staging edges",
+                         progress=progress)
+        edge_ranges, starts, bases = _edge_layout(cm, job, chunks, staged)
+        cuts = run.map(_route_edges, [(job, r, c, starts[r, c], bases[r, c]) for r, c in chunks],
+                       description="routing edges", progress=progress)
+        feats = _feature_tasks(cm, job)
+        rows = run.map(_chunk_rows, [(job, *f) for f in feats], description="sizing features")
+        _check_feature_rows(cm, job, feats, rows, edge_ranges)
+        offsets = _offsets(feats, rows)
+        run.map(_route_feature, [(job, *f, off) for f, off in zip(feats, offsets)],
+                description="routing features", progress=progress)
+        phases["route"] = time.perf_counter() - tick
+        tick = time.perf_counter()
+        built = run.map(_build_partition, [(job, p, node_ranges, edge_ranges) for p in range(job.num_parts)],
+                        description="writing partitions", progress=progress)
+        phases["write"] = time.perf_counter() - tick
+    _check_built(built, node_ranges, edge_ranges)
+    done["edge_ranges"], done["cuts"] = edge_ranges, cuts
+    return [b["entry"] for b in built]
 
 
 # -- 1. assignment and node IDs (driver) ---------------------------------------------------------------

@@ -34,13 +34,15 @@ import numpy as np
 
 from gpf.errors import GpfError, UnsupportedError
 from gpf.sdk.storage.base import PartGraph, PartitionWriter
-from gpf.sdk.storage.registry import BACKENDS, open_writer
+from gpf.sdk.storage.registry import BACKENDS
 from gpf.sdk.write.graph import Graph, GraphError, etype_key
 from gpf.sdk.write.halo import HaloBuilder, LocalGraph
+from gpf.sdk.write.options import PartitionOptions
 from gpf.sdk.write.partitioners import Assignment, AssignmentLike, assign_nodes
 from gpf.sdk.write.reshuffle import Reshuffle, reshuffle
+from gpf.sdk.write.set_writer import open_set_writer, write_set
 
-__all__ = ["partition", "PartitionReport", "write_partitions", "BACKENDS"]
+__all__ = ["partition", "PartitionReport", "PartitionOptions", "write_partitions", "BACKENDS"]
 
 
 @dataclass
@@ -97,11 +99,11 @@ def partition(
     ``overwrite``.  With ``verbose``, progress bars (on a terminal) and a one-line
     summary on stderr.
     """
-    ps, report = write_partitions(graph, num_parts, out_dir, graph_name, method=method, halo_hops=halo_hops,
-                                  backend=backend, balance_edges=balance_edges, balance_ntypes=balance_ntypes,
-                                  num_trainers_per_machine=num_trainers_per_machine, seed=seed,
-                                  overwrite=overwrite, progress=verbose, compressor=compressor,
-                                  chunk_rows=chunk_rows)
+    options = PartitionOptions.from_keywords(
+        method=method, halo_hops=halo_hops, backend=backend, balance_edges=balance_edges,
+        balance_ntypes=balance_ntypes, num_trainers_per_machine=num_trainers_per_machine, seed=seed,
+        overwrite=overwrite, progress=verbose, compressor=compressor, chunk_rows=chunk_rows)
+    ps, report = write_partitions(graph, num_parts, out_dir, graph_name, options)
     if verbose:
         print(report.line(), file=sys.stderr)
     return ps
@@ -122,45 +124,40 @@ def _check_args(graph: Any, graph_name: Any, halo_hops: Any, backend: Any) -> No
         raise UnsupportedError(f"backend {backend!r} is not supported by the writer (use one of {list(BACKENDS)})")
 
 
-def write_partitions(graph: Graph, num_parts: int, out_dir: str | os.PathLike[str], graph_name: str, *,
-                     method: AssignmentLike = "metis", halo_hops: int = 1, backend: str = "dgl",
-                     balance_edges: bool = False, balance_ntypes: Any = None, num_trainers_per_machine: int = 1,
-                     seed: int = 0, overwrite: bool = False, progress: bool = True,
-                     compressor: str | None = None, chunk_rows: int | None = None):
-    """:func:`partition` without printing; returns ``(PartitionSet, PartitionReport)``."""
+def write_partitions(graph: Graph, num_parts: int, out_dir: str | os.PathLike[str], graph_name: str,
+                     options: PartitionOptions | None = None, **keywords: Any) -> tuple[Any, PartitionReport]:
+    """:func:`partition` without printing; returns ``(PartitionSet, PartitionReport)``.
+
+    ``options`` (a :class:`~gpf.sdk.write.options.PartitionOptions`) says how; keywords (``method``,
+    ``backend``, ``progress``, ... as :func:`partition` names them) replace its fields."""
     from gpf.sdk.memory import reuse_freed_memory, without_hugepage_advice
 
+    options = options or PartitionOptions()
+    if keywords:
+        options = options.replace(**keywords)
+    options.check_supported()
     with reuse_freed_memory(), without_hugepage_advice():
-        return _write_partitions(graph, num_parts, out_dir, graph_name, method=method, halo_hops=halo_hops,
-                                 backend=backend, balance_edges=balance_edges, balance_ntypes=balance_ntypes,
-                                 num_trainers_per_machine=num_trainers_per_machine, seed=seed,
-                                 overwrite=overwrite, progress=progress, compressor=compressor,
-                                 chunk_rows=chunk_rows)
+        return _write_partitions(graph, num_parts, out_dir, graph_name, options)
 
 
-def _write_partitions(graph: Graph, num_parts: int, out_dir: str | os.PathLike[str], graph_name: str, *,
-                      method: AssignmentLike, halo_hops: int, backend: str, balance_edges: bool,
-                      balance_ntypes: Any, num_trainers_per_machine: int, seed: int, overwrite: bool,
-                      progress: bool, compressor: str | None, chunk_rows: int | None):
+def _write_partitions(graph: Graph, num_parts: int, out_dir: str | os.PathLike[str], graph_name: str,
+                      options: PartitionOptions) -> tuple[Any, PartitionReport]:
     from gpf.progress import track
     from gpf.sdk.read.reader import open_set
 
     t0 = time.perf_counter()
-    _check_args(graph, graph_name, halo_hops, backend)
-    out_dir = os.fspath(out_dir)
-    store = open_writer(backend, out_dir, graph_name, compressor=compressor, chunk_rows=chunk_rows)
-    config_path = store.config_path
-    if store.exists() and not overwrite:
-        raise GpfError(f"{config_path}: already exists (pass overwrite=True, or --overwrite, to replace it)")
+    o, progress = options, options.write.progress
+    _check_args(graph, graph_name, o.halo_hops, o.write.backend)
+    store = open_set_writer(out_dir, graph_name, o.write)
     phases: dict[str, float] = {}
 
     from gpf.progress import enabled as _tty
 
     say = (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress and _tty() else (lambda _m: None)
     tick = time.perf_counter()
-    say(f"assigning nodes ({method if isinstance(method, str) else 'given'})...")
-    asg = assign_nodes(graph, num_parts, method, seed=seed, balance_ntypes=balance_ntypes,
-                       balance_edges=balance_edges, num_trainers_per_machine=num_trainers_per_machine)
+    say(f"assigning nodes ({o.method if isinstance(o.method, str) else 'given'})...")
+    asg = assign_nodes(graph, num_parts, o.method, seed=o.seed, balance_ntypes=o.balance_ntypes,
+                       balance_edges=o.balance_edges, num_trainers_per_machine=o.num_trainers_per_machine)
     if asg.trainers is not None:
         _check_trainer_name(graph)
     phases["assign"] = time.perf_counter() - tick
@@ -170,31 +167,33 @@ def _write_partitions(graph: Graph, num_parts: int, out_dir: str | os.PathLike[s
     rs = reshuffle(graph, asg)
     _check_nonempty(rs)
     with_types = (not graph.is_homogeneous) or asg.num_parts == 1
-    builder = HaloBuilder(rs, int(halo_hops), with_types=with_types)
+    builder = HaloBuilder(rs, int(o.halo_hops), with_types=with_types)
     phases["reshuffle"] = time.perf_counter() - tick
 
-    # Past this point only I/O can fail.  Remove a config being replaced *first*, so
-    # no config ever points at a mix of old and new files.
-    store.begin()
-    tick = time.perf_counter()
-    parts = []
+    # Past this point only I/O can fail: write_set removes a config being replaced *first*,
+    # so no config ever points at a mix of old and new files.
     P = asg.num_parts
-    # The main thread builds partition p+1 while one writer thread writes partition p
-    # (file writes and numpy gathers release the GIL); at most two partitions in memory.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gpf-writer") as pool:
-        pending: Future | None = None
-        for p in track(range(P), total=P, description="writing partitions") if progress else range(P):
-            local = builder.build(p)
+
+    def write_parts(writer: PartitionWriter) -> list[dict[str, Any]]:
+        parts: list[dict[str, Any]] = []
+        # The main thread builds partition p+1 while one writer thread writes partition p
+        # (file writes and numpy gathers release the GIL); at most two partitions in memory.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gpf-writer") as pool:
+            pending: Future[dict[str, Any]] | None = None
+            for p in track(range(P), total=P, description="writing partitions") if progress else range(P):
+                local = builder.build(p)
+                if pending is not None:
+                    parts.append(pending.result())
+                pending = pool.submit(_write_partition, graph, asg, rs, local, p, writer)
+                del local
             if pending is not None:
                 parts.append(pending.result())
-            pending = pool.submit(_write_partition, graph, asg, rs, local, p, store)
-            del local
-        if pending is not None:
-            parts.append(pending.result())
-    phases["write"] = time.perf_counter() - tick
+        return parts
 
-    cfg = _config(graph, graph_name, asg, rs, int(halo_hops), parts)
-    store.commit(cfg)
+    tick = time.perf_counter()
+    config_path = write_set(store, write_parts,
+                            lambda parts: _config(graph, graph_name, asg, rs, int(o.halo_hops), parts))
+    phases["write"] = time.perf_counter() - tick
     node_sizes = rs.node_ranges[:, :, 1].max(axis=0) - rs.node_ranges[:, :, 0].min(axis=0)
     edge_sizes = (rs.edge_ranges[:, :, 1] - rs.edge_ranges[:, :, 0]).sum(axis=0)
     report = PartitionReport(

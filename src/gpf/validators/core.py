@@ -238,6 +238,7 @@ class PartResult:
     problems: list
     checked: dict[str, int]
     inner_ok: bool = True
+    eids_stored: bool = True  # False: a GraphBolt partition without edge IDs (checks across partitions cannot run)
     endpoints: "_InnerEndpoints | None" = None
     halo: HaloCopy | None = None
     feats: dict[str, dict | None] = field(default_factory=lambda: {"node": None, "edge": None})
@@ -340,6 +341,7 @@ class _Run:
         self.orig = {"node": {}, "edge": {}}
         self.orig_present = {"node": {}, "edge": {}}
         ends, halos = [], []
+        no_eids = [r.p for r in results if not r.eids_stored]
         for r in results:  # in partition order: the report reads as the in-process loop's
             rep.problems.extend(r.problems)
             for what, n in r.checked.items():
@@ -367,6 +369,10 @@ class _Run:
         ends.clear()
         if ge is not None:
             guarded(rep, "checks across partitions", run_set_checks, rep, f, ge, halos, progress)
+        elif no_eids and not rep.errors:
+            rep.add("check.not_stored", "checks across partitions (HALO copies, k-hop HALO, self-loops, parallel "
+                    f"edges, isolated nodes) not run: partition(s) {no_eids[:8]} store no edge IDs (GraphBolt "
+                    "files written without store_eids / --store-eids)", examples=no_eids)
         elif f.num_parts:
             rep.warn("check.skipped", "checks across partitions (HALO copies, k-hop HALO, self-loops, parallel "
                      "edges, isolated nodes) skipped: some partition's inner edges are broken")
@@ -428,9 +434,10 @@ class _PartitionCheck:
         if role == "part_graph":  # G1 checks the local IDs, in passes later checks reuse: the codec need not
             d = load_part(rep, p, lambda: store.read_graph(p, check_indices=False), path)
         else:
-            d = load_part(rep, p, lambda: store.read_graph(p), path)
+            d = load_part(rep, p, lambda: store.read_graph(p), path, graphbolt=role == "part_graph_graphbolt")
         if d is None:
             return
+        res.eids_stored = d.eids_stored
         rep.count("nodes read", d.num_nodes)
         rep.count("edges read", d.num_edges)
         for check in PARTITION_CHECKS:

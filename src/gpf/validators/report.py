@@ -16,9 +16,9 @@ import numpy as np
 
 from gpf.errors import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE
 
-__all__ = ["Problem", "Report", "CODES", "ERROR", "WARNING", "UNREADABLE_CODES"]
+__all__ = ["Problem", "Report", "CODES", "ERROR", "WARNING", "INFO", "UNREADABLE_CODES"]
 
-ERROR, WARNING = "error", "warning"
+ERROR, WARNING, INFO = "error", "warning", "info"
 
 #: code -> (SPEC.md rule(s), severity, what it means).  The single list of codes; SPEC.md section 10 mirrors it.
 CODES: dict[str, tuple[str, str, str]] = {
@@ -111,6 +111,10 @@ CODES: dict[str, tuple[str, str, str]] = {
     "against.feature_value": ("6", ERROR, "a feature row differs from the original row its orig ID names"),
     # -- the validator itself -----------------------------------------------------------------
     "check.skipped": ("-", WARNING, "a check could not run because an earlier defect makes it meaningless"),
+    "check.not_stored": ("-", INFO, "a check could not run because the set does not store the field it needs "
+                         "(e.g. edge IDs in a GraphBolt file written without store_eids); not a defect"),
+    "inner_edge.count": ("G5", ERROR, "a partition (GraphBolt, without stored edge IDs) has another number of "
+                         "inner edges of a type than edge_map gives it"),
     "check.crashed": ("-", ERROR, "a check failed unexpectedly on this input (a gpf bug; the message says where)"),
     # -- warnings --------------------------------------------------------------------------------
     "graph.self_loop": ("-", WARNING, "the graph has self-loops"),
@@ -127,7 +131,8 @@ UNREADABLE_CODES = frozenset({"config.unreadable", "config.not_config", "against
 
 @dataclass
 class Problem:
-    """One finding: ``severity`` is ``"error"`` or ``"warning"``; ``partition`` and ``path`` may be None."""
+    """One finding: ``severity`` is ``"error"``, ``"warning"`` or ``"info"`` (what could not be checked);
+    ``partition`` and ``path`` may be None."""
 
     code: str
     severity: str
@@ -207,6 +212,10 @@ class Report:
         return [p for p in self.problems if p.severity == WARNING]
 
     @property
+    def infos(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == INFO]
+
+    @property
     def valid(self) -> bool:
         return not self.errors
 
@@ -238,10 +247,12 @@ class Report:
         return json.dumps(self.to_dict(), indent=1, sort_keys=False)
 
     def summary(self) -> str:
-        n_err, n_warn = len(self.errors), len(self.warnings)
+        n_err, n_warn, n_info = len(self.errors), len(self.warnings), len(self.infos)
         verdict = "valid" if self.valid else ("unreadable" if not self.readable else "INVALID")
         counts = ", ".join(f"{v:,} {k}" for k, v in self.checked.items())
-        return f"{self.path}: {verdict}: {n_err} error(s), {n_warn} warning(s)" + (f"; checked {counts}" if counts else "")
+        notes = f", {n_info} note(s) on what could not be checked" if n_info else ""
+        return (f"{self.path}: {verdict}: {n_err} error(s), {n_warn} warning(s){notes}"
+                + (f"; checked {counts}" if counts else ""))
 
     def render(self) -> str:
         return "\n".join([*(p.line() for p in self.problems), self.summary()])

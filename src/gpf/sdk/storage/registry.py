@@ -8,7 +8,7 @@ non-DGL backends, where its arrays are with ``gpf_path``.  DGL ignores both keys
 from __future__ import annotations
 
 import os
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -102,11 +102,13 @@ class MixedStore:
 
 
 def open_writer(backend: str, out: "str | os.PathLike[str]", graph_name: str, *, compressor: str | None = None,
-                chunk_rows: int | None = None, shard_rows: int | None = None) -> PartitionWriter:
+                chunk_rows: int | None = None, shard_rows: int | None = None,
+                dgl_options: Any = None) -> PartitionWriter:
     """A writer of backend ``backend`` putting a set named ``graph_name`` at ``out``: a directory
     for ``dgl``/``npy``/``hdf5`` (``out/<graph_name>.json`` + ``out/part<N>/``), the store itself
     for ``zarr`` (local path or fsspec URL).  ``compressor``/``chunk_rows`` apply to hdf5 and zarr,
-    ``shard_rows`` to zarr (0: no sharding; None: shards on object stores only)."""
+    ``shard_rows`` to zarr (0: no sharding; None: shards on object stores only); ``dgl_options``
+    (:class:`~gpf.sdk.storage.dgl_writer.DglOptions`: sparse formats, GraphBolt files) to dgl."""
     if backend not in BACKENDS:
         raise UnsupportedError(f"backend {backend!r} is not supported by the writer (use one of {list(BACKENDS)})")
     require_backend(backend)
@@ -117,7 +119,7 @@ def open_writer(backend: str, out: "str | os.PathLike[str]", graph_name: str, *,
         if backend == "dgl":
             from gpf.sdk.storage.dgl_writer import DglWriter
 
-            return DglWriter(out, graph_name)
+            return DglWriter(out, graph_name, dgl_options)
         from gpf.sdk.storage.npy_store import NpyWriter
 
         return NpyWriter(out, graph_name)

@@ -230,8 +230,9 @@ def _vertex_weights(graph: Graph, balance_ntypes: Any, balance_edges: bool) -> n
 
 
 def metis_assignment(graph: Graph, num_parts: int, *, balance_ntypes: Any = None, balance_edges: bool = False,
-                     seed: int = 0, num_trainers_per_machine: int = 1) -> Assignment:
-    """METIS k-way (pymetis) on the symmetrised homogeneous view, with DGL's balance options."""
+                     seed: int = 0, num_trainers_per_machine: int = 1, objtype: str = "cut") -> Assignment:
+    """METIS k-way (pymetis) on the symmetrised homogeneous view, with DGL's balance options;
+    ``objtype`` "cut" minimises the edge cut, "vol" the communication volume (METIS_OPTION_OBJTYPE)."""
     try:
         import pymetis
     except ImportError:  # pragma: no cover - pymetis is a declared extra
@@ -244,7 +245,8 @@ def metis_assignment(graph: Graph, num_parts: int, *, balance_ntypes: Any = None
         homo = np.zeros(n, dtype=np.int64)
     else:
         xadj, adjncy = symmetric_csr(graph)
-        opts = pymetis.Options(niter=1, seed=int(seed) & 0x7FFFFFFF)  # DGL sets NITER=1 too
+        opts = pymetis.Options(niter=1, seed=int(seed) & 0x7FFFFFFF,  # DGL sets NITER=1 too
+                               objtype=OBJTYPES[objtype])
         res = pymetis.part_graph(k, pymetis.CSRAdjacency(xadj, adjncy), vweights=vw, recursive=False, options=opts)
         del xadj, adjncy
         homo = np.asarray(res.vertex_part, dtype=np.int64)
@@ -255,10 +257,15 @@ def metis_assignment(graph: Graph, num_parts: int, *, balance_ntypes: Any = None
     return _finish(graph, num_parts, "metis", homo, homo // t, t)
 
 
+#: METIS objective (METIS_OBJTYPE_CUT, METIS_OBJTYPE_VOL), DGL's ``objtype``.
+OBJTYPES = {"cut": 0, "vol": 1}
+
+
 def assign_nodes(graph: Graph, num_parts: int, method: AssignmentLike = "metis", *, seed: int = 0,
                  balance_ntypes: Any = None, balance_edges: bool = False,
-                 num_trainers_per_machine: int = 1) -> Assignment:
+                 num_trainers_per_machine: int = 1, objtype: str = "cut") -> Assignment:
     """Dispatch on ``method``: ``"metis"``, ``"random"``, an int array or ``{ntype: array}``.
+    ``objtype`` ("cut" or "vol") is METIS's objective; other methods ignore it, as DGL's do.
 
     With one partition every node goes to partition 0 (trainer groups still come from
     the method when ``num_trainers_per_machine > 1``).
@@ -269,10 +276,12 @@ def assign_nodes(graph: Graph, num_parts: int, method: AssignmentLike = "metis",
     if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 1:
         raise AssignmentError(f"num_trainers_per_machine must be a positive integer, got {t!r}")
     num_parts, t = int(num_parts), int(t)
+    if objtype not in OBJTYPES:
+        raise AssignmentError(f"objtype must be 'cut' or 'vol', got {objtype!r}")
     if isinstance(method, str):
         if method == "metis":
             return metis_assignment(graph, num_parts, balance_ntypes=balance_ntypes, balance_edges=balance_edges,
-                                    seed=seed, num_trainers_per_machine=t)
+                                    seed=seed, num_trainers_per_machine=t, objtype=objtype)
         if method == "random":
             return random_assignment(graph, num_parts, seed=seed, num_trainers_per_machine=t)
         raise AssignmentError(f"unknown partition method {method!r}: use 'metis', 'random', an array or a dict")

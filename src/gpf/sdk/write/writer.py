@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -84,6 +84,13 @@ def partition(
     verbose: bool = True,
     compressor: str | None = None,
     chunk_rows: int | None = None,
+    objtype: str = "cut",
+    graph_formats: "str | Sequence[str] | None" = None,
+    graphbolt: bool = False,
+    store_eids: bool = False,
+    store_inner_node: bool = False,
+    store_inner_edge: bool = False,
+    dgl_graph: bool = True,
 ):
     """Partition ``graph`` into ``num_parts`` and write the set to ``out_dir``; return it opened.
 
@@ -96,12 +103,22 @@ def partition(
     does.  An existing ``<graph_name>.json`` in ``out_dir`` is an error unless
     ``overwrite``.  With ``verbose``, progress bars (on a terminal) and a one-line
     summary on stderr.
+
+    DGL ``partition_graph`` options (same meanings and defaults; ``dgl`` backend only where noted):
+    ``objtype`` ("cut"/"vol", METIS's objective); ``graph_formats`` (sparse formats saved in
+    ``graph.dgl``: None = COO, or any of "coo", "csr", "csc"); ``graphbolt`` (DGL's
+    ``use_graphbolt``: also write ``partN/fused_csc_sampling_graph.pt``, directly from the
+    partition arrays) with ``store_eids``, ``store_inner_node``, ``store_inner_edge`` (optional
+    GraphBolt fields; every field when ``DGL_DIST_DEBUG`` is set, as DGL).  ``dgl_graph=False``
+    with ``graphbolt=True`` leaves ``graph.dgl`` out (a GraphBolt-only set).
     """
     ps, report = write_partitions(graph, num_parts, out_dir, graph_name, method=method, halo_hops=halo_hops,
                                   backend=backend, balance_edges=balance_edges, balance_ntypes=balance_ntypes,
                                   num_trainers_per_machine=num_trainers_per_machine, seed=seed,
                                   overwrite=overwrite, progress=verbose, compressor=compressor,
-                                  chunk_rows=chunk_rows)
+                                  chunk_rows=chunk_rows, objtype=objtype, graph_formats=graph_formats,
+                                  graphbolt=graphbolt, store_eids=store_eids, store_inner_node=store_inner_node,
+                                  store_inner_edge=store_inner_edge, dgl_graph=dgl_graph)
     if verbose:
         print(report.line(), file=sys.stderr)
     return ps
@@ -126,29 +143,63 @@ def write_partitions(graph: Graph, num_parts: int, out_dir: "str | os.PathLike[s
                      method: AssignmentLike = "metis", halo_hops: int = 1, backend: str = "dgl",
                      balance_edges: bool = False, balance_ntypes: Any = None, num_trainers_per_machine: int = 1,
                      seed: int = 0, overwrite: bool = False, progress: bool = True,
-                     compressor: str | None = None, chunk_rows: int | None = None):
+                     compressor: str | None = None, chunk_rows: int | None = None, objtype: str = "cut",
+                     graph_formats: "str | Sequence[str] | None" = None, graphbolt: bool = False,
+                     store_eids: bool = False, store_inner_node: bool = False, store_inner_edge: bool = False,
+                     dgl_graph: bool = True):
     """:func:`partition` without printing; returns ``(PartitionSet, PartitionReport)``."""
     from gpf.sdk.memory import reuse_freed_memory, without_hugepage_advice
 
+    dgl_options = _dgl_options(backend, graph_formats, graphbolt, store_eids, store_inner_node, store_inner_edge,
+                               dgl_graph)
     with reuse_freed_memory(), without_hugepage_advice():
         return _write_partitions(graph, num_parts, out_dir, graph_name, method=method, halo_hops=halo_hops,
                                  backend=backend, balance_edges=balance_edges, balance_ntypes=balance_ntypes,
                                  num_trainers_per_machine=num_trainers_per_machine, seed=seed,
                                  overwrite=overwrite, progress=progress, compressor=compressor,
-                                 chunk_rows=chunk_rows)
+                                 chunk_rows=chunk_rows, objtype=objtype, dgl_options=dgl_options)
+
+
+def _dgl_options(backend: str, graph_formats: Any, graphbolt: bool, store_eids: bool, store_inner_node: bool,
+                 store_inner_edge: bool, dgl_graph: bool):
+    """The dgl backend's options, or None when every DGL-only option is at its default."""
+    from gpf.sdk.storage.dgl_writer import DglOptions, check_graph_formats
+    from gpf.sdk.storage.graphbolt_part import GraphBoltOptions
+
+    try:
+        formats = check_graph_formats(graph_formats)
+    except ValueError as exc:
+        raise GpfError(str(exc)) from None
+    stores = {"store_eids": store_eids, "store_inner_node": store_inner_node, "store_inner_edge": store_inner_edge}
+    if not graphbolt:
+        on = [k for k, v in stores.items() if v]
+        if on or not dgl_graph:
+            raise GpfError(f"{', '.join(on) or 'dgl_graph=False'} only applies with graphbolt=True "
+                           "(the options of DGL's GraphBolt output)")
+    options = DglOptions(graph_formats=formats, graphbolt=bool(graphbolt), dgl_graph=bool(dgl_graph),
+                         graphbolt_options=GraphBoltOptions(**{k: bool(v) for k, v in stores.items()},
+                                                            store_all="DGL_DIST_DEBUG" in os.environ))
+    if options == DglOptions(graphbolt_options=options.graphbolt_options):
+        return None
+    if backend != "dgl":
+        raise UnsupportedError(f"graph_formats, graphbolt and dgl_graph are options of the 'dgl' backend's files, "
+                               f"not of {backend!r}")
+    return options
 
 
 def _write_partitions(graph: Graph, num_parts: int, out_dir: "str | os.PathLike[str]", graph_name: str, *,
                       method: AssignmentLike, halo_hops: int, backend: str, balance_edges: bool,
                       balance_ntypes: Any, num_trainers_per_machine: int, seed: int, overwrite: bool,
-                      progress: bool, compressor: str | None, chunk_rows: int | None):
+                      progress: bool, compressor: str | None, chunk_rows: int | None, objtype: str = "cut",
+                      dgl_options: Any = None):
     from gpf.progress import track
     from gpf.sdk.read.reader import open_set
 
     t0 = time.perf_counter()
     _check_args(graph, graph_name, halo_hops, backend)
     out_dir = os.fspath(out_dir)
-    store = open_writer(backend, out_dir, graph_name, compressor=compressor, chunk_rows=chunk_rows)
+    store = open_writer(backend, out_dir, graph_name, compressor=compressor, chunk_rows=chunk_rows,
+                        dgl_options=dgl_options)
     config_path = store.config_path
     if store.exists() and not overwrite:
         raise GpfError(f"{config_path}: already exists (pass overwrite=True, or --overwrite, to replace it)")
@@ -160,7 +211,8 @@ def _write_partitions(graph: Graph, num_parts: int, out_dir: "str | os.PathLike[
     tick = time.perf_counter()
     say(f"assigning nodes ({method if isinstance(method, str) else 'given'})...")
     asg = assign_nodes(graph, num_parts, method, seed=seed, balance_ntypes=balance_ntypes,
-                       balance_edges=balance_edges, num_trainers_per_machine=num_trainers_per_machine)
+                       balance_edges=balance_edges, num_trainers_per_machine=num_trainers_per_machine,
+                       objtype=objtype)
     if asg.trainers is not None:
         _check_trainer_name(graph)
     phases["assign"] = time.perf_counter() - tick
@@ -171,6 +223,11 @@ def _write_partitions(graph: Graph, num_parts: int, out_dir: "str | os.PathLike[
     _check_nonempty(rs)
     with_types = (not graph.is_homogeneous) or asg.num_parts == 1
     builder = HaloBuilder(rs, int(halo_hops), with_types=with_types)
+    if hasattr(store, "set_shape"):
+        from gpf.sdk.storage.dgl_writer import SetShape
+
+        store.set_shape(SetShape(ntypes=list(rs.ntypes), etypes=[etype_key(et) for et in rs.etypes],
+                                 num_nodes=rs.num_nodes, num_edges=rs.num_edges, num_parts=asg.num_parts))
     phases["reshuffle"] = time.perf_counter() - tick
 
     # Past this point only I/O can fail.  Remove a config being replaced *first*, so

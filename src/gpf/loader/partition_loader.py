@@ -100,7 +100,9 @@ class PartitionLoader:
         ie = np.asarray(part.inner_edge)
         src, dst = np.asarray(part.src)[ie], np.asarray(part.dst)[ie]
         etype_of = np.asarray(part.etype_ids, dtype=np.int64)[ie]
-        eid = ps.book.map_to_per_etype(part.global_eid[ie])[1]
+        need_eids = with_edge_ids or any(edge_req.get(":".join(et)) for et in ps.etypes)
+        # edge IDs only when asked for (a GraphBolt partition written without store_eids has none)
+        eid = ps.book.map_to_per_etype(part.global_eid[ie])[1] if need_eids else None
         edges = {}
         for r, et in enumerate(ps.etypes):
             sel = np.flatnonzero(etype_of == r)

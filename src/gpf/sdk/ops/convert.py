@@ -6,6 +6,14 @@ same graph arrays, node/edge features and original-ID maps with the same dtypes.
 Partitions are copied one at a time and features one array at a time, through the
 backends' :class:`~gpf.sdk.storage.base.PartitionWriter`; the config is written last.
 
+``to="dgl"`` takes DGL ``partition_graph``'s file options: ``graph_formats`` (sparse formats of
+``graph.dgl``) and ``graphbolt`` (write DGL 2.x's ``fused_csc_sampling_graph.pt`` too, with
+``store_eids`` / ``store_inner_node`` / ``store_inner_edge``: DGL's
+``dgl_partition_to_graphbolt`` into a new set); ``dgl_graph=False`` leaves graph.dgl out.  From a
+GraphBolt-only set, ``graph.dgl`` is rebuilt where the stored fields allow it: edge IDs must be
+stored (``store_eids``); ``inner_node``/``inner_edge`` come from the node map when absent, and
+``_TYPE``/``part_id`` are restored as DGL writes them.
+
 ``src`` and ``dst`` are local paths or fsspec URLs.  ``dst`` is a directory (it gets
 ``<graph_name>.json`` and ``part<N>/``), or for ``zarr`` the store itself.  A
 ``dgl``/``npy``/``hdf5`` set bound for a URL is written to a local temporary folder and
@@ -33,7 +41,9 @@ _FILE_KEYS = {"part_graph", "part_graph_graphbolt", "node_feats", "edge_feats", 
 
 def convert(src: Any, dst: "str | os.PathLike[str]", to: str = "dgl", *, compressor: str | None = None,
             chunk_rows: int | None = None, shard_rows: int | None = None, overwrite: bool = False,
-            progress: bool = True, workers: int | None = None, scheduler: str | None = None, client: Any = None):
+            progress: bool = True, workers: int | None = None, scheduler: str | None = None, client: Any = None,
+            graph_formats: Any = None, graphbolt: bool = False, store_eids: bool = False,
+            store_inner_node: bool = False, store_inner_edge: bool = False, dgl_graph: bool = True):
     """Write the set ``src`` (a config path, a Zarr store, a URL or an open
     :class:`~gpf.PartitionSet`) to ``dst`` in backend ``to``; return the new set, opened.
 
@@ -45,7 +55,11 @@ def convert(src: Any, dst: "str | os.PathLike[str]", to: str = "dgl", *, compres
     from gpf.parallel import runner
     from gpf.sdk.read.reader import PartitionSet, open_set
 
+    from gpf.sdk.storage.dgl_writer import dgl_options
+
     ps = src if isinstance(src, PartitionSet) else open_set(src)
+    options = dgl_options(to, graph_formats=graph_formats, graphbolt=graphbolt, store_eids=store_eids,
+                          store_inner_node=store_inner_node, store_inner_edge=store_inner_edge, dgl_graph=dgl_graph)
     dst = os.fspath(dst)
     _check_not_inside(ps, dst)
     _check_destination(dst)
@@ -53,14 +67,16 @@ def convert(src: Any, dst: "str | os.PathLike[str]", to: str = "dgl", *, compres
     out = tempfile.mkdtemp(prefix=".gpf-convert-") if staged else dst
     try:
         writer = open_writer(to, out, ps.graph_name, compressor=compressor, chunk_rows=chunk_rows,
-                             shard_rows=shard_rows)
+                             shard_rows=shard_rows, dgl_options=options)
+        _set_shape(writer, ps)
         target = f"{dst.rstrip('/')}/{os.path.basename(writer.config_path)}" if staged else writer.config_path
         if (_url_exists(target) if staged else writer.exists()) and not overwrite:
             raise GpfError(f"{target}: already exists (pass overwrite=True, or --overwrite, to replace it)")
         writer.begin()
         with runner(workers, scheduler, client) as run:
             if run.distributed:
-                options = {"compressor": compressor, "chunk_rows": chunk_rows, "shard_rows": shard_rows}
+                options = {"compressor": compressor, "chunk_rows": chunk_rows, "shard_rows": shard_rows,
+                           "dgl_options": options}
                 entries = run.map(_copy_part_task, [(ps.path, p, to, out, ps.graph_name, options)
                                                     for p in range(ps.num_parts)],
                                   description=f"converting to {to}", progress=progress)
@@ -83,10 +99,18 @@ def _progress(ps, to: str, enabled: bool):
     return track(range(ps.num_parts), total=ps.num_parts, description=f"converting to {to}")
 
 
+def _set_shape(writer, ps) -> None:
+    if hasattr(writer, "set_shape"):
+        from gpf.sdk.storage.dgl_writer import SetShape
+
+        writer.set_shape(SetShape(ntypes=list(ps.ntypes), etypes=[":".join(e) for e in ps.etypes],
+                                  num_nodes=ps.num_nodes, num_edges=ps.num_edges, num_parts=ps.num_parts))
+
+
 def _copy_part(ps, p: int, writer) -> dict[str, Any]:
     """One partition: its graph, then each feature and ID map as the writer asks for it."""
     store = ps.store
-    graph = store.read_graph(p)
+    graph = _complete_graph(ps, p, store.read_graph(p), writer)
     arrays = {
         "node_feats": _lazy(store.read_node_feats(p)),
         "edge_feats": _lazy(store.read_edge_feats(p)),
@@ -101,7 +125,53 @@ def _copy_part_task(src: str, p: int, to: str, out: str, graph_name: str, option
     """:func:`_copy_part` in a worker process: opens the source set and the destination itself."""
     from gpf.sdk.read.reader import open_set
 
-    return _copy_part(open_set(src), p, open_writer(to, out, graph_name, **options))
+    ps = open_set(src)
+    writer = open_writer(to, out, graph_name, **options)
+    _set_shape(writer, ps)
+    return _copy_part(ps, p, writer)
+
+
+def _complete_graph(ps, p: int, graph, writer):
+    """A partition graph read from a GraphBolt file, with the fields the destination needs.
+
+    Every destination but a GraphBolt file without ``store_eids`` needs the edge IDs, which a
+    GraphBolt file holds only when written with ``store_eids``: refused, naming the file.  For
+    graph.dgl, ``_TYPE`` (heterogeneous or one-partition sets) and ``part_id`` (several partitions)
+    are restored as DGL's partition_graph writes them; ``inner_node``/``inner_edge`` the reader
+    derives from the node map when the file lacks them."""
+    import numpy as np
+
+    from gpf.sdk.storage.base import PartGraph
+
+    if not graph.source.endswith(".pt"):
+        return graph
+    opts = getattr(writer, "options", None)
+    gb_only_out = opts is not None and opts.graphbolt and not opts.dgl_graph
+    if "_ID" not in graph.edata and not (gb_only_out and not opts.graphbolt_options.store_eids
+                                         and not opts.graphbolt_options.store_all):
+        wants = ("graph.dgl" if opts is None or opts.dgl_graph else "a GraphBolt file with --store-eids") \
+            if writer.name == "dgl" else f"the {writer.name} backend"
+        raise GpfError(f"{graph.source}: partition {p} stores no edge IDs (the GraphBolt file was written without "
+                       f"store_eids), which {wants} needs; convert it with --to dgl --graphbolt-only (no "
+                       "--store-eids), or rewrite the source with store_eids=True")
+    if writer.name != "dgl" or not (opts is None or opts.dgl_graph):
+        return graph
+    ndata, edata = dict(graph.ndata), dict(graph.edata)
+    with_types = not ps.is_homogeneous or ps.num_parts == 1
+    part = ps.partition(p)
+    if with_types and "_TYPE" not in ndata:
+        ndata["_TYPE"] = part.ntype_ids.astype(np.int32)
+    if with_types and "_TYPE" not in edata:
+        edata["_TYPE"] = np.zeros(graph.src.shape[0], np.int32)
+    if ps.num_parts > 1 and "part_id" not in ndata:
+        ndata["part_id"] = ps.book.nid2partid(np.asarray(ndata["_ID"], np.int64)).astype(np.int64)
+    if not with_types:
+        ndata.pop("_TYPE", None)
+        edata.pop("_TYPE", None)
+    order = ["_ID", "inner_node", "_TYPE", "part_id"]
+    ndata = {k: ndata[k] for k in [*order, *ndata] if k in ndata}
+    edata = {k: edata[k] for k in [*order, *edata] if k in edata}
+    return PartGraph(graph.num_nodes, graph.src, graph.dst, ndata, edata, graph.source)
 
 
 def _lazy(mapping):

@@ -18,6 +18,7 @@ import os
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +26,7 @@ from gpf.sdk.storage.base import ArraySource, PartGraph, materialize
 from gpf.sdk.storage.dir_writer import DirectoryWriter
 from gpf.sdk.storage.graphbolt_part import GRAPHBOLT_FILE, GraphBoltOptions
 
-__all__ = ["DglWriter", "DglOptions", "SetShape", "write_tensor_file", "check_graph_formats"]
+__all__ = ["DglWriter", "DglOptions", "SetShape", "write_tensor_file", "check_graph_formats", "dgl_options"]
 
 _FORMATS = ("coo", "csr", "csc")
 
@@ -55,6 +56,35 @@ class DglOptions:
     graphbolt_options: GraphBoltOptions = GraphBoltOptions()
     #: write graph.dgl too (DGL 2.1 keeps it beside the GraphBolt file); False: a GraphBolt-only set
     dgl_graph: bool = True
+
+
+def dgl_options(backend: str, *, graph_formats: Any = None, graphbolt: bool = False, store_eids: bool = False,
+                store_inner_node: bool = False, store_inner_edge: bool = False,
+                dgl_graph: bool = True) -> "DglOptions | None":
+    """:class:`DglOptions` from ``partition_graph``-style keywords; None when all are DGL's defaults.
+    ``DGL_DIST_DEBUG`` in the environment stores every field in GraphBolt files, as DGL does.  Raises
+    :class:`~gpf.errors.GpfError` for bad values, :class:`~gpf.errors.UnsupportedError` for another backend."""
+    from gpf.errors import GpfError, UnsupportedError
+
+    try:
+        formats = check_graph_formats(graph_formats)
+    except ValueError as exc:
+        raise GpfError(str(exc)) from None
+    stores = {"store_eids": store_eids, "store_inner_node": store_inner_node, "store_inner_edge": store_inner_edge}
+    if not graphbolt:
+        on = [k for k, v in stores.items() if v] + ([] if dgl_graph else ["dgl_graph=False"])
+        if on:
+            raise GpfError(f"{', '.join(on)} only apply with graphbolt=True (--graphbolt): they are options of "
+                           "DGL's GraphBolt files")
+    options = DglOptions(graph_formats=formats, graphbolt=bool(graphbolt), dgl_graph=bool(dgl_graph),
+                         graphbolt_options=GraphBoltOptions(**{k: bool(v) for k, v in stores.items()},
+                                                            store_all="DGL_DIST_DEBUG" in os.environ))
+    if options == DglOptions(graphbolt_options=options.graphbolt_options):
+        return None
+    if backend != "dgl":
+        raise UnsupportedError(f"graph_formats and graphbolt are options of the 'dgl' backend's files, not of "
+                               f"{backend!r}")
+    return options
 
 
 @dataclass(frozen=True)
@@ -106,6 +136,17 @@ def write_tensor_file(path: str, sources: Mapping[str, ArraySource]) -> None:
         raise
 
 
+#: The dtypes DGL's partition_graph gives its reserved fields in graph.dgl (a GraphBolt file may narrow them).
+RESERVED_DTYPES = {"_ID": np.int64, "inner_node": np.uint8, "inner_edge": np.uint8, "_TYPE": np.int32,
+                   "part_id": np.int64}
+
+
+def _reserved(name: str, a) -> np.ndarray:
+    a = np.asarray(a)
+    dt = RESERVED_DTYPES.get(name)
+    return a if dt is None else a.astype(dt, copy=False)
+
+
 class DglWriter(DirectoryWriter):
     """Writes DGL's own partition files (the default backend)."""
 
@@ -137,8 +178,8 @@ class DglWriter(DirectoryWriter):
         if self.options.dgl_graph:
             rel["part_graph"] = f"part{part_id}/{FILES['part_graph']}"
             sg = dgl_graph.StoredGraph.homogeneous(graph.src, graph.dst, graph.num_nodes,
-                                                   {k: np.asarray(v) for k, v in graph.ndata.items()},
-                                                   {k: np.asarray(v) for k, v in graph.edata.items()})
+                                                   {k: _reserved(k, v) for k, v in graph.ndata.items()},
+                                                   {k: _reserved(k, v) for k, v in graph.edata.items()})
             dgl_graph.write_graphs(os.path.join(self.out_dir, rel["part_graph"]), sg,
                                    formats=self.options.graph_formats)
         if self.options.graphbolt:

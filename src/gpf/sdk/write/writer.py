@@ -150,41 +150,17 @@ def write_partitions(graph: Graph, num_parts: int, out_dir: "str | os.PathLike[s
     """:func:`partition` without printing; returns ``(PartitionSet, PartitionReport)``."""
     from gpf.sdk.memory import reuse_freed_memory, without_hugepage_advice
 
-    dgl_options = _dgl_options(backend, graph_formats, graphbolt, store_eids, store_inner_node, store_inner_edge,
-                               dgl_graph)
+    from gpf.sdk.storage.dgl_writer import dgl_options as make_dgl_options
+
+    dgl_options = make_dgl_options(backend, graph_formats=graph_formats, graphbolt=graphbolt, store_eids=store_eids,
+                                   store_inner_node=store_inner_node, store_inner_edge=store_inner_edge,
+                                   dgl_graph=dgl_graph)
     with reuse_freed_memory(), without_hugepage_advice():
         return _write_partitions(graph, num_parts, out_dir, graph_name, method=method, halo_hops=halo_hops,
                                  backend=backend, balance_edges=balance_edges, balance_ntypes=balance_ntypes,
                                  num_trainers_per_machine=num_trainers_per_machine, seed=seed,
                                  overwrite=overwrite, progress=progress, compressor=compressor,
                                  chunk_rows=chunk_rows, objtype=objtype, dgl_options=dgl_options)
-
-
-def _dgl_options(backend: str, graph_formats: Any, graphbolt: bool, store_eids: bool, store_inner_node: bool,
-                 store_inner_edge: bool, dgl_graph: bool):
-    """The dgl backend's options, or None when every DGL-only option is at its default."""
-    from gpf.sdk.storage.dgl_writer import DglOptions, check_graph_formats
-    from gpf.sdk.storage.graphbolt_part import GraphBoltOptions
-
-    try:
-        formats = check_graph_formats(graph_formats)
-    except ValueError as exc:
-        raise GpfError(str(exc)) from None
-    stores = {"store_eids": store_eids, "store_inner_node": store_inner_node, "store_inner_edge": store_inner_edge}
-    if not graphbolt:
-        on = [k for k, v in stores.items() if v]
-        if on or not dgl_graph:
-            raise GpfError(f"{', '.join(on) or 'dgl_graph=False'} only applies with graphbolt=True "
-                           "(the options of DGL's GraphBolt output)")
-    options = DglOptions(graph_formats=formats, graphbolt=bool(graphbolt), dgl_graph=bool(dgl_graph),
-                         graphbolt_options=GraphBoltOptions(**{k: bool(v) for k, v in stores.items()},
-                                                            store_all="DGL_DIST_DEBUG" in os.environ))
-    if options == DglOptions(graphbolt_options=options.graphbolt_options):
-        return None
-    if backend != "dgl":
-        raise UnsupportedError(f"graph_formats, graphbolt and dgl_graph are options of the 'dgl' backend's files, "
-                               f"not of {backend!r}")
-    return options
 
 
 def _write_partitions(graph: Graph, num_parts: int, out_dir: "str | os.PathLike[str]", graph_name: str, *,

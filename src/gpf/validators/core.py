@@ -462,7 +462,8 @@ class _PartitionCheck:
             return
         store = DglStore(self.config, self.pset.path, self.pset.root, owner_of=self.pset.book.nid2partid,
                          prefer="graphbolt" if role == "part_graph" else "dgl")
-        other = load_part(self.rep, p, lambda: store.read_graph(p), self._entry_value(p, other_role))
+        other = load_part(self.rep, p, lambda: store.read_graph(p), self._entry_value(p, other_role),
+                          graphbolt=other_role == "part_graph_graphbolt")
         if other is not None:
             check_graph_files_agree(self.rep, self.f, d, PartGraph(other.num_nodes, other.src, other.dst,
                                                                    other.ndata, other.edata, other.path))

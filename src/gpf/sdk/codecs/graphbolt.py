@@ -42,16 +42,11 @@ record is read through :mod:`zipfile` and so is CRC-checked.
 
 Writing
 -------
-:func:`write_graphbolt` needs torch (for ``torch.save``'s zip and storages).  It pickles
-an object of a stand-in class named ``dgl.graphbolt.impl.fused_csc_sampling_graph.
-FusedCSCSamplingGraph`` whose state is ``{'_c_csc_graph': stub}``; the stub reduces to
-``(copyreg.__newobj__, (torch.ScriptObject,), (state, qualname))``, exactly what DGL's
-real object pickles to, so DGL 2.x ``torch.load``s the file as a real
-``FusedCSCSamplingGraph``.  The stand-in's module chain is registered in
-``sys.modules`` only for the duration of ``torch.save``, under a process-wide lock, and
-removed (or the previous entries restored) afterwards.  The file is written in a
-temporary directory beside ``path`` under its final name (torch derives the zip's
-record prefix from it) and moved into place with :func:`os.replace`.
+:func:`write_graphbolt` is :func:`gpf.sdk.storage.graphbolt_writer.write_graphbolt_file`:
+torch.save's exact bytes, emitted without torch or DGL.  The stand-in classes below
+(``_FakeGraph``, ``_ScriptObjectWriter``, ``_fake_dgl_modules``) make ``torch.save`` pickle
+an arbitrary GraphBolt-shaped state the way DGL's object pickles; the tests use them to
+craft hostile files.
 """
 
 from __future__ import annotations
@@ -696,50 +691,13 @@ def _to_tensor(torch: Any, name: str, a: np.ndarray) -> Any:
 def write_graphbolt(path: "str | os.PathLike[str]", g: GraphBoltGraph) -> None:
     """Write ``g`` as a ``fused_csc_sampling_graph.pt`` that DGL 2.x ``torch.load``s.
 
-    Arrays are stored in their own dtypes (no casting).  Raises ``ValueError`` when
-    ``g`` is not a valid graph.  The write is atomic (temporary file + ``os.replace``).
+    The bytes are torch.save's for DGL's object (:mod:`gpf.sdk.storage.graphbolt_writer`, which
+    needs neither torch nor DGL).  Arrays are stored in their own dtypes (no casting).  Raises
+    ``ValueError`` when ``g`` is not a valid graph.  The write is atomic (temporary file + ``os.replace``).
     """
-    from gpf.extras import require
+    from gpf.sdk.storage.graphbolt_writer import write_graphbolt_file
 
-    torch = require("torch", "writing DGL 2.x GraphBolt files")
-    _validate(g, ValueError)
-    for what, a in (("indptr", g.indptr), ("indices", g.indices)):
-        if a.dtype.newbyteorder("=") not in (np.dtype(np.int32), np.dtype(np.int64)):
-            raise ValueError(f"{what}: dtype {a.dtype} is not int32/int64 (GraphBolt's sampler supports no other)")
-    independent = {
-        "version_number": torch.tensor([PICKLE_VERSION], dtype=torch.int64),
-        "indptr": _to_tensor(torch, "indptr", g.indptr),
-        "indices": _to_tensor(torch, "indices", g.indices),
-    }
-    if g.node_type_offset is not None:
-        independent["node_type_offset"] = _to_tensor(torch, "node_type_offset", g.node_type_offset)
-    if g.type_per_edge is not None:
-        independent["type_per_edge"] = _to_tensor(torch, "type_per_edge", g.type_per_edge)
-    state: dict[str, dict[str, Any]] = {"independent_tensors": independent}
-    if g.node_type_to_id is not None:
-        state["node_type_to_id"] = {k: torch.tensor(v, dtype=torch.int64) for k, v in g.node_type_to_id.items()}
-    if g.edge_type_to_id is not None:
-        state["edge_type_to_id"] = {k: torch.tensor(v, dtype=torch.int64) for k, v in g.edge_type_to_id.items()}
-    if g.node_attributes:
-        state["node_attributes"] = {k: _to_tensor(torch, f"node_attributes[{k!r}]", a) for k, a in g.node_attributes.items()}
-    if g.edge_attributes:
-        state["edge_attributes"] = {k: _to_tensor(torch, f"edge_attributes[{k!r}]", a) for k, a in g.edge_attributes.items()}
-
-    obj = _FakeGraph.__new__(_FakeGraph)
-    obj._c_csc_graph = _ScriptObjectWriter(state, torch.ScriptObject)
-
-    path = os.fspath(path)
-    parent = os.path.dirname(os.path.abspath(path))
-    tmpdir = tempfile.mkdtemp(prefix=".gpf-tmp-", dir=parent)
-    try:
-        tmp = os.path.join(tmpdir, os.path.basename(path))
-        with _SAVE_LOCK, _fake_dgl_modules():
-            torch.save(obj, tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        shutil.rmtree(tmpdir, ignore_errors=True)
+    write_graphbolt_file(path, g)
 
 
 # ----------------------------------------------------------------------------------------

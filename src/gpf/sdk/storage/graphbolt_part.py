@@ -60,14 +60,22 @@ def min_int_dtype(bound: int, candidates=(np.int8, np.int16, np.int32, np.int64)
 
 
 def csc_order(dst: np.ndarray, num_nodes: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(indptr int64, order)``: local edge IDs grouped by destination, ascending within a node."""
-    from gpf.sdk.storage.dgl_graph import _row_order
+    """``(indptr int64, order)``: local edge IDs grouped by destination, ascending within a node.
 
+    A stable LSD radix sort on 16-bit digits of ``dst`` (numpy's stable sort of uint16 keys is a
+    radix sort): two or three linear passes instead of a comparison sort."""
     dst = np.asarray(dst)
-    order = _row_order(dst, num_nodes)
+    m = int(dst.shape[0])
     indptr = np.zeros(num_nodes + 1, dtype=np.int64)
-    if dst.shape[0]:
+    if m:
         np.cumsum(np.bincount(dst, minlength=num_nodes), out=indptr[1:])
+    key = dst.astype(np.uint64 if num_nodes > 0xFFFFFFFF else np.uint32, copy=False)
+    order = np.argsort((key & 0xFFFF).astype(np.uint16), kind="stable")
+    shift = 16
+    while (num_nodes - 1) >> shift > 0:
+        digit = ((key[order] >> shift) & 0xFFFF).astype(np.uint16)
+        order = order[np.argsort(digit, kind="stable")]
+        shift += 16
     return indptr, order
 
 

@@ -94,6 +94,11 @@ def _cases():
 CASES = _cases()
 
 
+# DGL_DIST_DEBUG set: DGL (and gpf) store every field in the GraphBolt files.
+DEBUG_CASES = [dict(hetero=h, method="random", num_parts=n, graph_formats=None, graphbolt=True, dgl_graph=True,
+                    name=f"debug{i}", **STORES[0]) for i, (h, n) in enumerate(itertools.product((False, True), (1, 4)))]
+
+
 def _case_id(c) -> str:
     flags = "".join(k[6] for k in ("store_eids", "store_inner_node", "store_inner_edge") if c[k])
     gb = ("gbonly" if not c["dgl_graph"] else "gb") + (flags or "-") if c["graphbolt"] else "dgl"
@@ -148,6 +153,17 @@ def _build_gpf_sets(root: Path) -> dict:
                       dgl_graph=c["dgl_graph"])
         manifest.append({**c, "config": str(out / "g.json"), "input": inputs[c["hetero"]]})
     (root / "manifest.json").write_text(json.dumps(manifest))
+    debug = []
+    os.environ["DGL_DIST_DEBUG"] = "1"
+    try:
+        for c in DEBUG_CASES:
+            out = root / c["name"]
+            gpf.partition(graphs[c["hetero"]], c["num_parts"], out, "g", method=c["method"], verbose=False,
+                          graphbolt=True)
+            debug.append({**c, "config": str(out / "g.json"), "input": inputs[c["hetero"]]})
+    finally:
+        del os.environ["DGL_DIST_DEBUG"]
+    (root / "manifest_debug.json").write_text(json.dumps(debug))
     dgl1 = [m for m in manifest if not m["graphbolt"]]  # DGL 1.1.3 has no GraphBolt
     (root / "manifest1.json").write_text(json.dumps(dgl1))
     import time
@@ -160,6 +176,9 @@ def _build_gpf_sets(root: Path) -> dict:
         "dgl1": _results(run_dgl("dgl_partition_options.py", "check", root / "manifest1.json", check=False,
                                  timeout=1200)),
     }
+    res["debug"] = _results(run_dgl("dgl_partition_options.py", "check", root / "manifest_debug.json",
+                                    venv=DGL2_VENV, check=False, env_extra={"DGL_DIST_DEBUG": "1"}))
+    res["debug_manifest"] = {m["name"]: m for m in debug}
     res["seconds"] = time.perf_counter() - t0
     return res
 
@@ -177,6 +196,14 @@ def test_dgl_loads_what_gpf_writes(gpf_sets, case):
     assert rep.valid, rep.render()
     if case["graphbolt"] and not case["dgl_graph"] and not case["store_eids"]:
         assert "check.not_stored" in rep.codes
+
+
+@pytest.mark.parametrize("case", DEBUG_CASES, ids=lambda c: f"{'het' if c['hetero'] else 'hom'}-{c['num_parts']}p")
+def test_dgl_debug_mode(gpf_sets, case):
+    """With DGL_DIST_DEBUG, the GraphBolt files hold every graph.dgl field with DGL 2.1's dtypes."""
+    m = gpf_sets["debug_manifest"][case["name"]]
+    assert gpf_sets["debug"].get(m["config"]) == "OK", gpf_sets["debug"].get(m["config"], "no verdict")
+    assert gpf.validate(m["config"]).valid
 
 
 @pytest.fixture(scope="module")

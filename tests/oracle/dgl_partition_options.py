@@ -241,8 +241,22 @@ def _check_gb_part(case, g, homo, gg, gpb, p, cfg_path, debug, orig_n, orig_e, s
     if not debug and (set(na) != want_n or set(ea) != want_e):
         raise AssertionError(f"part {p}: GraphBolt attributes {sorted(na)}/{sorted(ea)} != asked "
                              f"{sorted(want_n)}/{sorted(want_e)}")
-    if debug and not (want_n <= set(na) and want_e <= set(ea)):
-        raise AssertionError(f"part {p}: debug mode lacks attributes")
+    if debug:  # DGL_DIST_DEBUG: every field of graph.dgl, _TYPE (and part_id) narrowed to int8
+        root = os.path.dirname(cfg_path)
+        og = dgl.load_graphs(os.path.join(root, f"part{p}", "graph.dgl"))[0][0]
+        _, _, eids = og.adj().csc()
+        if set(na) != set(og.ndata) or set(ea) != set(og.edata):
+            raise AssertionError(f"part {p}: debug mode stores {sorted(na)}/{sorted(ea)}, graph.dgl has "
+                                 f"{sorted(og.ndata)}/{sorted(og.edata)}")
+        for k in na:
+            if not torch.equal(og.ndata[k], na[k]):
+                raise AssertionError(f"part {p}: debug node attribute {k} differs from graph.dgl")
+        for k in ea:
+            if not torch.equal(og.edata[k][eids], ea[k]):
+                raise AssertionError(f"part {p}: debug edge attribute {k} differs from graph.dgl")
+        for frame, k in ((na, dgl.NTYPE), (ea, dgl.ETYPE), (na, "part_id")):
+            if k in frame and frame[k].dtype != torch.int8:
+                raise AssertionError(f"part {p}: debug {k} is {frame[k].dtype}, DGL 2.1 writes int8")
     dtypes = {"indptr": (gg.csc_indptr, torch.int32), "indices": (gg.indices, torch.int32),
               "node _ID": (na["_ID"], torch.int64)}
     if "inner_node" in na:

@@ -26,7 +26,8 @@ from hypothesis import strategies as st
 
 from gpf.errors import FormatError
 from gpf.sdk.codecs import graphbolt as gbmod
-from gpf.sdk.codecs.graphbolt import GraphBoltGraph, graphbolt_to_coo, read_graphbolt, write_graphbolt
+from gpf.sdk.codecs.graphbolt import GraphBoltGraph, graphbolt_to_coo, read_graphbolt
+from gpf.sdk.codecs.graphbolt_writer import write_graphbolt
 from oracle.dump import save_arrays, save_json
 from oracle.runner import load_dump
 

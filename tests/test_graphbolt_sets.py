@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 import gpf
-from gpf.sdk.storage.graphbolt import GraphBoltGraph, read_graphbolt
-from gpf.sdk.storage.graphbolt_writer import graphbolt_bytes, write_graphbolt_file
+from gpf.sdk.codecs.graphbolt import GraphBoltGraph, read_graphbolt
+from gpf.sdk.codecs.graphbolt_writer import graphbolt_bytes, write_graphbolt_file
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "dgl2_graphbolt"
 FIXTURE_PTS = sorted(FIX.glob("*/part*/fused_csc_sampling_graph.pt"))
@@ -123,7 +123,7 @@ def test_graphbolt_only_set_reads_with_clear_errors(gb_only):
     np.testing.assert_array_equal(part.inner_node, owner == 0)  # derived from the node map
     np.testing.assert_array_equal(part.inner_edge, part.inner_node[part.dst])
     with pytest.raises(gpf.GpfError) as e:
-        part.global_eid
+        _ = part.global_eid
     msg = str(e.value)
     assert "fused_csc_sampling_graph.pt" in msg and "'_ID'" in msg and "store_eids" in msg and "--store-eids" in msg
     # the per-type edge feature tables still read (rows of owned edges, new-ID order)

@@ -87,11 +87,9 @@ def check_case(case):
     cfg_path = case["config"]
     g, homo = load_input(case["input"])
     cfg = json.load(open(cfg_path))
-    root = os.path.dirname(cfg_path)
     asked_formats = case["graph_formats"] or ["coo"]
     gb_asked = case["graphbolt"]
     debug = "DGL_DIST_DEBUG" in os.environ
-    ntypes = g.ntypes
     canon = g.canonical_etypes
     seen = {_etype_key(c): [] for c in canon}  # per-type (orig src, orig dst, orig eid or -1)
     feats_seen = {}

@@ -629,6 +629,8 @@ def check_endpoint_types(rep: Report, f: SetFacts, d: PartData) -> None:
             return
         ends = f.etype_ends[et]
         nt = d.node_types
+        if nt is None:
+            return
         bad = np.flatnonzero((nt[d.src] != ends[:, 0]) | (nt[d.dst] != ends[:, 1]))
         if bad.size:
             rep.error("edge.endpoint_type", f"{bad.size} edge(s) join nodes whose types differ from their edge "

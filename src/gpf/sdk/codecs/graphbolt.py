@@ -42,8 +42,8 @@ record is read through :mod:`zipfile` and so is CRC-checked.
 
 Writing
 -------
-:func:`write_graphbolt` is :func:`gpf.sdk.storage.graphbolt_writer.write_graphbolt_file`:
-torch.save's exact bytes, emitted without torch or DGL.  The stand-in classes below
+:func:`gpf.sdk.codecs.graphbolt_writer.write_graphbolt` writes these files: torch.save's exact
+bytes, emitted without torch or DGL.  The stand-in classes below
 (``_FakeGraph``, ``_ScriptObjectWriter``, ``_fake_dgl_modules``) make ``torch.save`` pickle
 an arbitrary GraphBolt-shaped state the way DGL's object pickles; the tests use them to
 craft hostile files.
@@ -58,10 +58,8 @@ import io
 import os
 import pickle
 import pickletools
-import shutil
 import struct
 import sys
-import tempfile
 import threading
 import types
 import zipfile
@@ -76,7 +74,6 @@ from gpf.sdk.codecs.buffer import Buffer, BytesLike, open_buffer
 __all__ = [
     "GraphBoltGraph",
     "read_graphbolt",
-    "write_graphbolt",
     "graphbolt_to_coo",
     "PICKLE_VERSION",
     "GRAPHBOLT_MODULE",
@@ -686,18 +683,6 @@ def _to_tensor(torch: Any, name: str, a: np.ndarray) -> Any:
         raise ValueError(f"{name}: dtype {a.dtype} cannot be stored (torch < 2.3 has no {a.dtype})")
     a = np.array(a, dtype=a.dtype.newbyteorder("="), order="C", copy=True)
     return torch.from_numpy(a)
-
-
-def write_graphbolt(path: "str | os.PathLike[str]", g: GraphBoltGraph) -> None:
-    """Write ``g`` as a ``fused_csc_sampling_graph.pt`` that DGL 2.x ``torch.load``s.
-
-    The bytes are torch.save's for DGL's object (:mod:`gpf.sdk.storage.graphbolt_writer`, which
-    needs neither torch nor DGL).  Arrays are stored in their own dtypes (no casting).  Raises
-    ``ValueError`` when ``g`` is not a valid graph.  The write is atomic (temporary file + ``os.replace``).
-    """
-    from gpf.sdk.storage.graphbolt_writer import write_graphbolt_file
-
-    write_graphbolt_file(path, g)
 
 
 # ----------------------------------------------------------------------------------------

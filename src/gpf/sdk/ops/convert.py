@@ -75,9 +75,9 @@ def convert(src: Any, dst: "str | os.PathLike[str]", to: str = "dgl", *, compres
         writer.begin()
         with runner(workers, scheduler, client) as run:
             if run.distributed:
-                options = {"compressor": compressor, "chunk_rows": chunk_rows, "shard_rows": shard_rows,
-                           "dgl_options": options}
-                entries = run.map(_copy_part_task, [(ps.path, p, to, out, ps.graph_name, options)
+                writer_options = {"compressor": compressor, "chunk_rows": chunk_rows, "shard_rows": shard_rows,
+                                  "dgl_options": options}
+                entries = run.map(_copy_part_task, [(ps.path, p, to, out, ps.graph_name, writer_options)
                                                     for p in range(ps.num_parts)],
                                   description=f"converting to {to}", progress=progress)
             else:
@@ -146,15 +146,15 @@ def _complete_graph(ps, p: int, graph, writer):
     if not graph.source.endswith(".pt"):
         return graph
     opts = getattr(writer, "options", None)
-    gb_only_out = opts is not None and opts.graphbolt and not opts.dgl_graph
-    if "_ID" not in graph.edata and not (gb_only_out and not opts.graphbolt_options.store_eids
-                                         and not opts.graphbolt_options.store_all):
-        wants = ("graph.dgl" if opts is None or opts.dgl_graph else "a GraphBolt file with --store-eids") \
+    dgl_graph_out = opts is None or opts.dgl_graph
+    eids_out = opts is None or opts.dgl_graph or opts.graphbolt_options.store_eids or opts.graphbolt_options.store_all
+    if "_ID" not in graph.edata and (writer.name != "dgl" or eids_out):
+        wants = ("graph.dgl" if dgl_graph_out else "a GraphBolt file with --store-eids") \
             if writer.name == "dgl" else f"the {writer.name} backend"
         raise GpfError(f"{graph.source}: partition {p} stores no edge IDs (the GraphBolt file was written without "
                        f"store_eids), which {wants} needs; convert it with --to dgl --graphbolt-only (no "
                        "--store-eids), or rewrite the source with store_eids=True")
-    if writer.name != "dgl" or not (opts is None or opts.dgl_graph):
+    if writer.name != "dgl" or not dgl_graph_out:
         return graph
     ndata, edata = dict(graph.ndata), dict(graph.edata)
     with_types = not ps.is_homogeneous or ps.num_parts == 1

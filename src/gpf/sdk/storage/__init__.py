@@ -9,7 +9,8 @@ from gpf.sdk.storage.registry import BACKENDS, open_store, open_writer
 from gpf.sdk.storage.zarr_store import ZarrFeature
 from gpf.sdk.codecs.dgl_graph import StoredGraph, read_graphs, read_partition_graph, write_graphs
 from gpf.sdk.codecs.dgl_tensors import read_tensors, write_tensors
-from gpf.sdk.codecs.graphbolt import GraphBoltGraph, graphbolt_to_coo, read_graphbolt, write_graphbolt
+from gpf.sdk.codecs.graphbolt import GraphBoltGraph, graphbolt_to_coo, read_graphbolt
+from gpf.sdk.codecs.graphbolt_writer import write_graphbolt
 
 __all__ = [
     "PartGraph", "PartitionStore", "PartitionWriter", "BACKENDS", "open_store", "open_writer", "ZarrFeature",

@@ -191,7 +191,7 @@ class DglWriter(DirectoryWriter):
 
     def _write_graphbolt(self, path: str, graph: PartGraph) -> None:
         from gpf.sdk.storage.graphbolt_part import partition_to_graphbolt
-        from gpf.sdk.storage.graphbolt_writer import write_graphbolt_file
+        from gpf.sdk.codecs.graphbolt_writer import write_graphbolt_file
 
         if self.shape is None:
             raise RuntimeError("DglWriter.set_shape must be called before writing GraphBolt partitions")

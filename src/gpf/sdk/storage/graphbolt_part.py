@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gpf.sdk.storage.base import PartGraph
-from gpf.sdk.storage.graphbolt import GraphBoltGraph
+from gpf.sdk.codecs.graphbolt import GraphBoltGraph
 
 __all__ = ["GraphBoltOptions", "partition_to_graphbolt", "csc_order", "min_int_dtype", "GRAPHBOLT_FILE"]
 
@@ -69,11 +69,11 @@ def csc_order(dst: np.ndarray, num_nodes: int) -> tuple[np.ndarray, np.ndarray]:
     indptr = np.zeros(num_nodes + 1, dtype=np.int64)
     if m:
         np.cumsum(np.bincount(dst, minlength=num_nodes), out=indptr[1:])
-    key = dst.astype(np.uint64 if num_nodes > 0xFFFFFFFF else np.uint32, copy=False)
-    order = np.argsort((key & 0xFFFF).astype(np.uint16), kind="stable")
+    key: np.ndarray = dst.astype(np.uint64 if num_nodes > 0xFFFFFFFF else np.uint32, copy=False)
+    order = np.argsort(np.bitwise_and(key, 0xFFFF).astype(np.uint16), kind="stable")
     shift = 16
     while (num_nodes - 1) >> shift > 0:
-        digit = ((key[order] >> shift) & 0xFFFF).astype(np.uint16)
+        digit = np.bitwise_and(np.right_shift(key[order], shift), 0xFFFF).astype(np.uint16)
         order = order[np.argsort(digit, kind="stable")]
         shift += 16
     return indptr, order

@@ -24,7 +24,7 @@ key, 'cpu', numel), 0, size, stride, False, OrderedDict())``.  Storage keys are 
 string order of the keys, then ``version`` (``3``) and ``.data/serialization_id``.
 spec/SPEC.md section "GraphBolt partition file" describes the layout for readers.
 
-The reader is :mod:`gpf.sdk.storage.graphbolt`; it shares the graph model and its checks.
+The reader is :mod:`gpf.sdk.codecs.graphbolt`; it shares the graph model and its checks.
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ from typing import BinaryIO, Iterator
 
 import numpy as np
 
-from gpf.sdk.storage.graphbolt import PICKLE_VERSION, GraphBoltGraph, _validate
+from gpf.sdk.codecs.graphbolt import PICKLE_VERSION, GraphBoltGraph, _validate
 
-__all__ = ["write_graphbolt_file", "graphbolt_bytes", "STORAGE_NAMES"]
+__all__ = ["write_graphbolt", "write_graphbolt_file", "graphbolt_bytes", "STORAGE_NAMES"]
 
 _GRAPH_GLOBAL = b"dgl.graphbolt.impl.fused_csc_sampling_graph\nFusedCSCSamplingGraph\n"
 _SCRIPT_QUALNAME = "__torch__.torch.classes.graphbolt.FusedCSCSamplingGraph"
@@ -269,7 +269,7 @@ class _Zip:
 def _chunks(a: np.ndarray) -> Iterator[memoryview]:
     flat = a.reshape(-1).view(np.uint8) if a.size else np.zeros(0, np.uint8)
     for s in range(0, flat.shape[0], _CHUNK):
-        yield memoryview(flat[s:s + _CHUNK])
+        yield memoryview(flat[s:s + _CHUNK])  # type: ignore[arg-type]  # ndarray has the buffer protocol
 
 
 def _storage_array(name: str, a: np.ndarray) -> np.ndarray:
@@ -285,14 +285,18 @@ def _prepare(g: GraphBoltGraph) -> GraphBoltGraph:
     for what, a in (("indptr", g.indptr), ("indices", g.indices)):
         if a.dtype.newbyteorder("=") not in (np.dtype(np.int32), np.dtype(np.int64)):
             raise ValueError(f"{what}: dtype {a.dtype} is not int32/int64 (GraphBolt's sampler supports no other)")
-    conv = lambda n, a: None if a is None else _storage_array(n, np.asarray(a))  # noqa: E731
+    def opt(name: str, a: "np.ndarray | None") -> "np.ndarray | None":
+        return None if a is None else _storage_array(name, np.asarray(a))
+
     return GraphBoltGraph(
-        indptr=conv("indptr", g.indptr), indices=conv("indices", g.indices),
-        node_type_offset=conv("node_type_offset", g.node_type_offset),
-        type_per_edge=conv("type_per_edge", g.type_per_edge),
+        indptr=_storage_array("indptr", np.asarray(g.indptr)), indices=_storage_array("indices", np.asarray(g.indices)),
+        node_type_offset=opt("node_type_offset", g.node_type_offset),
+        type_per_edge=opt("type_per_edge", g.type_per_edge),
         node_type_to_id=g.node_type_to_id, edge_type_to_id=g.edge_type_to_id,
-        node_attributes={k: conv(f"node_attributes[{k!r}]", v) for k, v in g.node_attributes.items()},
-        edge_attributes={k: conv(f"edge_attributes[{k!r}]", v) for k, v in g.edge_attributes.items()},
+        node_attributes={k: _storage_array(f"node_attributes[{k!r}]", np.asarray(v))
+                         for k, v in g.node_attributes.items()},
+        edge_attributes={k: _storage_array(f"edge_attributes[{k!r}]", np.asarray(v))
+                         for k, v in g.edge_attributes.items()},
         version_number=g.version_number)
 
 
@@ -354,3 +358,7 @@ def graphbolt_bytes(g: GraphBoltGraph, archive: str = "fused_csc_sampling_graph"
     buf = io.BytesIO()
     _emit(buf, _prepare(g), archive, serialization_id)
     return buf.getvalue()
+
+
+#: The writer under the name the reader's module used to export (``read_graphbolt`` / ``write_graphbolt``).
+write_graphbolt = write_graphbolt_file

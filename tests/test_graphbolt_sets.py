@@ -208,3 +208,16 @@ def test_cli_flags(tmp_path):
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "stores no edge IDs" in r.stderr, r.stderr
     r = _cli("partition", tmp_path / "g.npz", tmp_path / "e", "--parts", "2", "--objtype", "area")
     assert r.returncode == 2 and "invalid choice" in r.stderr
+
+
+def test_graphbolt_only_set_in_pyg_stores(gb_only):
+    from gpf.converters.pyg_stores import to_pyg_stores
+
+    fs, gs = to_pyg_stores(gb_only)
+    np.testing.assert_array_equal(fs.get_tensor(group_name="user", attr_name="feat", index=None).numpy(),
+                                  _hetero_graph().ndata["user"]["feat"])
+    ei = gs.get_edge_index(edge_type=("user", "buys", "item"), layout="coo")
+    src, dst = _hetero_graph().edges_dict[("user", "buys", "item")]
+    assert sorted(zip(ei[0].tolist(), ei[1].tolist())) == sorted(zip(src.tolist(), dst.tolist()))
+    with pytest.raises(gpf.GpfError, match="store no edge IDs"):
+        fs.get_tensor(group_name=("user", "buys", "item"), attr_name="w", index=None)

@@ -221,3 +221,12 @@ def test_graphbolt_only_set_in_pyg_stores(gb_only):
     assert sorted(zip(ei[0].tolist(), ei[1].tolist())) == sorted(zip(src.tolist(), dst.tolist()))
     with pytest.raises(gpf.GpfError, match="store no edge IDs"):
         fs.get_tensor(group_name=("user", "buys", "item"), attr_name="w", index=None)
+
+
+def test_graphbolt_only_set_info(gb_only):
+    r = _cli("info", gb_only.path, "--json")
+    assert r.returncode == 0, r.stderr
+    info = json.loads(r.stdout)
+    assert json.dumps(info).count("fused_csc_sampling_graph.pt") >= 1
+    r = _cli("info", gb_only.path)
+    assert r.returncode == 0 and "part_graph_graphbolt" in r.stdout, r.stderr

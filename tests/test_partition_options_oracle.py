@@ -282,7 +282,7 @@ def test_gpf_reads_what_dgl_writes(dgl_sets, case, tmp_path):
 
 
 def _stored_formats(path) -> set[str]:
-    from gpf.sdk.storage import dgl_graph
+    from gpf.sdk.codecs import dgl_graph
 
     raw = Path(path).read_bytes()
     names = set()

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from gpf.errors import FormatError, GpfError, UnsupportedError
+from gpf.errors import FormatError, GpfError, UnsupportedError, problem_code
 from gpf.sdk import paths
 from gpf.validators import against as against_checks
 from gpf.validators.config_checks import ConfigContext, run_config_checks
@@ -499,9 +499,10 @@ class _PartitionCheck:
                 continue
             path = self._file(p, role)
             try:
-                feats = read(p)
+                stored = read(p)
+                feats = {k: stored[k] for k in stored}  # a lazy mapping reads here, inside the net
             except FormatError as e:
-                rep.error("feature.format", f"cannot decode: {e}", partition=p, path=e.path,
+                rep.error(problem_code(e, "feature.format"), f"cannot decode: {e}", partition=p, path=e.path,
                           examples=[] if e.offset is None else [e.offset])
                 continue
             except GpfError as e:
@@ -520,8 +521,9 @@ class _PartitionCheck:
                 continue  # a path problem says why; presence unknown
             try:
                 maps = self.pset.store.read_orig_ids(p, what)
+                maps = None if maps is None else {k: maps[k] for k in maps}  # a lazy mapping reads here
             except FormatError as e:
-                rep.error("orig_ids.format", f"cannot decode: {e}", partition=p, path=e.path,
+                rep.error(problem_code(e, "orig_ids.format"), f"cannot decode: {e}", partition=p, path=e.path,
                           examples=[] if e.offset is None else [e.offset])
                 res.orig_present[kind] = True
                 continue

@@ -15,7 +15,7 @@ from functools import partial
 
 import numpy as np
 
-from gpf.errors import FormatError, GpfError
+from gpf.errors import FormatError, GpfError, problem_code
 from gpf.sdk import aligned
 from gpf.sdk.aligned import ascending
 from gpf.sdk.arrays import unique
@@ -233,8 +233,9 @@ def load_part(rep: Report, p: int, read, path: str, *, graphbolt: bool = False) 
         g: PartGraph = read()
     except FormatError as e:
         at = f" at byte {e.offset}" if e.offset is not None else ""
-        rep.error("graph.format", f"cannot decode{at}: {e.message}", partition=p, path=e.path,
-                  examples=[] if e.offset is None else [e.offset])
+        code = problem_code(e, "graph.format")
+        rep.error(code, f"{'cannot decode' if code == 'graph.format' else 'refused'}{at}: {e.message}", partition=p,
+                  path=e.path, examples=[] if e.offset is None else [e.offset])
         return None
     except GpfError as e:
         rep.error("graph.format", str(e), partition=p, path=path)

@@ -57,10 +57,12 @@ CODES: dict[str, tuple[str, str, str]] = {
     "node_map.total": ("C8", ERROR, "the last node range does not end at num_nodes"),
     "edge_map.total": ("C8", ERROR, "the last edge range does not end at num_edges"),
     "path.invalid": ("P1", ERROR, "a file path is not a non-empty string (or holds NUL / unencodable characters)"),
-    "path.escape": ("P1", ERROR, "a file path resolves outside the dataset root (.., absolute, symlink)"),
+    "path.escape": ("P1 11", ERROR, "a path resolves outside the dataset root (.., absolute, symlink, HDF5 external "
+                    "storage/link/virtual dataset, Zarr key)"),
     "path.absolute": ("P1", WARNING, "an absolute file path inside the dataset root (`gpf upgrade` rewrites it)"),
     "path.missing": ("P2", ERROR, "a file the config names does not exist"),
-    "path.kind": ("P2", ERROR, "a file the config names is a directory or another kind of file (magic number)"),
+    "path.kind": ("P2", ERROR, "a file the set names is a directory, FIFO, device or another kind of file (magic number)"),
+    "file.changed": ("11", ERROR, "a memory-mapped file was truncated or replaced while it was being read"),
     # -- the partition graph -----------------------------------------------------------------
     "graph.format": ("G1 B1", ERROR, "the partition graph file does not decode (file and byte offset in the message)"),
     "graph.files_disagree": ("B2", ERROR, "a partition's DGL and GraphBolt graph files hold different nodes or edges"),

@@ -30,6 +30,7 @@ from typing import Any
 from gpf.errors import GpfError
 from gpf.sdk import paths
 from gpf.sdk.storage.base import ARRAY_ROLES
+from gpf.sdk.storage.mapped import check_unchanged
 from gpf.sdk.storage.registry import BACKEND_KEY, BACKENDS, PATH_KEY, open_writer
 
 __all__ = ["convert", "BACKENDS"]
@@ -82,6 +83,7 @@ def convert(src: Any, dst: "str | os.PathLike[str]", to: str = "dgl", *, compres
                                   description=f"converting to {to}", progress=progress)
             else:
                 entries = [_copy_part(ps, p, writer) for p in _progress(ps, to, progress)]
+        check_unchanged()
         writer.commit(_config(ps, entries))
         if staged:
             _upload(out, dst, os.path.basename(writer.config_path))
@@ -118,7 +120,9 @@ def _copy_part(ps, p: int, writer) -> dict[str, Any]:
         "orig_eids": _lazy(store.read_orig_ids(p, "edges")),
     }
     assert tuple(arrays) == ARRAY_ROLES
-    return writer.write_part(p, graph, arrays)
+    entry = writer.write_part(p, graph, arrays)
+    check_unchanged()  # a source file truncated while it was read: no config is written over what was copied
+    return entry
 
 
 def _copy_part_task(src: str, p: int, to: str, out: str, graph_name: str, options: dict) -> dict[str, Any]:

@@ -245,6 +245,7 @@ class PartResult:
     feat_keys: dict[str, set | None] = field(default_factory=lambda: {"node": None, "edge": None})
     orig: dict[str, dict | None] = field(default_factory=lambda: {"node": None, "edge": None})
     orig_present: dict[str, bool | None] = field(default_factory=lambda: {"node": None, "edge": None})
+    files: dict[str, str | None] = field(default_factory=dict)  # role -> the file read (for messages)
 
 
 @dataclass
@@ -338,12 +339,16 @@ class _Run:
             results = [check_partition(*a) for a in steps]
         feats = {"node": {}, "edge": {}}
         feat_keys = {"node": {}, "edge": {}}
+        self.files: dict[str, dict[int, str]] = {}
         self.orig = {"node": {}, "edge": {}}
         self.orig_present = {"node": {}, "edge": {}}
         ends, halos = [], []
         no_eids = [r.p for r in results if not r.eids_stored]
         for r in results:  # in partition order: the report reads as the in-process loop's
             rep.problems.extend(r.problems)
+            for role, file in r.files.items():
+                if file:
+                    self.files.setdefault(role, {})[r.p] = file
             for what, n in r.checked.items():
                 rep.count(what, n)
             inner_ok = inner_ok and r.inner_ok
@@ -361,7 +366,7 @@ class _Run:
         self.feats = feats
         for kind in ("node", "edge"):
             guarded(rep, "check_feature_consistency", check_feature_consistency, rep, f, kind, feats[kind],
-                    feat_keys[kind])
+                    feat_keys[kind], self.files.get(f"{kind}_feats"))
         orig = {kind: guarded(rep, "original-ID maps", self._orig_maps, kind) for kind in ("node", "edge")}
         ge = None
         if inner_ok and len(ends) == f.num_parts:
@@ -382,7 +387,7 @@ class _Run:
     def _orig_maps(self, kind: str) -> dict[str, np.ndarray] | None:
         if not check_orig_presence(self.rep, kind, self.orig_present[kind]):
             return None
-        return check_orig_permutation(self.rep, self.f, kind, self.orig[kind])
+        return check_orig_permutation(self.rep, self.f, kind, self.orig[kind], self.files.get(f"orig_{kind[0]}ids"))
 
     def _against(self, ge, orig) -> None:
         rep, f = self.rep, self.f
@@ -447,6 +452,8 @@ class _PartitionCheck:
             guarded(rep, "check_graph_files_agree", self._both_graphs, p, role, d, partition=p)
         if not (d.inner_edges_ok and d.nodes_ok and d.local_ok):
             return
+        if f.node_range(p)[1] - f.node_range(p)[0] > d.num_nodes:
+            return  # the config claims more nodes than the file stores: nothing is sized by the claim
         lo, hi = f.edge_range(p)
         n_lo, n_hi = f.node_range(p)
         res.halo = d.halo_copy(hi - lo, n_lo, n_hi - n_lo)
@@ -508,6 +515,7 @@ class _PartitionCheck:
             except GpfError as e:
                 rep.error("feature.format", str(e), partition=p, path=path)
                 continue
+            res.files[role] = path
             good, named = check_feature_keys(rep, f, p, kind, feats, path)
             res.feats[kind] = {k: np.asarray(a) for k, a in good.items()} if self.keep_values else \
                 {k: _FeatureShape(a.dtype, tuple(a.shape)) for k, a in good.items()}
@@ -533,4 +541,5 @@ class _PartitionCheck:
                 continue
             res.orig_present[kind] = maps is not None
             if maps is not None:
-                res.orig[kind] = check_orig_map(rep, f, p, kind, maps, self._file(p, f"orig_{kind[0]}ids"))
+                res.files[f"orig_{kind[0]}ids"] = self._file(p, f"orig_{kind[0]}ids")
+                res.orig[kind] = check_orig_map(rep, f, p, kind, maps, res.files[f"orig_{kind[0]}ids"])

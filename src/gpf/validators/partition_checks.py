@@ -343,7 +343,13 @@ def check_node_ids(rep: Report, f: SetFacts, d: PartData) -> None:
 
 
 def _range_coverage(rep: Report, ids: np.ndarray, lo: int, hi: int, p: int, path: str, kind: str) -> bool:
-    """Report IDs of [lo, hi) missing or repeated among ``ids`` (all inside the range)."""
+    """Report IDs of [lo, hi) missing or repeated among ``ids`` (all inside the range).
+
+    The range comes from the config; ``ids`` from the partition's file.  A range far larger than what the
+    file stores (a config claiming more nodes than exist) is reported from the sorted IDs, without
+    allocating anything of the range's size."""
+    if hi - lo > 4 * ids.size + (1 << 16):
+        return _sparse_coverage(rep, ids, lo, hi, p, path, kind)
     counts = np.bincount(ids - lo, minlength=hi - lo) if ids.size else np.zeros(hi - lo, np.int64)
     ok = True
     missing = np.flatnonzero(counts == 0)
@@ -357,6 +363,24 @@ def _range_coverage(rep: Report, ids: np.ndarray, lo: int, hi: int, p: int, path
                   partition=p, path=path, examples=dup + lo)
         ok = False
     return ok
+
+
+def _sparse_coverage(rep: Report, ids: np.ndarray, lo: int, hi: int, p: int, path: str, kind: str) -> bool:
+    """:func:`_range_coverage` for a range much larger than ``ids``: sort, count, and find the first gaps."""
+    s = np.sort(ids)
+    u = unique(s)
+    if u.size < s.size:
+        dup = unique(s[1:][s[1:] == s[:-1]])
+        rep.error(f"{kind}_id.duplicate", f"{dup.size} {kind} _ID(s) stored more than once as inner {kind}s",
+                  partition=p, path=path, examples=dup)
+    expect = np.arange(lo, lo + u.size, dtype=np.int64)
+    off = np.flatnonzero(u != expect)
+    first = int(expect[off[0]]) if off.size else lo + u.size  # the first ID of the range not stored
+    missing = (hi - lo) - u.size
+    rep.error(f"inner_{kind}.missing", f"{missing} {kind}(s) of this partition's range [{lo}, {hi}) are not stored "
+              f"as inner {kind}s (the range claims {hi - lo} {kind}s, the partition stores {ids.size})",
+              partition=p, path=path, examples=np.arange(first, min(first + rep.max_examples, hi)))
+    return False
 
 
 def check_inner_nodes(rep: Report, f: SetFacts, d: PartData) -> None:

@@ -21,7 +21,7 @@ from gpf.limits import MAX_NPY_HEADER
 from gpf.sdk import paths
 from gpf.sdk.storage.base import PartGraph, materialize
 from gpf.sdk.storage.dir_writer import DirectoryWriter, replace_dir
-from gpf.sdk.storage.layout import GRAPH, check_feature, check_graph, check_key, graph_arrays, as_stored
+from gpf.sdk.storage.layout import GRAPH, ROLES, check_feature, check_graph, check_key, graph_arrays, as_stored
 
 __all__ = ["NpyStore", "NpyWriter", "read_npy", "write_npy"]
 
@@ -199,7 +199,7 @@ class NpyStore:
         return self._arrays(part_id, {"nodes": "orig_nids", "edges": "orig_eids"}[kind])
 
     def files(self, part_id: int) -> dict[str, str]:
-        return {role: self._role_dir(part_id, role) for role in (GRAPH, "node_feats", "edge_feats")}
+        return {role: self._role_dir(part_id, role) for role in (GRAPH, *ROLES)}
 
 
 # -- writing -------------------------------------------------------------------------------------

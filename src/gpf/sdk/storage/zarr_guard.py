@@ -63,7 +63,7 @@ def _metadata_problem(doc: Any) -> str | None:
     if problem:
         return problem
     chunks = ((doc.get("chunk_grid") or {}).get("configuration") or {}).get("chunk_shape")
-    if not (isinstance(chunks, list) and all(type(c) is int and c >= 0 for c in chunks)):
+    if not (isinstance(chunks, (list, tuple)) and all(type(c) is int and c >= 0 for c in chunks)):
         return f"chunk_grid has no valid regular chunk_shape ({_short(chunks)})"
     enc = doc.get("chunk_key_encoding") or {}
     sep = (enc.get("configuration") or {}).get("separator", "/" if enc.get("name") == "default" else ".")
@@ -73,7 +73,7 @@ def _metadata_problem(doc: Any) -> str | None:
 
 
 def _codecs_problem(codecs: Any, depth: int = 0) -> str | None:
-    if not isinstance(codecs, list) or depth > 2:
+    if not isinstance(codecs, (list, tuple)) or depth > 2:
         return f"codecs is {_short(codecs)}, expected a list"
     for c in codecs:
         name = c.get("name") if isinstance(c, dict) else c
@@ -340,6 +340,9 @@ def guarded_array(a, where: str):
     meta = a.metadata
     if not isinstance(meta, ArrayV3Metadata):
         raise FormatError(where, None, "not a Zarr v3 array")
+    problem = _metadata_problem(meta.to_dict())  # again on the parsed form, wherever zarr-python took it from
+    if problem:
+        raise FormatError(where, None, f"Zarr metadata refused: {problem}")
     itemsize = np.dtype(meta.data_type.to_native_dtype()).itemsize
     chunk = tuple(int(c) for c in a.chunks)
     chunk_bytes = int(np.prod(chunk, dtype=object)) * itemsize

@@ -65,7 +65,8 @@ def find_zarr_root(path: str) -> str | None:
         except Exception:  # noqa: BLE001 - not a store we can see: not a zarr root
             return None
     local = _local(path)
-    return path if os.path.isfile(os.path.join(local, ROOT_META)) else None
+    # lexists: a zarr.json that is a FIFO or a dangling link is still this store's, and refused as such
+    return path if os.path.isdir(local) and os.path.lexists(os.path.join(local, ROOT_META)) else None
 
 
 def _open_group(root: str, mode: str):
@@ -78,6 +79,8 @@ def _open_group(root: str, mode: str):
 
     try:
         store = guarded_store(root) if mode == "r" else _local(root)
+        if mode == "r":  # gpf never writes consolidated metadata: members are always looked up in the store
+            return zarr.open_group(store, mode=mode, zarr_format=3, use_consolidated=False)
         return zarr.open_group(store, mode=mode, zarr_format=3)
     except FormatError:
         raise

@@ -446,7 +446,7 @@ def test_zarr_metadata_json_limits(gpf_backends, tmp_path, what, where):
 # -- 8: a mapped file truncated under gpf ------------------------------------------------------------------------------
 _TRUNCATE_AFTER_MAP = """
 import os
-import gpf.sdk.storage.mapped as _m
+import gpf.sdk.codecs.mapped as _m
 _map, _target = _m.map_file, os.environ["GPF_TEST_TRUNCATE"]
 def _hook(fileno, name):
     view = _map(fileno, name)

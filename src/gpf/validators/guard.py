@@ -27,7 +27,7 @@ def guarded(rep: Report, name: str, fn: Callable[..., Any], *args: Any, partitio
 
 def _report_changed(rep: Report, name: str, partition: int | None) -> None:
     """``file.changed`` for each memory-mapped file truncated while ``name`` ran (SIGBUS caught, mapped.py)."""
-    from gpf.sdk.storage.mapped import changed_files
+    from gpf.sdk.codecs.mapped import changed_files
 
     for path in changed_files():
         rep.error("file.changed", f"the file was truncated or replaced while {name} read it (memory-mapped); "

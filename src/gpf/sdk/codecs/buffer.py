@@ -33,7 +33,7 @@ def open_buffer(source: "str | os.PathLike[str] | BytesLike | Buffer", name: str
     """Return a :class:`Buffer` over ``source``.
 
     ``source`` may be a local path (only a regular file is opened; memory-mapped read-only through
-    :func:`gpf.sdk.storage.mapped.map_file`, so a truncation under gpf is reported, or with
+    :func:`gpf.sdk.codecs.mapped.map_file`, so a truncation under gpf is reported, or with
     ``use_mmap=False`` read into private memory with one ``readinto``; empty files give an empty buffer),
     an fsspec URL (read whole), raw bytes, or a ``Buffer``.
     """
@@ -60,7 +60,7 @@ def open_buffer(source: "str | os.PathLike[str] | BytesLike | Buffer", name: str
                 if got != size:
                     raise FormatError(label, got, f"file shrank while reading ({got} of {size} bytes)")
                 return Buffer(memoryview(data).toreadonly(), label)
-            from gpf.sdk.storage.mapped import map_file
+            from gpf.sdk.codecs.mapped import map_file
 
             return Buffer(map_file(fh.fileno(), label), label)
     except OSError as exc:

@@ -29,8 +29,8 @@ from typing import Any
 
 from gpf.errors import GpfError
 from gpf.sdk import paths
+from gpf.sdk.codecs.mapped import check_unchanged
 from gpf.sdk.storage.base import ARRAY_ROLES
-from gpf.sdk.storage.mapped import check_unchanged
 from gpf.sdk.storage.registry import BACKEND_KEY, BACKENDS, PATH_KEY, open_writer
 
 __all__ = ["convert", "BACKENDS"]

@@ -113,7 +113,7 @@ class PartitionSet:
         if isinstance(part_id, (bool, np.bool_)) or not isinstance(part_id, (int, np.integer)) \
                 or not -self.num_parts <= part_id < self.num_parts:
             raise IndexError(f"{self.path}: partition {part_id!r} does not exist (num_parts={self.num_parts})")
-        from gpf.sdk.storage.mapped import check_unchanged
+        from gpf.sdk.codecs.mapped import check_unchanged
 
         check_unchanged()  # a file mapped earlier was truncated under us: say so before reading more
         return Partition(self, int(part_id) % self.num_parts)
@@ -227,7 +227,7 @@ class Partition:
     # -- raw arrays ------------------------------------------------------------------------
     @functools.cached_property
     def graph(self) -> PartGraph:
-        from gpf.sdk.storage.mapped import check_unchanged
+        from gpf.sdk.codecs.mapped import check_unchanged
 
         g = self.set.store.read_graph(self.part_id)
         check_unchanged()

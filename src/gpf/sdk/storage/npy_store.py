@@ -85,7 +85,7 @@ def read_npy(path: str, label: str | None = None, *, use_mmap: bool = True) -> n
             flat = np.frombuffer(data, dtype=dtype)
             return flat.reshape(shape, order=order)
         # mapped through the descriptor whose size was just checked (a later truncation is caught: mapped.py)
-        from gpf.sdk.storage.mapped import map_file
+        from gpf.sdk.codecs.mapped import map_file
 
         view = map_file(fh.fileno(), label)
         flat = np.frombuffer(view, dtype=dtype, count=count, offset=offset)

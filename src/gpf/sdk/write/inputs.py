@@ -87,7 +87,7 @@ def load_assignment(path: "str | os.PathLike[str]") -> "np.ndarray | dict[str, n
     obj = load_numpy(path, ".npy/.npz")
     if isinstance(obj, np.ndarray):
         return obj
-    from gpf.sdk.graph import npz_array
+    from gpf.sdk.write.graph import npz_array
 
     with obj:
         return {k: npz_array(obj, k, path) for k in obj.files}

@@ -519,3 +519,16 @@ def test_npz_pickled_object_message_names_file_and_key(tmp_path):
     rc, _doc, err = run_gpf("partition", bad, tmp_path / "out", "--parts", "2")
     assert rc == 2 and str(bad) in err and "'dst'" in err and "pickle" in err, err
     assert not (tmp_path / "pwned").exists()
+
+
+def test_truncation_test_really_faults(dgl_sets, tmp_path, monkeypatch):
+    """The control of the tests above: with gpf's SIGBUS handler off, the same truncation kills the process
+    (so those tests exercise the fault, not only a short read)."""
+    cfg = copy_set(dgl_sets / "homo_random_h1", tmp_path / "set")
+    monkeypatch.setenv("GPF_TEST_TRUNCATE", str(cfg.parent / "part1" / "graph.dgl"))
+    off = "import gpf.sdk.codecs.mapped as _off\n_off._STATE['installed'] = False\n"
+    code = f"import sys\n{off}{_TRUNCATE_AFTER_MAP}\nfrom gpf.cli import main\nsys.exit(main(sys.argv[1:]))"
+    env = dict(os.environ, PYTHONPATH=f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    p = subprocess.run([sys.executable, "-c", code, "validate", str(cfg), "--json"], capture_output=True,
+                       timeout=SECONDS, env=env)
+    assert p.returncode == -7, (p.returncode, p.stderr.decode()[-500:])  # SIGBUS

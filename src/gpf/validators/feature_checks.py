@@ -106,14 +106,14 @@ def check_feature_consistency(rep: Report, f: SetFacts, kind: str,
                           path=file, examples=sorted(arrs))
 
 
-def _odd_one(by_part: dict[int, object]) -> int:
+def _odd_one(by_part: Mapping[int, object]) -> int:
     """The first partition whose value is not the most common one."""
     values = list(by_part.values())
     common = max(values, key=values.count)
     return next(p for p, v in by_part.items() if v != common)
 
 
-def _others(by_part: dict[int, object], odd: int) -> str:
+def _others(by_part: Mapping[int, object], odd: int) -> str:
     rest: dict[object, list[int]] = {}
     for p, v in by_part.items():
         if p != odd:
@@ -121,14 +121,14 @@ def _others(by_part: dict[int, object], odd: int) -> str:
     return "; ".join(f"{v} in partition(s) {ps[:5]}" for v, ps in rest.items())
 
 
-def orig_culprit(chunks: list[np.ndarray], bad_position: int | None = None,
+def orig_culprit(chunks: "list[np.ndarray] | list[np.ndarray | None]", bad_position: int | None = None,
                  value: int | None = None) -> int | None:
     """The partition an original-ID problem is reported on: the one holding new per-type ID ``bad_position``
     (a value out of range), or the last one storing original ID ``value`` (a repeat)."""
-    starts = np.cumsum([0] + [c.shape[0] for c in chunks])
+    starts = np.cumsum([0] + [0 if c is None else c.shape[0] for c in chunks])
     if bad_position is not None:
         return int(np.searchsorted(starts, bad_position, side="right") - 1)
-    holders = [p for p, c in enumerate(chunks) if c.size and bool(np.any(c == value))]
+    holders = [p for p, c in enumerate(chunks) if c is not None and c.size and bool(np.any(c == value))]
     return holders[-1] if holders else None
 
 
@@ -197,7 +197,7 @@ def check_orig_permutation(rep: Report, f: SetFacts, kind: str,
             p = orig_culprit(chunks, bad_position=int(bad_at[0]))
             rep.error("orig_ids.permutation", f"original {kind}-ID map of {name!r} has {bad_at.size} value(s) outside "
                       f"[0, {n}) (new per-type IDs in examples), the first in partition {p}", partition=p,
-                      path=files.get(p), examples=bad_at)
+                      path=None if p is None else files.get(p), examples=bad_at)
             ok = False
             continue
         if not in_range:  # every value in range, but of a dtype the fast pass does not take (unsigned)
@@ -215,7 +215,7 @@ def check_orig_permutation(rep: Report, f: SetFacts, kind: str,
         where = f"; original ID {int(repeated[0])} is stored again in partition {p}" if p is not None else ""
         rep.error("orig_ids.permutation", f"original {kind}-ID map of {name!r} is not a permutation of [0, {n}): "
                   f"{int((hits == 0).sum())} original ID(s) missing (examples), "
-                  f"{int(repeated.size)} repeated{where}", partition=p, path=files.get(p),
+                  f"{int(repeated.size)} repeated{where}", partition=p, path=None if p is None else files.get(p),
                   examples=np.flatnonzero(hits != 1))
         ok = False
     return out if ok else None

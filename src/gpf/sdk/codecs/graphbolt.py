@@ -377,7 +377,7 @@ def _prescan(data: bytes) -> None:
         del stack[at:]
         return items
 
-    def build(kind: str, items: list[_Sym], keys: list[_Sym] = ()) -> _Sym:
+    def build(kind: str, items: list[_Sym], keys: "list[_Sym] | tuple[()]" = ()) -> _Sym:
         for k in keys:
             if k.kind != "atom":
                 raise _Refused(f"refusing pickle: a {k.kind} as a dict key or set member at pickle byte {pos} "
@@ -396,7 +396,7 @@ def _prescan(data: bytes) -> None:
                                f"byte {pos}")
         return target
 
-    pos = 0
+    pos: "int | None" = 0
     try:
         for op, arg, pos in pickletools.genops(data):
             count += 1

@@ -22,6 +22,7 @@ size the stored chunk objects cannot back.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import stat
@@ -252,7 +253,7 @@ def _make_codec_classes() -> dict[str, type]:
                 return super()._decode_sync(chunk_bytes, chunk_spec)
 
             async def _decode_single(self, chunk_bytes, chunk_spec):
-                return self._decode_sync(chunk_bytes, chunk_spec)
+                return await asyncio.to_thread(self._decode_sync, chunk_bytes, chunk_spec)  # as zarr's own
 
         Bounded.__name__ = Bounded.__qualname__ = f"Bounded{base.__name__}"
         return Bounded
@@ -321,8 +322,9 @@ def _guard_codecs(codecs) -> tuple:
     return tuple(out)
 
 
-def _rebuild(cls: type, codec, fields: dict):
-    new = cls.__new__(cls)
+def _rebuild(cls: type, codec: Any, fields: dict) -> Any:
+    """An instance of ``cls`` (a subclass of ``codec``'s frozen dataclass) holding ``codec``'s fields."""
+    new: Any = object.__new__(cls)
     for k, v in vars(codec).items() if hasattr(codec, "__dict__") else ():
         object.__setattr__(new, k, v)
     for k, v in fields.items():

@@ -202,6 +202,16 @@ def test_zarr_chunk_symlinked_out_of_the_store_is_refused(gpf_backends, tmp_path
     rc, _doc, err = run_gpf("convert", cfg, out, "--to", "npy")
     assert rc == 2 and "outside the store" in err
     assert_secret_absent(out)
+    # a whole array folder pointing out of the store (its zarr.json and chunks live elsewhere)
+    shutil.copytree(folder / "part1" / "orig_nids" / "user", tmp_path / "outside" / "user")
+    shutil.rmtree(folder / "part1" / "orig_nids" / "user")
+    (folder / "part1" / "orig_nids" / "user").symlink_to(tmp_path / "outside" / "user", target_is_directory=True)
+    shutil.copy(gpf_backends["zarr"].parent / "part0" / "graph" / "src" / "c" / "0", chunk.with_name("1"))
+    chunk.unlink()
+    chunk.with_name("1").rename(chunk)  # partition 0 as it was: only the folder of partition 1 points out
+    rc, doc = validate(cfg)
+    assert rc == 1 and "path.escape" in errors(doc), doc["problems"]
+    assert any(p["partition"] == 1 for p in problems(doc, "path.escape"))
 
 
 def test_zarr_storage_transformers_and_unknown_codecs_are_refused(gpf_backends, tmp_path):

@@ -50,6 +50,10 @@ def check_key_path(key: str, where: str) -> None:
                               "store (refused)")
 
 
+def _within(real: str, real_root: str) -> bool:
+    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
 def _metadata_problem(doc: Any) -> str | None:
     """Why a decoded ``zarr.json`` is refused, or None."""
     if not isinstance(doc, dict):
@@ -121,6 +125,8 @@ def _make_store_class():
             super().__init__(store)
             self._label = label
             self._local_root = local_root
+            self._real_root = os.path.realpath(local_root) if local_root is not None else ""
+            self._folders: dict[str, bool] = {}
 
         def _with_store(self, store):
             return type(self)(store, self._label, self._local_root)
@@ -131,20 +137,32 @@ def _make_store_class():
                 return
             path = os.path.join(self._local_root, *key.split("/"))
             try:
-                mode = os.stat(path).st_mode
+                mode = os.lstat(path).st_mode  # one call per chunk: folders are checked once (_folder_inside)
             except FileNotFoundError:
                 return  # a missing key: zarr's own answer (None, a fill-value chunk)
             except OSError as exc:
                 raise FormatError(path, None, f"cannot read: {exc.strerror or exc}") from None
-            real = os.path.realpath(path)
-            if not (real + os.sep).startswith(os.path.realpath(self._local_root).rstrip(os.sep) + os.sep):
-                raise PathEscapeError(path, None, f"Zarr key {key!r} resolves to {real!r}, outside the store "
-                                      "(refused: nothing outside the dataset root is read)")
+            if stat.S_ISLNK(mode) or not self._folder_inside(os.path.dirname(path)):
+                real = os.path.realpath(path)
+                if not _within(real, self._real_root):
+                    raise PathEscapeError(path, None, f"Zarr key {key!r} resolves to {real!r}, outside the store "
+                                          "(refused: nothing outside the dataset root is read)")
+                try:
+                    mode = os.stat(path).st_mode
+                except OSError as exc:
+                    raise FormatError(path, None, f"cannot read: {exc.strerror or exc}") from None
             if not stat.S_ISREG(mode):
                 raise FileKindError(path, None, f"Zarr key {key!r} is {file_kind(mode)}, expected a regular file")
             if key.rsplit("/", 1)[-1] in _META_NAMES and os.stat(path).st_size > MAX_JSON_BYTES:
                 raise FormatError(path, None, f"Zarr metadata is {os.stat(path).st_size} bytes, over the "
                                   f"{MAX_JSON_BYTES}-byte limit")
+
+        def _folder_inside(self, folder: str) -> bool:
+            """True when ``folder`` resolves inside the store (remembered: a chunk folder holds many chunks)."""
+            ok = self._folders.get(folder)
+            if ok is None:
+                ok = self._folders[folder] = _within(os.path.realpath(folder), self._real_root)
+            return ok
 
         async def get(self, key, prototype=None, byte_range=None):
             self._check(key)

@@ -60,9 +60,8 @@ def chunked_metadata(path: str) -> "str | None":
     if not (os.path.isfile(meta) and meta.endswith(".json")):
         return None
     try:
-        with open(meta, "rb") as fh:
-            raw = json.loads(fh.read(64 * 2**20))
-    except (OSError, ValueError):
+        raw = _read_json(meta)  # the bounded loader: a FIFO, a bomb or bad JSON is "not a chunked graph"
+    except GraphError:
         return None
     return meta if isinstance(raw, dict) and ("node_type" in raw or "edge_type" in raw) else None
 

@@ -1,8 +1,8 @@
 """Node rows of a rank: its own nodes' stored features, a HALO cache, and remote fetches.
 
 Per node type, every field a batch asks for (``x``, ``y``, masks) is packed into one
-byte row (``uint8``, fields side by side), so one gather and one exchange move all of
-them.  A rank keeps
+row of bytes (fields side by side, padded to whole 8-byte words and stored as ``int64``),
+so one ``index_select`` and one exchange move all of them.  A rank keeps
 
 * the rows of the nodes it owns (read once from its own partitions' feature files);
 * the rows of its partitions' HALO nodes owned by other ranks, fetched once from their
@@ -64,14 +64,15 @@ class NodeRows:
                 layout.append(FieldLayout(f, off, nb, d, tuple(s), f in mask_fields))
                 off += nb
             n = int(own.type_hi[t] - own.type_lo[t])
-            packed = np.empty((n, off), np.uint8)
+            off = -(-off // 8) * 8                           # whole int64 words
+            packed = np.zeros((n, off), np.uint8)
             for fl in layout:
                 col = local[nt].get(fl.name)
                 if n:
                     packed[:, fl.offset:fl.offset + fl.nbytes] = np.ascontiguousarray(
                         col.astype(fl.dtype, copy=False)).reshape(n, -1).view(np.uint8)
             self.layouts[t] = layout
-            self.tables[t] = torch.from_numpy(packed).to(device)
+            self.tables[t] = torch.from_numpy(packed.view(np.int64)).to(device)
         self.types = sorted(self.layouts)
         self._type_end = {t: torch.from_numpy(own.type_end[t].copy()).to(device) for t in self.types}
         self.halo_ids: dict[int, torch.Tensor] = {}
@@ -131,19 +132,24 @@ class NodeRows:
     def gather(self, t: int, ids: torch.Tensor) -> torch.Tensor:
         """Packed rows of the type-``t`` nodes ``ids`` (per-type IDs); collective."""
         table = self.tables[t]
-        out = torch.empty((ids.numel(), table.shape[1]), dtype=torch.uint8, device=self.device)
         lo, hi = int(self.own.type_lo[t]), int(self.own.type_hi[t])
         mine = (ids >= lo) & (ids < hi)
+        if bool(mine.all()):
+            out = table.index_select(0, ids - lo)
+            self._remote(t, ids[:0])                # collective even with nothing to ask for
+            return out
+        out = torch.empty((ids.numel(), table.shape[1]), dtype=table.dtype, device=self.device)
         at = torch.nonzero(mine).view(-1)
-        out[at] = table[ids[at] - lo]
+        out.index_copy_(0, at, table.index_select(0, ids[at] - lo))
         rest = torch.nonzero(~mine).view(-1)
         cached = self.halo_ids[t]
         if cached.numel() and rest.numel():
-            slot = torch.searchsorted(cached, ids[rest]).clamp_(max=cached.numel() - 1)
-            hit = cached[slot] == ids[rest]
-            out[rest[hit]] = self.halo_rows[t][slot[hit]]
+            want = ids[rest]
+            slot = torch.searchsorted(cached, want).clamp_(max=cached.numel() - 1)
+            hit = cached[slot] == want
+            out.index_copy_(0, rest[hit], self.halo_rows[t].index_select(0, slot[hit]))
             rest = rest[~hit]
-        out[rest] = self._remote(t, ids[rest])
+        out.index_copy_(0, rest, self._remote(t, ids[rest]))
         return out
 
     def _remote(self, t: int, ids: torch.Tensor) -> torch.Tensor:
@@ -156,14 +162,15 @@ class NodeRows:
         lo, hi = int(self.own.type_lo[t]), int(self.own.type_hi[t])
         if req.numel() and (int(req.min()) < lo or int(req.max()) >= hi):
             raise GpfError(f"rank {self.own.rank}: asked for node rows outside its range [{lo}, {hi}) of node type {t}")
-        rows, _ = self.exchange.all_to_all(self.tables[t][req - lo], req_counts, recv_counts=counts)
+        rows, _ = self.exchange.all_to_all(self.tables[t].index_select(0, req - lo), req_counts, recv_counts=counts)
         out = torch.empty_like(rows)
-        out[order] = rows
+        out.index_copy_(0, order, rows)
         return out
 
     def unpack(self, t: int, rows: torch.Tensor) -> dict[str, torch.Tensor]:
         out = {}
         n = rows.shape[0]
+        rows = rows.view(torch.uint8)
         for fl in self.layouts[t]:
             col = rows[:, fl.offset:fl.offset + fl.nbytes].contiguous()
             dtype = torch.from_numpy(np.zeros(0, fl.dtype)).dtype

@@ -132,19 +132,21 @@ class DistNeighborLoader:
         own, work = self.own, self.work_device
         seeds = seeds.to(device=work, dtype=torch.int64)
         n_id = own.to_hid(self._seed_t, seeds) if seeds.numel() else seeds
-        frontier = n_id
+        frontier, start = n_id, 0                 # the frontier is n_id[start:], the nodes the last hop found
         src_l, dst_l, et_l, eid_l = [], [], [], []
         for hop in range(self.num_hops):
-            src, dst, et, eid = self._hop(frontier, hop)
-            src_l.append(src), dst_l.append(dst), et_l.append(et), eid_l.append(eid)
-            frontier = _new_nodes(n_id, src)
+            src, at, et, eid = self._hop(frontier, hop)
+            frontier, src_local = _new_nodes(n_id, src)
+            src_l.append(src_local), dst_l.append(at + start), et_l.append(et), eid_l.append(eid)
+            start = n_id.numel()
             n_id = torch.cat([n_id, frontier])
         src, dst, et = torch.cat(src_l), torch.cat(dst_l), torch.cat(et_l)
         eid = torch.cat(eid_l) if self.graph.eid is not None else None
         return self._assemble(n_id, src, dst, et, eid, int(seeds.numel()))
 
     def _hop(self, frontier: torch.Tensor, hop: int):
-        """Sampled in-edges ``(src hid, dst hid, etype, eid)`` of every frontier node, from their owners."""
+        """Sampled in-edges ``(src hid, dst position in frontier, etype, eid)`` of every frontier node, from
+        their owners."""
         W, R = self.world_size, self.graph.num_etypes
         owner = self.own.owner_rank(frontier)
         order = torch.argsort(owner, stable=True)
@@ -163,8 +165,8 @@ class DistNeighborLoader:
         peer = torch.repeat_interleave(torch.arange(W, device=back.device),
                                        torch.tensor(back_counts, device=back.device))
         sent_off = torch.cumsum(counts, 0) - counts
-        dst = sent[sent_off.to(back.device)[peer] + torch.div(back[:, 0], R, rounding_mode="floor")]
-        return back[:, 1], dst, back[:, 0] % R, (back[:, 2] if eid is not None else None)
+        at = order[sent_off.to(back.device)[peer] + torch.div(back[:, 0], R, rounding_mode="floor")]
+        return back[:, 1], at, back[:, 0] % R, (back[:, 2] if eid is not None else None)
 
     def _serve(self, req: torch.Tensor, hop: int):
         """Sample the in-edges of the requested nodes (all owned here); sorted by request position."""
@@ -191,27 +193,27 @@ class DistNeighborLoader:
         return pos, g.src[slot].to(torch.int64), et, eid
 
     def _assemble(self, n_id, src, dst, et, eid, batch_size: int) -> SampledBatch:
-        """Relabel to batch-local per-type positions, fetch rows, build the batch."""
+        """Relabel (positions in ``n_id``) to per-type positions, fetch rows, build the batch."""
         ps, own = self.set, self.own
-        sorted_ids, perm = torch.sort(n_id)
-        def position(h):  # noqa: E306
-            return perm[torch.searchsorted(sorted_ids, h)]
         if own.num_types > 1:
             ntype, per_type = own.split(n_id)
         else:
             ntype, per_type = None, n_id
-        type_pos = torch.empty_like(n_id)
+        type_pos = torch.empty_like(n_id) if ntype is not None else None
         nodes, num_nodes = {}, {}
         for t, nt in enumerate(ps.ntypes):
-            idx = torch.nonzero(ntype == t).view(-1) if ntype is not None else torch.arange(n_id.numel())
-            type_pos[idx] = torch.arange(idx.numel(), device=idx.device)
+            if ntype is None:
+                idx = torch.arange(n_id.numel(), device=n_id.device)
+            else:
+                idx = torch.nonzero(ntype == t).view(-1)
+                type_pos[idx] = torch.arange(idx.numel(), device=idx.device)
             ids = per_type[idx]
             fields = {}
             if t in self.rows.layouts:  # collective, every rank, every type with fields
                 fields = self.rows.unpack(t, self.rows.gather(t, ids))
             fields["n_id"] = ids
             nodes[nt], num_nodes[nt] = fields, int(idx.numel())
-        s, d = type_pos[position(src)], type_pos[position(dst)]
+        s, d = (src, dst) if type_pos is None else (type_pos[src], type_pos[dst])
         edges = {}
         for r, etype in enumerate(self.etypes):
             sel = torch.nonzero(et == r).view(-1) if len(self.etypes) > 1 else None
@@ -231,16 +233,22 @@ class DistNeighborLoader:
                 f"steps={len(self)}, device={self.device})")
 
 
-def _new_nodes(known: torch.Tensor, cand: torch.Tensor) -> torch.Tensor:
-    """The distinct nodes of ``cand`` not in ``known``, in order of first appearance."""
+def _new_nodes(known: torch.Tensor, cand: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(fresh, local)``: the distinct nodes of ``cand`` not in ``known`` (distinct), in order of first
+    appearance, and the position of each ``cand`` entry in ``cat([known, fresh])``."""
     if cand.numel() == 0:
-        return cand
+        return cand, cand
+    n = known.numel()
     every = torch.cat([known, cand])
     uniq, inv = torch.unique(every, return_inverse=True)
     first = torch.full((uniq.numel(),), every.numel(), dtype=torch.int64, device=every.device)
     first.scatter_reduce_(0, inv, torch.arange(every.numel(), device=every.device), reduce="amin")
-    fresh = first[first >= known.numel()]
-    return every[torch.sort(fresh).values]
+    is_new = first >= n
+    fresh_first, fresh_order = torch.sort(first[is_new])
+    local = first.clone()                                  # known nodes: their position in known
+    new_slots = torch.nonzero(is_new).view(-1)
+    local[new_slots[fresh_order]] = n + torch.arange(fresh_first.numel(), device=every.device)
+    return every[fresh_first], local[inv[n:]]
 
 
 def _resolve_fanouts(ps, fanouts) -> list[list[int]]:

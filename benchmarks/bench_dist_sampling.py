@@ -81,7 +81,7 @@ def make_set(scale: int, parts_list: list[int], args, out: Path) -> dict[int, Pa
 
 # -- gpf -------------------------------------------------------------------------------------------
 def gpf_trainer(rank: int, world: int, config: str, port: int, fanouts: list[int], batch_size: int,
-                epochs: int) -> None:
+                epochs: int, workers: int) -> None:
     import torch
     import torch.distributed as dist
 
@@ -92,7 +92,7 @@ def gpf_trainer(rank: int, world: int, config: str, port: int, fanouts: list[int
     dist.init_process_group("gloo", rank=rank, world_size=world)
     t0 = time.perf_counter()
     loader = DistNeighborLoader(config, fanouts, batch_size, seeds="train_mask", node_feats="feat", label="label",
-                                seed=0)
+                                seed=0, workers=workers)
     load_s = time.perf_counter() - t0
     orig = torch.from_numpy(loader.set.orig_nids())
     times, nodes, edges, wrong = [], 0, 0, 0
@@ -119,7 +119,7 @@ def run_gpf(config: Path, args) -> list[dict]:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(
         [str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
     procs = [subprocess.Popen([sys.executable, __file__, "--gpf-trainer", str(r), str(args.trainers), str(config),
-                               str(port), args.fanouts, str(args.batch_size), str(args.epochs)],
+                               str(port), args.fanouts, str(args.batch_size), str(args.epochs), str(args.workers)],
                               stdout=subprocess.PIPE, env=env, text=True) for r in range(args.trainers)]
     return [_result(p, "gpf trainer", args.timeout) for p in procs]
 
@@ -192,6 +192,7 @@ def main() -> None:
     ap.add_argument("--train-frac", type=float, default=0.1)
     ap.add_argument("--method", default="metis")
     ap.add_argument("--timeout", type=float, default=1800)
+    ap.add_argument("--workers", type=int, default=2, help="DistNeighborLoader(workers=)")
     ap.add_argument("--no-dgl", action="store_true", help="gpf only")
     args = ap.parse_args()
     if not args.no_dgl and not DGL_PYTHON.exists():
@@ -231,6 +232,7 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--gpf-trainer":
         a = sys.argv[2:]
-        gpf_trainer(int(a[0]), int(a[1]), a[2], int(a[3]), [int(f) for f in a[4].split(",")], int(a[5]), int(a[6]))
+        gpf_trainer(int(a[0]), int(a[1]), a[2], int(a[3]), [int(f) for f in a[4].split(",")], int(a[5]), int(a[6]),
+                    int(a[7]))
     else:
         main()

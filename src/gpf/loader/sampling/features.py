@@ -62,7 +62,7 @@ class NodeRows:
             for f, d, s in next(iter(seen)):
                 nb = int(np.dtype(d).itemsize * int(np.prod(s)))
                 layout.append(FieldLayout(f, off, nb, d, tuple(s), f in mask_fields))
-                off += nb
+                off += -(-nb // 8) * 8                       # every field starts on a word: views stay aligned
             n = int(own.type_hi[t] - own.type_lo[t])
             off = -(-off // 8) * 8                           # whole int64 words
             packed = np.zeros((n, off), np.uint8)
@@ -129,14 +129,16 @@ class NodeRows:
             self.halo_rows[t] = self._remote(t, ids)
 
     # -- fetching ---------------------------------------------------------------------------
-    def gather(self, t: int, ids: torch.Tensor) -> torch.Tensor:
-        """Packed rows of the type-``t`` nodes ``ids`` (per-type IDs); collective."""
+    def gather(self, t: int, ids: torch.Tensor, exchange: "Exchange | None" = None) -> torch.Tensor:
+        """Packed rows of the type-``t`` nodes ``ids`` (per-type IDs); collective (on ``exchange``, default
+        the one the rows were built with)."""
+        exchange = exchange or self.exchange
         table = self.tables[t]
         lo, hi = int(self.own.type_lo[t]), int(self.own.type_hi[t])
         mine = (ids >= lo) & (ids < hi)
         if bool(mine.all()):
             out = table.index_select(0, ids - lo)
-            self._remote(t, ids[:0])                # collective even with nothing to ask for
+            self._remote(t, ids[:0], exchange)      # collective even with nothing to ask for
             return out
         out = torch.empty((ids.numel(), table.shape[1]), dtype=table.dtype, device=self.device)
         at = torch.nonzero(mine).view(-1)
@@ -149,20 +151,21 @@ class NodeRows:
             hit = cached[slot] == want
             out.index_copy_(0, rest[hit], self.halo_rows[t].index_select(0, slot[hit]))
             rest = rest[~hit]
-        out.index_copy_(0, rest, self._remote(t, ids[rest]))
+        out.index_copy_(0, rest, self._remote(t, ids[rest], exchange))
         return out
 
-    def _remote(self, t: int, ids: torch.Tensor) -> torch.Tensor:
+    def _remote(self, t: int, ids: torch.Tensor, exchange: "Exchange | None" = None) -> torch.Tensor:
         """Rows of ``ids`` from their owners: one size, one request and one reply exchange."""
         W = self.own.world_size
         owner = torch.searchsorted(self._type_end[t], ids, right=True)
         order = torch.argsort(owner, stable=True)
         counts = torch.bincount(owner, minlength=W).tolist()
-        req, req_counts = self.exchange.all_to_all(ids[order], counts)
+        exchange = exchange or self.exchange
+        req, req_counts = exchange.all_to_all(ids[order], counts)
         lo, hi = int(self.own.type_lo[t]), int(self.own.type_hi[t])
         if req.numel() and (int(req.min()) < lo or int(req.max()) >= hi):
             raise GpfError(f"rank {self.own.rank}: asked for node rows outside its range [{lo}, {hi}) of node type {t}")
-        rows, _ = self.exchange.all_to_all(self.tables[t].index_select(0, req - lo), req_counts, recv_counts=counts)
+        rows, _ = exchange.all_to_all(self.tables[t].index_select(0, req - lo), req_counts, recv_counts=counts)
         out = torch.empty_like(rows)
         out.index_copy_(0, order, rows)
         return out

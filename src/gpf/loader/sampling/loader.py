@@ -27,6 +27,10 @@ interleave with its own.
 
 from __future__ import annotations
 
+import queue
+import threading
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
@@ -53,32 +57,40 @@ class DistNeighborLoader:
     ``masks`` -> bool fields, as in :class:`gpf.loader.ClusterLoader`.
     ``with_edge_ids`` adds ``e_id`` (per-type edge IDs).  ``halo_cache``: keep the HALO
     nodes' rows.  ``seed``: shuffles and sampling are reproducible per
-    ``(seed, rank, epoch)``; :meth:`set_epoch` picks the epoch.  ``group``: the process
-    group to copy (default: the world; ``rank``/``world_size`` without one, for a single
-    process).
+    ``(seed, rank, epoch, step)`` (whatever ``workers``); :meth:`set_epoch` picks the epoch.
+    ``workers``: batches built at once, each by a thread with its own process group (step
+    ``i`` by worker ``i % workers``), so one batch's computation overlaps another's waits on
+    the other ranks; 1 builds them one by one in the caller's thread.  Consume whole
+    epochs: a rank that stops early leaves the others waiting in a collective.  ``group``:
+    the process group to copy (default: the world; ``rank``/``world_size`` without one, for
+    a single process).
     """
 
     def __init__(self, config, fanouts, batch_size: int = 1024, *, seeds="train_mask", seed_type: "str | None" = None,
                  shuffle: bool = True, drop_last: bool = False, fill: str = "empty", replace: bool = False,
                  device="cpu", node_feats=(), label: "str | None" = None, masks=(), with_edge_ids: bool = False,
-                 halo_cache: bool = True, seed: int = 0, group=None, rank: "int | None" = None,
-                 world_size: "int | None" = None) -> None:
+                 halo_cache: bool = True, seed: int = 0, workers: int = 2, group=None,
+                 rank: "int | None" = None, world_size: "int | None" = None) -> None:
         import torch.distributed as dist
 
         self.set = ps = open_partition_set(config)
         self.rank, self.world_size = rank_and_world_size(rank, world_size)
         self.device = torch.device(device)
-        pg = None
+        if int(workers) < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        groups: list = [None] * int(workers)
         work = torch.device("cpu")
         if self.world_size > 1:
             if not (dist.is_available() and dist.is_initialized()):
                 raise RuntimeError("DistNeighborLoader with world_size > 1 needs torch.distributed initialised")
             ranks = list(range(self.world_size)) if group is None else dist.get_process_group_ranks(group)
-            pg = dist.new_group(ranks)
-            if dist.get_backend(pg) == "nccl":
+            groups = [dist.new_group(ranks) for _ in range(int(workers))]
+            if dist.get_backend(groups[0]) == "nccl":
                 work = self.device if self.device.type == "cuda" else torch.device("cuda", torch.cuda.current_device())
         self.work_device = work
-        self.exchange = Exchange(pg, self.rank, self.world_size, work)
+        self._lanes = [_Lane(Exchange(pg, self.rank, self.world_size, work), torch.Generator(device=work))
+                       for pg in groups]
+        self.exchange = self._lanes[0].exchange
         self.own = own = Ownership(ps, self.rank, self.world_size, work)
         self.parts = own.parts
         self.is_homogeneous = len(ps.ntypes) == 1 and len(ps.etypes) == 1
@@ -101,7 +113,6 @@ class DistNeighborLoader:
         self.plan.steps = self.exchange.all_reduce_max(self.plan.own_steps)
         self.seed = int(seed)
         self._epoch = 0
-        self._gen = torch.Generator(device=work)
 
     # -- epochs ---------------------------------------------------------------------------------
     @property
@@ -122,29 +133,35 @@ class DistNeighborLoader:
     def __iter__(self):
         epoch = self._epoch
         self._epoch += 1
-        self._gen.manual_seed(int(np.random.SeedSequence([self.seed, self.rank, epoch, 1]).generate_state(1)[0]))
-        for seeds in self.plan.batches(epoch):
-            yield self.sample(torch.from_numpy(seeds))
+        batches = self.plan.batches(epoch)
+        if len(self._lanes) == 1:
+            return (self.sample(torch.from_numpy(s), epoch, i) for i, s in enumerate(batches))
+        return _Lanes(self, epoch, batches)
 
     # -- one batch ------------------------------------------------------------------------------
-    def sample(self, seeds: torch.Tensor) -> SampledBatch:
-        """The batch of ``seeds`` (per-type IDs of the seed type); collective: every rank calls it."""
+    def sample(self, seeds: torch.Tensor, epoch: int = 0, step: int = 0) -> SampledBatch:
+        """The batch of ``seeds`` (per-type IDs of the seed type) at ``step`` of ``epoch``; collective:
+        every rank calls it with the same ``step`` (which picks the worker's process group and seeds
+        this rank's sampler for the step, including its answers to the others' requests)."""
+        lane = self._lanes[step % len(self._lanes)]
+        lane.generator.manual_seed(
+            int(np.random.SeedSequence([self.seed, self.rank, int(epoch), int(step)]).generate_state(1)[0]))
         own, work = self.own, self.work_device
         seeds = seeds.to(device=work, dtype=torch.int64)
         n_id = own.to_hid(self._seed_t, seeds) if seeds.numel() else seeds
         frontier, start = n_id, 0                 # the frontier is n_id[start:], the nodes the last hop found
         src_l, dst_l, et_l, eid_l = [], [], [], []
         for hop in range(self.num_hops):
-            src, at, et, eid = self._hop(frontier, hop)
+            src, at, et, eid = self._hop(frontier, hop, lane)
             frontier, src_local = _new_nodes(n_id, src)
             src_l.append(src_local), dst_l.append(at + start), et_l.append(et), eid_l.append(eid)
             start = n_id.numel()
             n_id = torch.cat([n_id, frontier])
         src, dst, et = torch.cat(src_l), torch.cat(dst_l), torch.cat(et_l)
         eid = torch.cat(eid_l) if self.graph.eid is not None else None
-        return self._assemble(n_id, src, dst, et, eid, int(seeds.numel()))
+        return self._assemble(n_id, src, dst, et, eid, int(seeds.numel()), lane)
 
-    def _hop(self, frontier: torch.Tensor, hop: int):
+    def _hop(self, frontier: torch.Tensor, hop: int, lane: "_Lane"):
         """Sampled in-edges ``(src hid, dst position in frontier, etype, eid)`` of every frontier node, from
         their owners."""
         W, R = self.world_size, self.graph.num_etypes
@@ -152,8 +169,8 @@ class DistNeighborLoader:
         order = torch.argsort(owner, stable=True)
         sent = frontier[order]
         counts = torch.bincount(owner, minlength=W)
-        req, req_counts = self.exchange.all_to_all(sent, counts.tolist())
-        pos, nbr, et, eid = self._serve(req, hop)
+        req, req_counts = lane.exchange.all_to_all(sent, counts.tolist())
+        pos, nbr, et, eid = self._serve(req, hop, lane.generator)
         # group the answers by the rank that asked (pos is sorted): position within its request
         req_ends = torch.tensor(np.cumsum(req_counts), dtype=torch.int64, device=pos.device)
         asker = torch.searchsorted(req_ends, pos, right=True)
@@ -161,14 +178,14 @@ class DistNeighborLoader:
         if eid is not None:
             rows.append(eid)
         payload = torch.stack(rows, 1)
-        back, back_counts = self.exchange.all_to_all(payload, torch.bincount(asker, minlength=W).tolist())
+        back, back_counts = lane.exchange.all_to_all(payload, torch.bincount(asker, minlength=W).tolist())
         peer = torch.repeat_interleave(torch.arange(W, device=back.device),
                                        torch.tensor(back_counts, device=back.device))
         sent_off = torch.cumsum(counts, 0) - counts
         at = order[sent_off.to(back.device)[peer] + torch.div(back[:, 0], R, rounding_mode="floor")]
         return back[:, 1], at, back[:, 0] % R, (back[:, 2] if eid is not None else None)
 
-    def _serve(self, req: torch.Tensor, hop: int):
+    def _serve(self, req: torch.Tensor, hop: int, generator: torch.Generator):
         """Sample the in-edges of the requested nodes (all owned here); sorted by request position."""
         g, R = self.graph, self.graph.num_etypes
         local = req - self.own.lo
@@ -183,7 +200,7 @@ class DistNeighborLoader:
                 torch.arange(req.numel(), device=req.device)
             key = local[sel] * R + r
             start = g.colptr[key]
-            which, slot = sample_slots(start, g.colptr[key + 1] - start, k, self.replace, self._gen)
+            which, slot = sample_slots(start, g.colptr[key + 1] - start, k, self.replace, generator)
             pos_l.append(sel[which]), slot_l.append(slot)
             et_l.append(torch.full_like(slot, r))
         pos, slot, et = torch.cat(pos_l), torch.cat(slot_l), torch.cat(et_l)
@@ -192,7 +209,7 @@ class DistNeighborLoader:
         eid = g.eid[slot] if g.eid is not None else None
         return pos, g.src[slot].to(torch.int64), et, eid
 
-    def _assemble(self, n_id, src, dst, et, eid, batch_size: int) -> SampledBatch:
+    def _assemble(self, n_id, src, dst, et, eid, batch_size: int, lane: "_Lane") -> SampledBatch:
         """Relabel (positions in ``n_id``) to per-type positions, fetch rows, build the batch."""
         ps, own = self.set, self.own
         if own.num_types > 1:
@@ -210,7 +227,7 @@ class DistNeighborLoader:
             ids = per_type[idx]
             fields = {}
             if t in self.rows.layouts:  # collective, every rank, every type with fields
-                fields = self.rows.unpack(t, self.rows.gather(t, ids))
+                fields = self.rows.unpack(t, self.rows.gather(t, ids, lane.exchange))
             fields["n_id"] = ids
             nodes[nt], num_nodes[nt] = fields, int(idx.numel())
         s, d = (src, dst) if type_pos is None else (type_pos[src], type_pos[dst])
@@ -231,6 +248,60 @@ class DistNeighborLoader:
         return (f"DistNeighborLoader({self.set.graph_name!r}, rank={self.rank}/{self.world_size}, "
                 f"parts={self.parts.tolist()}, fanouts={self.fanouts}, seeds={self.seeds.size}, "
                 f"steps={len(self)}, device={self.device})")
+
+
+@dataclass
+class _Lane:
+    """What one worker needs of its own: a process group (in an Exchange) and a generator."""
+
+    exchange: Exchange
+    generator: torch.Generator
+
+
+class _Lanes:
+    """Iterate an epoch's batches in order while ``workers`` threads build them (step ``i`` by
+    worker ``i % workers``, each on its own process group, so collectives never interleave)."""
+
+    def __init__(self, loader: "DistNeighborLoader", epoch: int, batches: list) -> None:
+        n = len(loader._lanes)
+        self._queues: list[queue.Queue] = [queue.Queue(maxsize=1) for _ in range(n)]
+        self._stop = threading.Event()
+        self._steps, self._next = len(batches), 0
+        self._threads = [threading.Thread(target=self._run, args=(loader, epoch, batches, j), daemon=True,
+                                          name=f"gpf-dist-sampler-{j}") for j in range(n)]
+        for t in self._threads:
+            t.start()
+
+    def _run(self, loader, epoch: int, batches: list, j: int) -> None:
+        for i in range(j, len(batches), len(self._queues)):
+            try:
+                item = (True, loader.sample(torch.from_numpy(batches[i]), epoch, i))
+            except BaseException as exc:  # handed to the consumer
+                item = (False, exc)
+            while not self._stop.is_set():
+                try:
+                    self._queues[j].put(item, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if not item[0] or self._stop.is_set():
+                return
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> SampledBatch:
+        if self._next >= self._steps:
+            raise StopIteration
+        ok, value = self._queues[self._next % len(self._queues)].get()
+        self._next += 1
+        if not ok:
+            self._stop.set()
+            raise value
+        return value
+
+    def __del__(self) -> None:
+        self._stop.set()
 
 
 def _new_nodes(known: torch.Tensor, cand: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -74,6 +74,8 @@ class DistNeighborLoader:
         import torch.distributed as dist
 
         self.set = ps = open_partition_set(config)
+        if group is not None:                    # ranks within the group
+            rank, world_size = dist.get_rank(group), dist.get_world_size(group)
         self.rank, self.world_size = rank_and_world_size(rank, world_size)
         self.device = torch.device(device)
         if int(workers) < 1:

@@ -96,8 +96,9 @@ def _record(batch, homogeneous: bool) -> dict:
     if homogeneous:
         out = {"n_id": batch.n_id, "edge_index": batch.edge_index, "x": batch.x, "y": batch.y,
                "batch_size": batch.batch_size}
-        if batch.e_id is not None:
-            out["e_id"] = batch.e_id
+        edges = next(iter(batch.edges.values()))
+        if "e_id" in edges:
+            out["e_id"] = edges["e_id"]
         return out
     return {"nodes": {t: dict(f) for t, f in batch.nodes.items()},
             "edges": {":".join(t): dict(f) for t, f in batch.edges.items()},

@@ -175,9 +175,9 @@ def parse_args(argv=None):
     ap.add_argument("--dataset", default="cora")
     ap.add_argument("--world-size", type=int, default=2)
     ap.add_argument("--parts", type=int, default=2)
-    ap.add_argument("--epochs", type=int, default=20)
+    ap.add_argument("--epochs", type=int, default=50)
     ap.add_argument("--fanouts", type=lambda s: [int(x) for x in s.split(",")], default=[5, 5])
-    ap.add_argument("--batch-size", type=int, default=32, help="seeds per rank and step")
+    ap.add_argument("--batch-size", type=int, default=128, help="seeds per rank and step")
     ap.add_argument("--lr", type=float, default=0.01)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--baseline", action="store_true", help="also train in one process with PyG's NeighborLoader")
@@ -190,8 +190,10 @@ def main(argv=None) -> dict:
     graph = gpf.Graph.homogeneous(d["src"], d["dst"], d["num_nodes"],
                                   ndata={k: d[k] for k in ("feat", "label", *SPLITS)})
     with tempfile.TemporaryDirectory() as tmp:
+        # balance_ntypes: METIS also balances the training nodes (DistDGL's --balance_train), so the
+        # ranks have about as many seeds each and take the same steps as one process would
         gpf.partition(graph, args.parts, os.path.join(tmp, "set"), args.dataset, method="metis", seed=0,
-                      verbose=False)
+                      balance_ntypes=d["train_mask"].astype(np.int64), verbose=False)
         config = os.path.join(tmp, "set", f"{args.dataset}.json")
         print(f"{args.dataset}: {d['num_nodes']} nodes, {len(d['src'])} edges, {args.parts} METIS partitions; "
               f"{args.world_size} processes (gloo, CPU), fan-outs {args.fanouts}, {args.epochs} epochs", flush=True)

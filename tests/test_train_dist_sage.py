@@ -32,7 +32,7 @@ def test_script_runs_briefly():
 @pytest.mark.slow
 @pytest.mark.parametrize("dataset", ["cora", "citeseer"])
 def test_two_ranks_match_one_process_accuracy(dataset):
-    result = train_dist_sage.main(["--dataset", dataset, "--epochs", "40", "--seeds", "0", "1", "2", "--baseline"])
+    result = train_dist_sage.main(["--dataset", dataset, "--seeds", "0", "1", "2", "--baseline"])
     dist_acc, base_acc = result["distributed"].mean(), result["baseline"].mean()
     assert base_acc > (0.75 if dataset == "cora" else 0.62)          # the baseline really learned
     assert abs(dist_acc - base_acc) <= 0.02, (dist_acc, base_acc)

@@ -151,7 +151,8 @@ def partition_chunked(metadata: "str | os.PathLike[str]", num_parts: int, out_di
                             description="writing partitions", progress=progress)
             phases["write"] = time.perf_counter() - tick
         _check_built(built, node_ranges, edge_ranges)
-        store.commit(_config(graph_name, asg.method, node_ranges, edge_ranges, job, [b["entry"] for b in built]))
+        store.commit(_config(graph_name, asg.method, node_ranges, edge_ranges, job, [b["entry"] for b in built],
+                             asg.balance))
     finally:
         shutil.rmtree(spill, ignore_errors=True)
     node_sizes = node_ranges[:, :, 1].max(axis=0) - node_ranges[:, :, 0].min(axis=0)
@@ -468,7 +469,7 @@ def _check_built(built: list[dict], node_ranges: np.ndarray, edge_ranges: np.nda
 
 
 def _config(graph_name: str, method: str, node_ranges: np.ndarray, edge_ranges: np.ndarray, job: Job,
-            parts: list[dict[str, str]]):
+            parts: list[dict[str, str]], balance: dict[str, Any] | None = None):
     from gpf.spec import PartFiles, PartitionConfig
 
     return PartitionConfig(
@@ -481,4 +482,5 @@ def _config(graph_name: str, method: str, node_ranges: np.ndarray, edge_ranges: 
         ntypes={nt: t for t, nt in enumerate(job.ntypes)},
         etypes={etype_key(et): r for r, et in enumerate(job.etypes)},
         parts=[PartFiles(**files) for files in parts],
+        balance_constraints=balance,
     )

@@ -94,7 +94,7 @@ def partition(
 ):
     """Partition ``graph`` into ``num_parts`` and write the set to ``out_dir``; return it opened.
 
-    ``method``: ``"metis"`` (pymetis, DGL's balance options), ``"random"`` (seeded), an
+    ``method``: ``"metis"`` (DGL's balance constraints, see :mod:`gpf.sdk.balance`), ``"random"`` (seeded), an
     int array with one partition ID per node (node types in sorted order) or
     ``{ntype: array}``.  ``halo_hops`` >= 1.  ``backend``: ``"dgl"`` (files DGL loads), ``"npy"``,
     ``"hdf5"`` or ``"zarr"`` (then ``out_dir`` is the Zarr store: a path or an fsspec URL);
@@ -313,4 +313,5 @@ def _config(graph: Graph, graph_name: str, asg: Assignment, rs: Reshuffle, halo_
         ntypes={nt: t for t, nt in enumerate(rs.ntypes)},
         etypes={etype_key(et): r for r, et in enumerate(rs.etypes)},
         parts=[PartFiles(**files) for files in parts],
+        balance_constraints=asg.balance,
     )

@@ -393,10 +393,14 @@ def _build_partition(job: Job, p: int, node_ranges: np.ndarray, edge_ranges: np.
     lg = LocalGraph(int(nodes.shape[0]), src, dst, ndata, edata, n_inner, m_inner)
 
     # Features are made when the writer asks for them: one feature of this partition in memory at a time.
+    # Features in name order within each type, as gpf.Graph keeps them (the files do not depend
+    # on the order metadata.json lists them in).
     nfeat = {f"{nt}/{spec.name}": _feature_maker(job, p, "node", t, f, len(spec.files))
-             for t, nt in enumerate(job.ntypes) for f, spec in enumerate(cm.node_data.get(nt, []))}
+             for t, nt in enumerate(job.ntypes)
+             for f, spec in sorted(enumerate(cm.node_data.get(nt, [])), key=lambda x: x[1].name)}
     efeat = {f"{etype_key(et)}/{spec.name}": _feature_maker(job, p, "edge", r, f, len(spec.files))
-             for r, et in enumerate(job.etypes) for f, spec in enumerate(cm.edge_data.get(et, []))}
+             for r, et in enumerate(job.etypes)
+             for f, spec in sorted(enumerate(cm.edge_data.get(et, [])), key=lambda x: x[1].name)}
     nids = {nt: job.load(f"orig-nids-{t}.npy", part=p, mmap=False) for t, nt in enumerate(job.ntypes)}
     bounds = edge_ranges[:, p, :] - es
     eids_orig = {etype_key(et): inner[3][bounds[r, 0]: bounds[r, 1]] for r, et in enumerate(job.etypes)}

@@ -39,6 +39,7 @@ from gpf.sdk.write.graph import Graph
 __all__ = ["BalanceError", "BalancePlan", "balance_plan", "symmetric_csr", "in_degrees"]
 
 _IDX32_MAX = 2**31 - 1
+_ADJ32_MAX = 2**31 - 1  # adjacency entries an int32 CSR holds
 
 
 class BalanceError(GpfError):
@@ -90,10 +91,11 @@ class BalancePlan:
 
     def tolerances(self, weights: np.ndarray | None, nparts: int) -> list[float] | None:
         """Allowed imbalance per constraint (METIS's ``ubvec``): METIS's 1.03, loosened for a
-        constraint too coarse to meet it (``1 + heaviest vertex / mean part weight``).
+        constraint too coarse to meet it: ``1 + w / mean part weight`` where ``w`` is the weight of
+        a typical (average non-zero) vertex, and above the heaviest vertex over the mean.
 
-        Without this, a constraint that cannot be balanced (a node type with fewer nodes than
-        parts) lets every other constraint drift to the same imbalance: METIS minimises the
+        Without this, a constraint that cannot be balanced (a node type with a few nodes per
+        part) lets every other constraint drift to the same imbalance: METIS minimises the
         largest imbalance over all constraints.
         """
         if weights is None:
@@ -101,8 +103,10 @@ class BalancePlan:
         w = weights.reshape(-1, self.ncon)
         total = w.sum(axis=0, dtype=np.int64).astype(np.float64)
         heaviest = w.max(axis=0).astype(np.float64) if w.size else np.zeros(self.ncon)
+        typical = total / np.maximum(np.count_nonzero(w, axis=0), 1)
         mean = np.maximum(total / nparts, 1e-9)
-        return [float(x) for x in np.maximum(1.03, 1.0 + heaviest / mean)]
+        ub = np.maximum.reduce([np.full(self.ncon, 1.03), 1.0 + typical / mean, heaviest / mean + 0.03])
+        return [float(x) for x in ub]
 
 
 def in_degrees(graph: Graph) -> np.ndarray:
@@ -238,7 +242,7 @@ def symmetric_csr(graph: Graph) -> tuple[np.ndarray, np.ndarray]:
         np.not_equal(k[1:], k[:-1], out=keep[1:])  # no duplicates
         keep &= k >= 0  # no self-loops
     nnz = int(np.count_nonzero(keep))
-    if nnz <= _IDX32_MAX:
+    if nnz <= _ADJ32_MAX:
         halves = k.view(np.int32)
         low, high = (halves[0::2], halves[1::2]) if np.little_endian else (halves[1::2], halves[0::2])
         adjncy = low[keep]

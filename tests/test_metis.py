@@ -416,14 +416,14 @@ def test_balance_and_cut_against_dgl(dgl_metis, case):
         if n >= 10 * k:
             assert mine <= 1.1, (nt, mine)
         if n >= k:  # a type with fewer nodes than parts cannot be balanced at all
-            assert mine <= med(lambda p: balance(p[nt], k)) + 0.05, (nt, mine)
+            assert mine <= med(lambda p, nt=nt: balance(p[nt], k)) + 0.05, (nt, mine)
     if meta["balance_ntypes"] == "train":  # the training nodes of each type, balanced
         for nt in g.ntypes:
             sel = train[nt]
             if sel.sum() >= 10 * k:
                 assert balance(ours[nt][sel], k) <= 1.1, nt
             if sel.sum() >= k:
-                assert balance(ours[nt][sel], k) <= med(lambda p: balance(p[nt][sel], k)) + 0.05, nt
+                assert balance(ours[nt][sel], k) <= med(lambda p, nt=nt, sel=sel: balance(p[nt][sel], k)) + 0.05, nt
     if meta["balance_edges"]:
         mine = _in_edge_balance(g, ours, k)
         assert mine <= 1.1 and mine <= med(lambda p: _in_edge_balance(g, p, k)) + 0.05

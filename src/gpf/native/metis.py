@@ -148,7 +148,7 @@ def _load_pymetis() -> MetisLibrary | None:
     try:
         lib = ctypes.CDLL(pm.__file__)
         width = int(pm._idx_type_width())
-        idx = pm.options_indices
+        idx = getattr(pm, "options_indices")  # noqa: B009 - not in pymetis's stubs
         options = {k: int(getattr(idx, k)) for k in dir(idx) if k.isupper()}
     except (OSError, AttributeError):
         return None

@@ -173,14 +173,14 @@ def balance_plan(graph: Graph, balance_ntypes: Any = None, balance_edges: bool =
     group = np.empty(n, dtype=np.int64)
     groups: list[dict[str, Any]] = []
     lo = 0
-    for nt, c, lab in zip(graph.ntypes, counts, per_type):
+    for nt, c, type_labels in zip(graph.ntypes, counts, per_type):
         named = {"ntype": nt} if hetero else {}
-        if lab is None:
+        if type_labels is None:
             if c:
                 group[lo: lo + c] = len(groups)
                 groups.append(dict(named))
         elif c:
-            uniq, inv = np.unique(lab, return_inverse=True)
+            uniq, inv = np.unique(type_labels, return_inverse=True)
             group[lo: lo + c] = inv.reshape(-1) + len(groups)
             groups.extend({**named, "label": int(u)} for u in uniq)
         lo += c

@@ -172,8 +172,8 @@ def metis_assignment(graph: Graph, num_parts: int, *, balance_ntypes: Any = None
             xadj, adjncy = symmetric_csr(graph)
             vw = plan.weights(graph, np.int32 if graph.num_edges() <= metis.IDX32_MAX else np.int64)
             homo, _ = metis.part_graph(xadj, adjncy, k, vwgt=vw, ncon=plan.ncon, ubvec=plan.tolerances(vw, k),
-                                       objtype=objtype, seed=seed, options=metis_options(int(adjncy.shape[0])),
-                                       check=False)  # type: ignore[arg-type]
+                                       objtype=objtype,  # type: ignore[arg-type]  # checked above
+                                       seed=seed, options=metis_options(int(adjncy.shape[0])), check=False)
             del xadj, adjncy, vw
     except (BalanceError, metis.MetisError) as e:
         raise AssignmentError(str(e)) from None

@@ -47,7 +47,7 @@ def balance(parts, k):
 def test_libraries_found_with_probed_widths():
     libs = metis.libraries()
     names = {lib.name: lib for lib in libs}
-    assert "cmeel-metis" in names, "the 32-bit METIS wheel (a gpf dependency) was not found"
+    assert "cmeel-metis" in names, "the 32-bit METIS wheel (gpf[metis]) was not found"
     assert names["cmeel-metis"].idx_width == 32 and names["cmeel-metis"].idx_dtype == np.int32
     assert libs[0].name == "cmeel-metis"  # narrowest first
     if "pymetis" in names:

@@ -8,7 +8,7 @@ real ``ncon``.
 
 Libraries, narrowest index type first (:func:`libraries`):
 
-* ``cmeel-metis`` (a PyPI wheel of METIS 5.2 with 32-bit ``idx_t``; a dependency of gpf):
+* ``cmeel-metis`` (a PyPI wheel of METIS 5.2 with 32-bit ``idx_t``; gpf's ``metis`` extra):
   half the memory of a 64-bit build for every array METIS allocates.  Its option
   indices are read from the ``metis.h`` the wheel ships (option numbering differs
   between METIS releases).
@@ -178,8 +178,7 @@ def choose_library(largest: int) -> MetisLibrary:
     """The narrowest library whose ``idx_t`` holds ``largest`` (the biggest count METIS will see)."""
     libs = libraries()
     if not libs:
-        raise MetisError("METIS library not found: install gpf's dependencies (pip install cmeel-metis), "
-                         "or use method='random'")
+        raise MetisError("METIS library not found: pip install 'gpf[metis]' (cmeel-metis), or use method='random'")
     for lib in libs:
         if largest <= lib.idx_max:
             return lib

@@ -28,6 +28,7 @@ import ctypes
 import functools
 import os
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -47,6 +48,11 @@ IDX64_MAX = 2**63 - 1
 _OK, _ERROR_INPUT, _ERROR_MEMORY, _ERROR = 1, -2, -3, -4
 _STATUS = {_ERROR_INPUT: "input error", _ERROR_MEMORY: "out of memory", _ERROR: "internal error"}
 
+
+
+#: One METIS call at a time: the output capture swaps process-wide descriptors, and GKlib's
+#: error handling (signals + longjmp) is not meant for concurrent calls.
+_ONE_AT_A_TIME = threading.Lock()
 
 
 class MetisError(GpfError):
@@ -263,10 +269,10 @@ def part_graph(xadj: np.ndarray, adjncy: np.ndarray, nparts: int, *, vwgt: np.nd
     for key, value in wanted.items():
         if key in lib.options:
             opts[lib.options[key]] = value
-    real = ctypes.c_float  # real_t: 32-bit in both libraries (REALTYPEWIDTH 32)
-    ub = (real * ncon)(*ubvec) if ubvec is not None else None
     if ubvec is not None and len(ubvec) != ncon:
         raise MetisError(f"METIS: ubvec has {len(ubvec)} entries for {ncon} constraints")
+    real = ctypes.c_float  # real_t: 32-bit in both libraries (REALTYPEWIDTH 32)
+    ub = (real * ncon)(*ubvec) if ubvec is not None else None
     idx_c = ctypes.c_int32 if lib.idx_width == 32 else ctypes.c_int64
     part = np.zeros(n, dtype=dt)
     objval = idx_c(0)
@@ -275,7 +281,7 @@ def part_graph(xadj: np.ndarray, adjncy: np.ndarray, nparts: int, *, vwgt: np.nd
         return None if a is None else a.ctypes.data_as(ctypes.c_void_p)
 
     fn = lib.lib.METIS_PartGraphRecursive if recursive else lib.lib.METIS_PartGraphKway
-    with captured_c_output() as said:
+    with _ONE_AT_A_TIME, captured_c_output() as said:
         status = fn(ctypes.byref(idx_c(n)), ctypes.byref(idx_c(ncon)), ptr(xadj_c), ptr(adjncy_c), ptr(vwgt_c),
                     None, None, ctypes.byref(idx_c(nparts)), None, ub, ptr(opts), ctypes.byref(objval),
                     ptr(part))

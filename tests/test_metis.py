@@ -99,6 +99,24 @@ def test_same_seed_same_partition_and_no_copy_of_right_dtype():
     assert np.array_equal(p1, p2)
 
 
+def test_ondisk_runs_in_a_private_directory(monkeypatch, tmp_path):
+    """METIS's ONDISK writes metis<pid>.<n> into the working directory: gpf runs it in a temporary
+    one and comes back, whatever happens."""
+    monkeypatch.chdir(tmp_path)
+    seen = []
+    real = os.chdir
+    monkeypatch.setattr(os, "chdir", lambda d: (seen.append(os.fspath(d)), real(d))[1])
+    xadj, adj, vw = two_type_graph(3)
+    plain, _ = metis.part_graph(xadj, adj, 4, vwgt=vw, ncon=2)
+    part, _ = metis.part_graph(xadj, adj, 4, vwgt=vw, ncon=2, options={"ONDISK": 1})
+    assert np.array_equal(part, plain)  # (below METIS's 128 MB threshold nothing goes to disk)
+    assert len(seen) == 2 and "gpf-metis-" in seen[0] and seen[1] == str(tmp_path)
+    assert os.getcwd() == str(tmp_path) and not os.path.exists(seen[0]) and list(tmp_path.iterdir()) == []
+    with pytest.raises(metis.MetisError):
+        metis.part_graph(xadj, adj[:-1], 4, options={"ONDISK": 1})
+    assert os.getcwd() == str(tmp_path)
+
+
 @pytest.mark.parametrize("bad, msg", [
     (dict(xadj=np.array([0, 2, 1])), "xadj must run from 0 to len"),
     (dict(xadj=np.array([0, 3, 1, 2])), "xadj decreases at vertex 1"),

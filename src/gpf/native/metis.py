@@ -24,11 +24,14 @@ claims, or the library is not used.  METIS's own messages (it ``printf``\\ s, e.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import os
 import re
+import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -213,6 +216,24 @@ def check_csr(xadj: np.ndarray, adjncy: np.ndarray) -> int:
     return n
 
 
+@contextlib.contextmanager
+def _private_cwd(enabled: bool) -> Iterator[None]:
+    """With METIS's ``ONDISK`` option it writes each large coarsening level to ``metis<pid>.<n>``
+    in the *current directory* (and reads it back when uncoarsening): run it inside a private
+    temporary directory, removed afterwards.  The working directory is process-wide: other
+    threads that open relative paths during the call would resolve them there."""
+    if not enabled:
+        yield
+        return
+    here = os.getcwd()
+    with tempfile.TemporaryDirectory(prefix="gpf-metis-") as tmp:
+        os.chdir(tmp)
+        try:
+            yield
+        finally:
+            os.chdir(here)
+
+
 def _as(arr: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return np.ascontiguousarray(arr, dtype=dtype)  # no copy when it already is
 
@@ -281,7 +302,8 @@ def part_graph(xadj: np.ndarray, adjncy: np.ndarray, nparts: int, *, vwgt: np.nd
         return None if a is None else a.ctypes.data_as(ctypes.c_void_p)
 
     fn = lib.lib.METIS_PartGraphRecursive if recursive else lib.lib.METIS_PartGraphKway
-    with _ONE_AT_A_TIME, captured_c_output() as said:
+    ondisk = bool(wanted.get("ONDISK")) and "ONDISK" in lib.options
+    with _ONE_AT_A_TIME, captured_c_output() as said, _private_cwd(ondisk):
         status = fn(ctypes.byref(idx_c(n)), ctypes.byref(idx_c(ncon)), ptr(xadj_c), ptr(adjncy_c), ptr(vwgt_c),
                     None, None, ctypes.byref(idx_c(nparts)), None, ub, ptr(opts), ctypes.byref(objval),
                     ptr(part))

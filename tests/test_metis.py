@@ -319,6 +319,8 @@ def test_constraints_recorded_shown_and_validated(tmp_path):
     assert "inner author" in r.stdout.splitlines()[8]  # the per-type columns of the partition table
     rep = gpf.validate(tmp_path / "m" / "h.json")
     assert rep.exit_code == 0 and "type_range.imbalance" not in {p.code for p in rep.problems}
+    vol = gpf.partition(g, 4, tmp_path / "v", "h", objtype="vol", verbose=False)  # reaches METIS, recorded
+    assert vol.config.balance_constraints.objtype == "vol"
 
     # a usable but badly unbalanced set: a warning (exit 0), naming the type and the partition
     own = {"author": np.where(np.arange(800) < 500, 0, np.arange(800) % 4),  # part 0 gets ~2.3x its share

@@ -193,10 +193,6 @@ def metis_assignment(graph: Graph, num_parts: int, *, balance_ntypes: Any = None
     return asg
 
 
-#: METIS objective (METIS_OBJTYPE_CUT, METIS_OBJTYPE_VOL), DGL's ``objtype``.
-OBJTYPES = {"cut": 0, "vol": 1}
-
-
 def assign_nodes(graph: Graph, num_parts: int, method: AssignmentLike = "metis", *, seed: int = 0,
                  balance_ntypes: Any = None, balance_edges: bool = False,
                  num_trainers_per_machine: int = 1, objtype: str = "cut") -> Assignment:

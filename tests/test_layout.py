@@ -24,7 +24,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 # Earlier layers never import later ones. Packages within one layer do not import each other
 # either, except where SAME_LAYER_OK says so.
 LAYERS: list[tuple[str, ...]] = [
-    ("gpf.errors", "gpf.progress", "gpf.parallel"),  # shared by everyone, import nothing of gpf's
+    ("gpf.errors", "gpf.extras", "gpf.progress", "gpf.parallel"),  # shared by everyone, import nothing of gpf's
     ("gpf.native",),  # ctypes calls into native libraries (METIS) and the capture of their output
     ("gpf.spec",),  # the format: models, normalisation, schema
     ("gpf.sdk.paths", "gpf.sdk.arrays", "gpf.sdk.aligned", "gpf.sdk.memory"),  # path safety, array kernels

@@ -37,7 +37,7 @@ from typing import Literal
 
 import numpy as np
 
-from gpf.errors import GpfError
+from gpf.errors import GpfError, MissingExtraError
 from gpf.native.quiet import captured_c_output
 
 __all__ = ["MetisError", "MetisLibrary", "libraries", "choose_library", "part_graph", "check_csr",
@@ -187,7 +187,7 @@ def choose_library(largest: int) -> MetisLibrary:
     """The narrowest library whose ``idx_t`` holds ``largest`` (the biggest count METIS will see)."""
     libs = libraries()
     if not libs:
-        raise MetisError("METIS library not found: pip install 'gpf[metis]' (cmeel-metis), or use method='random'")
+        raise MissingExtraError("method 'metis'", "cmeel-metis", "metis")
     for lib in libs:
         if largest <= lib.idx_max:
             return lib

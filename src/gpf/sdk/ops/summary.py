@@ -49,6 +49,7 @@ def summarize(ps, *, progress=None) -> dict[str, Any]:
         })
         if progress is not None:
             progress(p)
+    warnings = consistency_warnings(ps, parts)
     type_balance = {t: _balance(node_sizes[i].astype(np.float64)) for i, t in enumerate(ps.ntypes)}
     constraints = cfg.balance_constraints.model_dump(mode="json", exclude_none=True) \
         if cfg.balance_constraints is not None else None

@@ -98,7 +98,8 @@ def partition(
     node (node types in sorted order) or ``{ntype: array}``.  METIS balances DGL's
     constraints (:mod:`gpf.sdk.write.balance`): every node type of a heterogeneous graph;
     ``balance_ntypes`` (an array of labels, or ``{ntype: labels}`` such as a train mask) adds
-    one per label; ``balance_edges`` balances in-edges too.  ``halo_hops`` >= 1.  ``backend``: ``"dgl"`` (files DGL loads), ``"npy"``,
+    one per label; ``balance_edges`` balances in-edges too.  ``halo_hops`` >= 1.
+    ``backend``: ``"dgl"`` (files DGL loads), ``"npy"``,
     ``"hdf5"`` or ``"zarr"`` (then ``out_dir`` is the Zarr store: a path or an fsspec URL);
     ``compressor`` and ``chunk_rows`` tune hdf5 and zarr (see ``gpf.sdk.storage``).
     ``num_trainers_per_machine > 1`` adds ``trainer_id`` node and edge features as DGL

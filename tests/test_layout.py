@@ -25,6 +25,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 # either, except where SAME_LAYER_OK says so.
 LAYERS: list[tuple[str, ...]] = [
     ("gpf.errors", "gpf.extras", "gpf.progress", "gpf.parallel", "gpf.files", "gpf.limits"),  # shared by everyone
+    ("gpf.native",),  # ctypes calls into native libraries (METIS) and the capture of their output
     ("gpf.spec",),  # the format: models, normalisation, schema
     ("gpf.sdk.paths", "gpf.sdk.arrays", "gpf.sdk.aligned", "gpf.sdk.memory"),  # path safety, array kernels
     ("gpf.sdk.codecs",),  # DGL's binary files, GraphBolt's .pt: bytes <-> arrays

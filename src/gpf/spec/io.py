@@ -351,6 +351,8 @@ def config_to_dict(cfg: PartitionConfig) -> dict[str, Any]:
         v = getattr(cfg, name)
         if v is not None or name in cfg.model_fields_set:
             out[name] = v
+    if cfg.balance_constraints is not None:
+        out["balance_constraints"] = cfg.balance_constraints.model_dump(mode="json", exclude_none=True)
     for k, v in cfg.extra.items():
         if k in out:  # cannot happen for a parsed config; guards hand-built ones
             raise ConfigError(cfg.source, "extra key clashes with a spec key", key=k)

@@ -125,6 +125,8 @@ CODES: dict[str, tuple[str, str, str]] = {
     "partition.empty": ("-", WARNING, "a partition owns no nodes"),
     "type_range.empty": ("-", WARNING, "a partition owns no nodes of a type that has nodes"),
     "partition.imbalance": ("-", WARNING, "the largest partition owns more than twice the mean nodes or edges"),
+    "type_range.imbalance": ("-", WARNING, "a node type with at least 100 inner nodes per partition on average: "
+                             "a partition owns more than 1.5x the mean of its nodes"),
 }
 
 #: Codes meaning the set could not be read at all (exit status 2).

@@ -134,7 +134,8 @@ class Graph:
     * ``ndata``: ``{ntype: {name: array}}``, first dimension = that type's node count;
     * ``edata``: ``{(src, rel, dst) or "src:rel:dst": {name: array}}``, first dimension = edge count.
 
-    Raises :class:`GraphError` (a :class:`~gpf.errors.GpfError`) naming the type, array
+    Types and feature names are kept sorted, so what is written from a graph does not depend
+    on the order they were given in.  Raises :class:`GraphError` (a :class:`~gpf.errors.GpfError`) naming the type, array
     and offending position when anything does not fit.
     """
 
@@ -208,7 +209,9 @@ class Graph:
             if a.dtype.kind not in "biuf":
                 raise GraphError(f"{where}: feature {name!r} has dtype {a.dtype}; only bool, int, uint and float are storable")
             out[name] = a
-        return out
+        # Features in name order: the files written never depend on the order the caller (or a
+        # PyG Data, whose keys() come from a set) happened to list them in.
+        return dict(sorted(out.items()))
 
     # -- constructors ---------------------------------------------------------------------
     @classmethod

@@ -151,7 +151,8 @@ def partition_chunked(metadata: "str | os.PathLike[str]", num_parts: int, out_di
                             description="writing partitions", progress=progress)
             phases["write"] = time.perf_counter() - tick
         _check_built(built, node_ranges, edge_ranges)
-        store.commit(_config(graph_name, asg.method, node_ranges, edge_ranges, job, [b["entry"] for b in built]))
+        store.commit(_config(graph_name, asg.method, node_ranges, edge_ranges, job, [b["entry"] for b in built],
+                             asg.balance))
     finally:
         shutil.rmtree(spill, ignore_errors=True)
     node_sizes = node_ranges[:, :, 1].max(axis=0) - node_ranges[:, :, 0].min(axis=0)
@@ -392,10 +393,14 @@ def _build_partition(job: Job, p: int, node_ranges: np.ndarray, edge_ranges: np.
     lg = LocalGraph(int(nodes.shape[0]), src, dst, ndata, edata, n_inner, m_inner)
 
     # Features are made when the writer asks for them: one feature of this partition in memory at a time.
+    # Features in name order within each type, as gpf.Graph keeps them (the files do not depend
+    # on the order metadata.json lists them in).
     nfeat = {f"{nt}/{spec.name}": _feature_maker(job, p, "node", t, f, len(spec.files))
-             for t, nt in enumerate(job.ntypes) for f, spec in enumerate(cm.node_data.get(nt, []))}
+             for t, nt in enumerate(job.ntypes)
+             for f, spec in sorted(enumerate(cm.node_data.get(nt, [])), key=lambda x: x[1].name)}
     efeat = {f"{etype_key(et)}/{spec.name}": _feature_maker(job, p, "edge", r, f, len(spec.files))
-             for r, et in enumerate(job.etypes) for f, spec in enumerate(cm.edge_data.get(et, []))}
+             for r, et in enumerate(job.etypes)
+             for f, spec in sorted(enumerate(cm.edge_data.get(et, [])), key=lambda x: x[1].name)}
     nids = {nt: job.load(f"orig-nids-{t}.npy", part=p, mmap=False) for t, nt in enumerate(job.ntypes)}
     bounds = edge_ranges[:, p, :] - es
     eids_orig = {etype_key(et): inner[3][bounds[r, 0]: bounds[r, 1]] for r, et in enumerate(job.etypes)}
@@ -468,7 +473,7 @@ def _check_built(built: list[dict], node_ranges: np.ndarray, edge_ranges: np.nda
 
 
 def _config(graph_name: str, method: str, node_ranges: np.ndarray, edge_ranges: np.ndarray, job: Job,
-            parts: list[dict[str, str]]):
+            parts: list[dict[str, str]], balance: dict[str, Any] | None = None):
     from gpf.spec import PartFiles, PartitionConfig
 
     return PartitionConfig(
@@ -481,4 +486,5 @@ def _config(graph_name: str, method: str, node_ranges: np.ndarray, edge_ranges: 
         ntypes={nt: t for t, nt in enumerate(job.ntypes)},
         etypes={etype_key(et): r for r, et in enumerate(job.etypes)},
         parts=[PartFiles(**files) for files in parts],
+        balance_constraints=balance,
     )

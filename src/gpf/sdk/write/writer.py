@@ -94,9 +94,12 @@ def partition(
 ):
     """Partition ``graph`` into ``num_parts`` and write the set to ``out_dir``; return it opened.
 
-    ``method``: ``"metis"`` (pymetis, DGL's balance options), ``"random"`` (seeded), an
-    int array with one partition ID per node (node types in sorted order) or
-    ``{ntype: array}``.  ``halo_hops`` >= 1.  ``backend``: ``"dgl"`` (files DGL loads), ``"npy"``,
+    ``method``: ``"metis"``, ``"random"`` (seeded), an int array with one partition ID per
+    node (node types in sorted order) or ``{ntype: array}``.  METIS balances DGL's
+    constraints (:mod:`gpf.sdk.write.balance`): every node type of a heterogeneous graph;
+    ``balance_ntypes`` (an array of labels, or ``{ntype: labels}`` such as a train mask) adds
+    one per label; ``balance_edges`` balances in-edges too.  ``halo_hops`` >= 1.
+    ``backend``: ``"dgl"`` (files DGL loads), ``"npy"``,
     ``"hdf5"`` or ``"zarr"`` (then ``out_dir`` is the Zarr store: a path or an fsspec URL);
     ``compressor`` and ``chunk_rows`` tune hdf5 and zarr (see ``gpf.sdk.storage``).
     ``num_trainers_per_machine > 1`` adds ``trainer_id`` node and edge features as DGL
@@ -313,4 +316,5 @@ def _config(graph: Graph, graph_name: str, asg: Assignment, rs: Reshuffle, halo_
         ntypes={nt: t for t, nt in enumerate(rs.ntypes)},
         etypes={etype_key(et): r for r, et in enumerate(rs.etypes)},
         parts=[PartFiles(**files) for files in parts],
+        balance_constraints=asg.balance,
     )

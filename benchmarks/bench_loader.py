@@ -4,7 +4,7 @@
                                       [--parts 128] [--batch-size 32] [--seconds 5] [--threads N]
 
 One R-MAT graph (node IDs permuted, a float32 ``feat`` of ``--feat-dim`` columns, an int64
-``label``), one METIS assignment (pymetis, computed once), used by both loaders:
+``label``), one METIS assignment (computed once), used by both loaders:
 
 * gpf: ``gpf.partition(graph, P, dir, method=assignment)`` writes the set (not timed), then
   ``ClusterLoader(config, batch_size, shuffle=True, node_feats="feat", label="label")``;

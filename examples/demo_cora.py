@@ -1,6 +1,6 @@
 """The main job, end to end, on the bundled Cora graph (`make demo`).
 
-1. partition Cora with gpf (METIS via pymetis, 8 parts, 1 HALO hop) into DGL's format;
+1. partition Cora with gpf (METIS, 8 parts, 1 HALO hop) into DGL's format;
 2. `gpf info` on the set, with a per-partition plot, and `gpf validate --against` Cora;
 3. read every partition back with `gpf.open` and check every feature row, label and
    mask, and every edge, against Cora by original ID;

@@ -210,7 +210,9 @@ def test_cli_convert(tmp_path):
 @pytest.mark.parametrize("args, needle", [
     (["convert", "{tmp}/missing.json", "{tmp}/o", "--to", "npy"], "missing.json"),
     (["convert", "{s}", "{tmp}/o", "--to", "parquet"], "invalid choice"),
-    (["convert", "{s}", "{tmp}/o"], "--to"),
+    (["convert", "{s}", "{tmp}/o", "--graph-formats", "coo,bogus"], "unknown sparse format 'bogus'"),
+    (["convert", "{s}", "{tmp}/o", "--to", "npy", "--graphbolt"], "options of the 'dgl' backend"),
+    (["convert", "{s}", "{tmp}/o", "--store-eids"], "only apply with graphbolt=True"),
     pytest.param(["convert", "{s}", "{tmp}/o", "--to", "hdf5", "--compressor", "zstd"], "HDF5 has no built-in zstd",
                  marks=extra("hdf5")),
     (["convert", "{s}", "{tmp}/s", "--to", "npy"], "already exists"),

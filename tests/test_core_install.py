@@ -28,6 +28,13 @@ class _NoExtras(importlib.abc.MetaPathFinder):
         if name.split(".")[0] in {OPTIONAL!r}:
             raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
 sys.meta_path.insert(0, _NoExtras())
+import importlib.metadata as _md
+_real_distribution = _md.distribution
+def _distribution(name):  # the METIS wheels hold no importable module: hide their metadata
+    if name in ("cmeel-metis", "cmeel-gklib"):
+        raise _md.PackageNotFoundError(name)
+    return _real_distribution(name)
+_md.distribution = _distribution
 """
 
 

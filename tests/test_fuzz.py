@@ -300,3 +300,176 @@ def test_graphbolt_reads_leak_nothing(seeds):
     read_graphbolt(seeds["graphbolt"])
     gc.collect()
     assert sum(type(o) is Buffer and not any(o is a for a in alive) for o in gc.get_objects()) == 0
+
+
+# -- the GraphBolt unpickler's resource bounds ----------------------------------------------------------------------
+_PICKLE_OPS = [
+    b"(", b")", b"]", b"}", b"N", b"K\x01", b"K\x02", b"X\x01\x00\x00\x00a", b"X\x01\x00\x00\x00b", b"t", b"\x85",
+    b"\x86", b"\x87", b"l", b"d", b"s", b"u", b"a", b"e", b"0", b"1", b"2", b"R", b"b", b"\x8f", b"\x90", b"\x91",
+    b"\x94", b"ccollections\nOrderedDict\n", b"ctorch\nLongStorage\n", b"c__builtin__\nfrozenset\n",
+    b"ctorch._utils\n_rebuild_tensor_v2\n", b"cos\nsystem\n", b"Q",
+]
+
+
+@FUZZ
+@given(ops=st.lists(st.one_of(st.sampled_from(_PICKLE_OPS),
+                              st.integers(0, 40).map(lambda i: b"q" + bytes([i])),
+                              st.integers(0, 40).map(lambda i: b"h" + bytes([i]))), max_size=300),
+       repeat=st.integers(1, 40))
+def test_graphbolt_unpickler_bounds_any_opcode_stream(ops, repeat):
+    """Random opcode streams, their middle repeated (shared structures, deep nesting): only FormatError,
+    bounded allocation and time, whatever the stream builds."""
+    import time
+
+    body = b"".join(ops)
+    half = len(ops) // 2
+    body = b"".join(ops[:half]) + b"".join(ops[half:half + 5]) * repeat + b"".join(ops[half + 5:])
+    records = {"archive/data.pkl": b"\x80\x02" + body + b".", "archive/byteorder": b"little"}
+    data = _zip_with(records, set())
+    start = time.monotonic()
+    _read_bounded("graphbolt", data)
+    assert time.monotonic() - start < 5
+
+
+@pytest.mark.parametrize("levels", [20, 25, 31, 33, 200])
+def test_graphbolt_shared_structures_are_bounded(levels):
+    """t(i+1) = (t(i), t(i)) used as a dict key, a set member and a frozenset argument: refused at once."""
+    import time
+
+    chain = bytearray(b"\x80\x04)\x94")  # PROTO 4, EMPTY_TUPLE, MEMOIZE
+    for i in range(levels):
+        chain += b"h" + bytes([i % 256]) + b"h" + bytes([i % 256]) + b"\x86\x94"
+    last = bytes([levels % 256])
+    for tail in (b"}h" + last + b"Ns.", b"\x8f(h" + last + b"\x90.", b"c__builtin__\nfrozenset\nh" + last + b"\x85R."):
+        data = _zip_with({"archive/data.pkl": bytes(chain) + tail, "archive/byteorder": b"little"}, set())
+        start = time.monotonic()
+        with pytest.raises(FormatError, match="dict key|set member|nested deeper|frozenset|memo"):
+            read_graphbolt(data)
+        assert time.monotonic() - start < 5
+
+
+# -- Zarr and HDF5 metadata ----------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def backend_sets(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("fuzz_backends")
+    out = {}
+    for backend in ("zarr", "hdf5"):
+        ps = gpf.partition(make_hetero(seed=2), 2, root / backend, "s", method="random", halo_hops=1, backend=backend,
+                           verbose=False)
+        out[backend] = Path(ps.path)
+    return out
+
+
+_ZARR_FIELDS = st.sampled_from(["shape", "data_type", "chunk_grid", "chunk_key_encoding", "fill_value", "codecs",
+                                "attributes", "zarr_format", "node_type", "storage_transformers",
+                                "dimension_names", "consolidated_metadata"])
+_ZARR_VALUES = st.one_of(
+    _json,
+    st.lists(st.sampled_from([0, 1, 7, 2**31, 2**40, 2**62, -1]), min_size=0, max_size=3),
+    st.sampled_from([
+        [{"name": "bytes", "configuration": {"endian": "big"}}],
+        [{"name": "bytes"}, {"name": "zstd", "configuration": {"level": 1}}],
+        [{"name": "sharding_indexed", "configuration": {"chunk_shape": [1], "codecs": [{"name": "bytes"}],
+                                                        "index_codecs": [{"name": "bytes"}]}}],
+        [{"name": "numcodecs.pickle"}],
+        {"name": "regular", "configuration": {"chunk_shape": [2**40]}},
+        {"name": "regular", "configuration": {"chunk_shape": [1]}},
+        {"name": "default", "configuration": {"separator": ".."}},
+        [{"name": "x", "configuration": {"manifest": "../../../etc/passwd"}}],
+        "float64", "uint8", "string", "bool", "complex128", "group", "array",
+    ]),
+)
+
+
+#: The backend metadata targets validate a whole set per example: fewer examples in CI.
+FUZZ_SETS = settings(FUZZ, max_examples=min(FUZZ.max_examples, 15) if FUZZ is PROFILES["ci"] else FUZZ.max_examples)
+
+
+@FUZZ_SETS
+@given(data=st.data())
+def test_validate_zarr_metadata_never_crashes(backend_sets, tmp_path_factory, data):
+    """Edits of any zarr.json of a gpf-written Zarr set (fields replaced by any JSON or by hostile values, or
+    the bytes mutated): ``gpf validate`` reports, never crashes, and allocates little."""
+    work = tmp_path_factory.mktemp("zarr_meta") / "s"
+    shutil.copytree(backend_sets["zarr"].parent, work)
+    metas = sorted(str(p.relative_to(work)) for p in work.rglob("zarr.json"))
+    target = work / data.draw(st.sampled_from(metas), label="zarr.json")
+    if data.draw(st.booleans(), label="bytes"):
+        target.write_bytes(bytes(_mutate(data, bytearray(target.read_bytes()))))
+    else:
+        doc = json.loads(target.read_text())
+        for _ in range(data.draw(st.integers(1, 3), label="edits")):
+            doc[data.draw(_ZARR_FIELDS, label="field")] = data.draw(_ZARR_VALUES, label="value")
+        target.write_text(json.dumps(doc))
+    tracemalloc.start()
+    try:
+        rep = gpf.validate(work)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "check.crashed" not in rep.codes, rep.problems
+    assert rep.exit_code in (0, 1, 2)
+    assert peak < 256 << 20
+
+
+@FUZZ_SETS
+@given(data=st.data())
+def test_validate_hdf5_metadata_never_crashes(backend_sets, tmp_path_factory, data):
+    """A dataset of a gpf-written HDF5 set replaced by one with hostile metadata (shape, dtype, chunking,
+    filters, external storage, links, virtual layout, a group, a scalar): ``gpf validate`` reports, never
+    crashes, never reads outside the root, and allocates little."""
+    import h5py
+
+    work = tmp_path_factory.mktemp("h5_meta")
+    shutil.copytree(backend_sets["hdf5"].parent, work / "s")
+    outside = work / "outside.bin"
+    outside.write_bytes(b"\x7f" * 4096)
+    part = data.draw(st.sampled_from([0, 1]), label="part")
+    path = work / "s" / f"part{part}" / "part.h5"
+    with h5py.File(path, "r+") as f:
+        names: list[str] = []
+        f.visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) else None)
+        name = data.draw(st.sampled_from(sorted(names)), label="dataset")
+        old = f[name]
+        n = old.shape[0] if old.shape else 1
+        del f[name]
+        kind = data.draw(st.sampled_from(["shape", "dtype", "chunks", "filter", "external", "soft", "extlink",
+                                          "virtual", "group", "scalar", "empty"]), label="kind")
+        rows = data.draw(st.sampled_from([0, 1, n - 1 if n else 0, n + 1, 2**31, 2**40]), label="rows")
+        if kind == "shape":
+            f.create_dataset(name, shape=(rows,), dtype="i8", **({"chunks": (1,), "compression": "gzip"} if rows else {}))
+        elif kind == "dtype":
+            dt = data.draw(st.sampled_from([h5py.string_dtype(), "S4", h5py.vlen_dtype(np.int64),
+                                            np.dtype([("a", "i4"), ("b", "f4")]), "c16", "?"]), label="dtype")
+            f.create_dataset(name, shape=(n,), dtype=dt)
+        elif kind == "chunks":
+            f.create_dataset(name, shape=(max(rows, 1), 1), dtype="f4", chunks=(1, 1), compression="lzf")
+        elif kind == "filter":
+            f.create_dataset(name, data=np.arange(n, dtype="i8"), scaleoffset=0)
+        elif kind == "external":
+            f.create_dataset(name, shape=(512,), dtype="i8", external=[(str(outside), 0, 4096)])
+        elif kind == "soft":
+            f[name] = h5py.SoftLink("/" + name)  # a link to itself
+        elif kind == "extlink":
+            f[name] = h5py.ExternalLink(str(outside), "/x")
+        elif kind == "virtual":
+            layout = h5py.VirtualLayout(shape=(4,), dtype="i8")
+            layout[:] = h5py.VirtualSource(str(outside), "x", shape=(4,))
+            f.create_virtual_dataset(name, layout)
+        elif kind == "group":
+            f.create_group(name)
+        elif kind == "scalar":
+            f.create_dataset(name, data=np.int64(rows))
+        else:
+            f.create_dataset(name, data=h5py.Empty("i8"))
+    tracemalloc.start()
+    try:
+        rep = gpf.validate(work / "s" / "s.json")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "check.crashed" not in rep.codes, rep.problems
+    assert rep.exit_code in (0, 1)
+    if kind in ("external", "extlink", "virtual"):
+        assert "path.escape" in rep.codes, rep.problems
+    assert peak < 256 << 20

@@ -26,7 +26,8 @@ from hypothesis import strategies as st
 
 from gpf.errors import FormatError
 from gpf.sdk.codecs import graphbolt as gbmod
-from gpf.sdk.codecs.graphbolt import GraphBoltGraph, graphbolt_to_coo, read_graphbolt, write_graphbolt
+from gpf.sdk.codecs.graphbolt import GraphBoltGraph, graphbolt_to_coo, read_graphbolt
+from gpf.sdk.codecs.graphbolt_writer import write_graphbolt
 from tests.helpers.asserts import assert_same_array as _eq
 from tests.oracle.dump import save_arrays, save_json
 from tests.oracle.runner import load_dump
@@ -281,12 +282,11 @@ def test_written_pickle_has_exactly_dgls_globals(tmp_path, pt):
 def test_real_dgl2_loads_gpf_files(tmp_path):
     """DGL 2.1.0's torch.load gives a real FusedCSCSamplingGraph equal to what gpf wrote.
 
-    Needs the DGL 2.1.0 side venv (a 5 GB CUDA torch 2.2.1 download), so it is not part of
-    `make test`; `make test-dgl2` builds that venv and runs this test.
+    Needs the DGL 2.1.0 side venv, which `make test` builds (`make test-dgl2` runs only these).
     """
     py = DGL2_VENV / "bin" / "python"
     if not py.exists():
-        pytest.fail(f"DGL 2.x side venv missing at {DGL2_VENV}: run `make test-dgl2`")
+        pytest.fail(f"DGL 2.x side venv missing at {DGL2_VENV}: run `make test` (it builds it)")
     cases = {"homo": homo_example(), "hetero": hetero_example()}
     for pt in FIXTURE_PTS:
         cases[f"fixture_{pt.parent.parent.name}_{pt.parent.name}"] = read_graphbolt(pt)

@@ -24,7 +24,8 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 # Earlier layers never import later ones. Packages within one layer do not import each other
 # either, except where SAME_LAYER_OK says so.
 LAYERS: list[tuple[str, ...]] = [
-    ("gpf.errors", "gpf.extras", "gpf.progress", "gpf.parallel"),  # shared by everyone, import nothing of gpf's
+    ("gpf.errors", "gpf.extras", "gpf.progress", "gpf.parallel", "gpf.files", "gpf.limits"),  # shared by everyone
+    ("gpf.native",),  # ctypes calls into native libraries (METIS) and the capture of their output
     ("gpf.spec",),  # the format: models, normalisation, schema
     ("gpf.sdk.paths", "gpf.sdk.arrays", "gpf.sdk.aligned", "gpf.sdk.memory"),  # path safety, array kernels
     ("gpf.sdk.codecs",),  # DGL's binary files, GraphBolt's .pt: bytes <-> arrays
@@ -39,6 +40,7 @@ LAYERS: list[tuple[str, ...]] = [
 SAME_LAYER_OK: set[tuple[str, str]] = {
     ("gpf.parallel", "gpf.errors"), ("gpf.parallel", "gpf.progress"), ("gpf.progress", "gpf.errors"),
     ("gpf.extras", "gpf.errors"),
+    ("gpf.files", "gpf.errors"),
     ("gpf.sdk.aligned", "gpf.sdk.arrays"), ("gpf.sdk.paths", "gpf.sdk.arrays"),
 }
 

@@ -519,7 +519,7 @@ def test_dump_config_atomic(tmp_path):
     out = tmp_path / "new.json"
     dump_config(cfg, out)
     text = out.read_text()
-    assert text.startswith('{\n    "gpf_version": "1.0",\n    "graph_name"')  # indent=4 like DGL
+    assert text.startswith('{\n    "gpf_version": "1.1",\n    "graph_name"')  # indent=4 like DGL
     assert load_config(out) == cfg.model_copy(update={"gpf_version": SPEC_VERSION})
     assert read_config_json(out) == {"gpf_version": SPEC_VERSION, **REAL_HOMO}
     out.chmod(0o640)

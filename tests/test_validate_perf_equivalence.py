@@ -492,8 +492,10 @@ def ref_orig_permutation(rep, f, kind, per_part):
                if c.size and (int(c.min()) < 0 or int(c.max()) >= n)]
         if bad:
             bad_at = np.concatenate(bad)
+            p = fc.orig_culprit(chunks, bad_position=int(bad_at[0]))
             rep.error("orig_ids.permutation", f"original {kind}-ID map of {name!r} has {bad_at.size} value(s) outside "
-                      f"[0, {n}) (new per-type IDs in examples)", examples=bad_at)
+                      f"[0, {n}) (new per-type IDs in examples), the first in partition {p}", partition=p,
+                      examples=bad_at)
             ok = False
             continue
         seen = np.zeros(n, dtype=bool)
@@ -505,9 +507,12 @@ def ref_orig_permutation(rep, f, kind, per_part):
         hits = np.zeros(n, dtype=np.int64)
         for c in chunks:
             hits += np.bincount(c, minlength=n)
+        repeated = np.flatnonzero(hits > 1)
+        p = fc.orig_culprit(chunks, value=int(repeated[0])) if repeated.size else None
+        where = f"; original ID {int(repeated[0])} is stored again in partition {p}" if p is not None else ""
         rep.error("orig_ids.permutation", f"original {kind}-ID map of {name!r} is not a permutation of [0, {n}): "
                   f"{int((hits == 0).sum())} original ID(s) missing (examples), "
-                  f"{int((hits > 1).sum())} repeated", examples=np.flatnonzero(hits != 1))
+                  f"{int(repeated.size)} repeated{where}", partition=p, examples=np.flatnonzero(hits != 1))
         ok = False
     return out if ok else None
 

@@ -128,8 +128,13 @@ def test_metis_balances_node_types():
         for nt in counts:  # a heterogeneous graph is balanced per node type by default, as in DGL
             c = np.bincount(a.parts[nt], minlength=4)
             assert c.max() < 1.25 * c.mean(), (kw, nt, c)
-    with pytest.raises(AssignmentError, match="labels must be 0..k-1"):
-        assign_nodes(g, 4, "metis", balance_ntypes={"b": np.arange(600) % 2 + 1})
+    # Labels are names of groups: any integers, or a boolean mask, give the same constraints.
+    same = assign_nodes(g, 4, "metis", balance_ntypes={"b": np.arange(600) % 2})
+    for labels in (np.arange(600) % 2 + 1, np.arange(600) % 2 == 1):
+        other = assign_nodes(g, 4, "metis", balance_ntypes={"b": labels})
+        assert all(np.array_equal(other.parts[nt], same.parts[nt]) for nt in counts)
+    with pytest.raises(AssignmentError, match=r"balance_ntypes\['b'\]: must hold integer or boolean labels"):
+        assign_nodes(g, 4, "metis", balance_ntypes={"b": np.zeros(600)})
     # A heterogeneous graph's METIS cut beats random on a clustered graph.
     n, rng = 400, np.random.default_rng(0)
     src = rng.integers(0, n, 3000)

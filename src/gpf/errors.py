@@ -11,7 +11,9 @@ import errno
 import os
 from typing import Any
 
-__all__ = ["GpfError", "FormatError", "ConfigError", "UnsupportedError", "MissingExtraError", "GraphError", "describe_os_error", "EXIT_OK", "EXIT_INVALID", "EXIT_UNREADABLE"]
+__all__ = ["GpfError", "FormatError", "ConfigError", "UnsupportedError", "MissingExtraError", "GraphError",
+           "PathEscapeError", "FileKindError", "FileChangedError", "problem_code", "describe_os_error",
+           "EXIT_OK", "EXIT_INVALID", "EXIT_UNREADABLE"]
 
 # Exit codes of the ``gpf`` command (README, spec/SPEC.md), here beside the errors they stand for so that
 # library code (``Report.exit_code``) never imports the CLI:
@@ -111,3 +113,27 @@ class MissingExtraError(GpfError, ImportError):
 class GraphError(GpfError):
     """An input graph (``gpf.Graph``, a ``.npz``, a chunked graph) is inconsistent; the message names the
     type, array and position.  Also importable as ``gpf.sdk.write.graph.GraphError``."""
+
+
+class PathEscapeError(FormatError):
+    """A file of the set names something outside the dataset root (an HDF5 external file, link or virtual
+    dataset, a symlink, a Zarr store path): refused before it is opened.  ``gpf validate``: ``path.escape``."""
+
+
+class FileKindError(FormatError):
+    """A path the set names is not a regular file (a FIFO, a device, a socket, a directory): refused
+    before it is read.  ``gpf validate``: ``path.kind``."""
+
+
+class FileChangedError(FormatError):
+    """A file changed (was truncated) while gpf had it memory-mapped.  ``gpf validate``: ``file.changed``."""
+
+
+def problem_code(exc: BaseException, default: str) -> str:
+    """The ``gpf validate`` problem code of an error met while reading a file: the refusals above have
+    their own codes; any other decoding error is ``default`` (``graph.format``, ``feature.format``...)."""
+    for cls, code in ((PathEscapeError, "path.escape"), (FileKindError, "path.kind"),
+                      (FileChangedError, "file.changed")):
+        if isinstance(exc, cls):
+            return code
+    return default

@@ -61,14 +61,25 @@ def render_info(info: dict[str, Any]) -> str:
         f"edges      {info['num_edges']:,}   " + ", ".join(f"{t}: {n:,}" for t, n in info["etypes"].items()),
         f"edge cut   {info['edge_cut']:,} ({100 * info['edge_cut_ratio']:.1f}% of edges)   "
         f"balance: nodes {info['node_balance']:.3f}, edges {info['edge_balance']:.3f} (max/mean)",
-        "",
     ]
-    head = ["part", "inner nodes", "HALO nodes", "HALO %", "inner edges", "all edges", "cut in-edges", "bytes"]
+    types = list(info["ntypes"])
+    if len(types) > 1:
+        out.append("type bal.  " + ", ".join(f"{t}: {b:.3f}" for t, b in info["ntype_balance"].items())
+                   + " (max/mean inner nodes of the type)")
+    if info.get("balance_constraints"):
+        bc = info["balance_constraints"]
+        out.append(f"constraints METIS objective {bc['objtype']}; balanced: "
+                   + ", ".join(_constraint_name(c) for c in bc["constraints"]))
+    out.append("")
+    per_type = types if 1 < len(types) <= 6 else []
+    head = ["part", "inner nodes", *(f"inner {t}" for t in per_type), "HALO nodes", "HALO %", "inner edges",
+            "all edges", "cut in-edges", "bytes"]
     rows = []
     for p in info["partitions"]:
         total = p["inner_nodes"] + p["halo_nodes"]
         size = sum((f["bytes"] or 0) for f in p["files"].values())
-        rows.append([str(p["part_id"]), f"{p['inner_nodes']:,}", f"{p['halo_nodes']:,}",
+        rows.append([str(p["part_id"]), f"{p['inner_nodes']:,}",
+                     *(f"{p['inner_nodes_per_type'][t]:,}" for t in per_type), f"{p['halo_nodes']:,}",
                      f"{100 * p['halo_nodes'] / total:.1f}" if total else "0.0",
                      f"{p['inner_edges']:,}", f"{p['edges']:,}", f"{p['cut_in_edges']:,}", _human(size)])
     out += _table(head, rows)
@@ -79,6 +90,14 @@ def render_info(info: dict[str, Any]) -> str:
     if p0:
         out += ["", "files (part 0): " + ", ".join(f"{r}={f['path']}" for r, f in p0["files"].items())]
     return "\n".join(out)
+
+
+def _constraint_name(c: dict[str, Any]) -> str:
+    """``{"weight": "in_edges", "ntype": "paper", "label": 1}`` -> ``in-edges of paper label 1``."""
+    what = "in-edges" if c.get("weight") == "in_edges" else "nodes"
+    where = " ".join(x for x in (f"of {c['ntype']}" if "ntype" in c else "",
+                                 f"label {c['label']}" if "label" in c else "") if x)
+    return f"{what} {where}" if where else what
 
 
 def _feature_rows(info: dict[str, Any]) -> list[list[str]]:

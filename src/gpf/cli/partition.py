@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 
+from gpf.cli.dgl_flags import add_dgl_output_flags, dgl_output_kwargs
 from gpf.cli.flags import add_scale_out_flags
 from gpf.errors import EXIT_OK, GpfError
 
@@ -33,6 +34,7 @@ def add_parser(sub) -> None:
     part.add_argument("--out-of-core", action="store_true",
                       help="stream edges and features chunk by chunk (1-hop HALO; any other input is staged as a chunked "
                       "graph inside OUT_DIR first); implied by --workers/--scheduler")
+    add_dgl_output_flags(part, objtype=True)
     add_scale_out_flags(part)
     part.set_defaults(func=run)
 
@@ -43,7 +45,13 @@ def run(args) -> int:
 
     method = load_assignment(args.assignment) if args.assignment else args.method
     name = args.name or _default_name(args.input)
+    dgl_kwargs = dgl_output_kwargs(args)
     if args.out_of_core or args.workers or args.scheduler:
+        if args.graph_formats or args.graphbolt or args.graphbolt_only or args.store_eids or args.store_inner_node \
+                or args.store_inner_edge or args.objtype != "cut":
+            raise GpfError("--graph-formats/--graphbolt/--store-*/--objtype are not supported with "
+                           "--out-of-core/--workers/--scheduler; write the set, then `gpf convert SRC DST --graphbolt "
+                           "[--store-...] [--graph-formats ...]`")
         from gpf.sdk.write.staged_input import chunked_input
         from gpf.sdk.write.streaming import partition_chunked
 
@@ -60,7 +68,7 @@ def run(args) -> int:
     _, report = write_partitions(graph, args.parts, args.out_dir, name, method=method, halo_hops=args.halo_hops,
                                  backend=args.backend, balance_edges=args.balance_edges,
                                  num_trainers_per_machine=args.num_trainers, seed=args.seed,
-                                 overwrite=args.overwrite, progress=True)
+                                 overwrite=args.overwrite, progress=True, objtype=args.objtype, **dgl_kwargs)
     print(report.line())
     return EXIT_OK
 

@@ -98,13 +98,32 @@ class SetView:
                                columns=self._columns(kind, tname, name))
 
     # -- structure -----------------------------------------------------------------------
+    def edge_ids_stored(self) -> bool:
+        """False when some partition is a GraphBolt file written without edge IDs (``store_eids``): edges
+        are known, not which edge ID (hence which edge-feature row and original edge) each one is."""
+        if "_eids" not in self.__dict__:
+            self.__dict__["_eids"] = all(self.part(p).has_edge_ids for p in range(self.ps.num_parts))
+        return self.__dict__["_eids"]
+
     def part_edges(self, part) -> PartEdges:
-        """The owned edges of one partition in gpf per-type IDs."""
+        """The owned edges of one partition in gpf per-type IDs.  Without stored edge IDs the edges of a
+        type take the partition's per-type ID range in local order (slots, not the edges' real IDs)."""
         inner = np.flatnonzero(part.inner_edge)
         gnid = part.global_nid
         s_t, s = self.book.map_to_per_ntype(gnid[part.src[inner]])
         d_t, d = self.book.map_to_per_ntype(gnid[part.dst[inner]])
-        e_t, e = self.book.map_to_per_etype(part.global_eid[inner])
+        if part.has_edge_ids:
+            e_t, e = self.book.map_to_per_etype(part.global_eid[inner])
+        else:
+            e_t = np.asarray(part.etype_ids, dtype=np.int64)[inner]
+            e = np.empty(inner.shape[0], np.int64)
+            for r, key in enumerate(self.ekeys):
+                sel = np.flatnonzero(e_t == r)
+                lo, hi = self.edge_offsets(key)[part.part_id:part.part_id + 2]
+                if sel.shape[0] != hi - lo:
+                    raise GpfError(f"{part.graph.source}: partition {part.part_id} has {sel.shape[0]} inner edges of "
+                                   f"type {key!r}, its edge_map range {hi - lo}")
+                e[sel] = np.arange(lo, hi)
         out = PartEdges({}, {}, {})
         for r, key in enumerate(self.ekeys):
             sel = np.flatnonzero(e_t == r)
@@ -232,11 +251,19 @@ class BatchNodes:
     inner_edge: np.ndarray
     src: np.ndarray        # batch-local source of each batch edge
     dst: np.ndarray
+    etype: np.ndarray | None = None  # edge type IDs, set when eid is unknown (-1: no stored edge IDs)
 
 
 def local_union(parts) -> BatchNodes:
-    """Merge the local graphs of ``parts`` (HALO copies deduplicated by hid)."""
+    """Merge the local graphs of ``parts`` (HALO copies deduplicated by hid).
+
+    Partitions without stored edge IDs (GraphBolt files written without ``store_eids``) give
+    ``eid`` -1; a HALO edge copy is then dropped when the partition owning it is in the batch, and
+    HALO copies from several partitions of one edge owned outside the batch are told apart by
+    (source, destination, edge type) only."""
     parts = list(parts)
+    if not all(p.has_edge_ids for p in parts):
+        return _union_without_eids(parts)
     if len(parts) == 1:
         p = parts[0]
         return BatchNodes(p.global_nid, np.asarray(p.inner_node), p.global_eid, np.asarray(p.inner_edge),
@@ -254,6 +281,31 @@ def local_union(parts) -> BatchNodes:
     sorter = np.argsort(nid, kind="stable")
     to_local = lambda h: sorter[np.searchsorted(nid, h, sorter=sorter)]  # noqa: E731
     return BatchNodes(nid, ninner, eid_all[keep], einner_all[keep], to_local(src_h[keep]), to_local(dst_h[keep]))
+
+
+def _union_without_eids(parts) -> BatchNodes:
+    nid_all = np.concatenate([p.global_nid for p in parts])
+    nid, ninner = _first_seen(nid_all, np.concatenate([p.inner_node for p in parts]))
+    chosen = np.array(sorted(p.part_id for p in parts), np.int64)
+    src_h, dst_h, et, inner = [], [], [], []
+    for p in parts:
+        e_in = np.asarray(p.inner_edge, bool)
+        owner_dst = p.owner[np.asarray(p.dst)]
+        keep = e_in | ~np.isin(owner_dst, chosen)  # a HALO copy whose owner is in the batch: the owner has it
+        src_h.append(p.global_nid[p.src][keep])
+        dst_h.append(p.global_nid[p.dst][keep])
+        et.append(np.asarray(p.etype_ids, np.int64)[keep])
+        inner.append(e_in[keep])
+    s, d, t, i = (np.concatenate(x) for x in (src_h, dst_h, et, inner))
+    halo = np.flatnonzero(~i)
+    if len(parts) > 1 and halo.size:
+        _, first = np.unique(np.stack([s[halo], d[halo], t[halo]]), axis=1, return_index=True)
+        drop = np.setdiff1d(halo, halo[first])
+        keep = np.setdiff1d(np.arange(s.shape[0]), drop)
+        s, d, t, i = s[keep], d[keep], t[keep], i[keep]
+    sorter = np.argsort(nid, kind="stable")
+    to_local = lambda h: sorter[np.searchsorted(nid, h, sorter=sorter)]  # noqa: E731
+    return BatchNodes(nid, ninner, np.full(s.shape[0], -1, np.int64), i, to_local(s), to_local(d), etype=t)
 
 
 def _first_seen(ids: np.ndarray, inner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

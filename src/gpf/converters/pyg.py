@@ -77,9 +77,13 @@ __all__ = ["from_pyg", "to_pyg", "to_pyg_graph", "set_view", "as_bool", "BoolFea
 
 # -- gpf -> PyG ----------------------------------------------------------------------------
 def to_pyg(parts, *, halo: str = "fetch", features: bool = True,
-           bool_features: BoolFeatures = "masks") -> Data | HeteroData:
+           bool_features: BoolFeatures = "masks", edge_features: bool = True) -> Data | HeteroData:
     """One partition (a :class:`gpf.Partition`) or a batch (a list of partitions of one set)
-    as a PyG ``Data`` (homogeneous set) or ``HeteroData`` (see the module docstring)."""
+    as a PyG ``Data`` (homogeneous set) or ``HeteroData`` (see the module docstring).
+
+    Partitions without stored edge IDs (GraphBolt files written without ``store_eids``) give
+    the edges without ``gpf_eid``/``gpf_type_eid``/``e_id``; their edge features cannot be
+    placed, so a set that has some needs ``edge_features=False`` (or a rewrite with edge IDs)."""
     plist = [parts] if hasattr(parts, "part_id") else list(parts)
     if not plist:
         raise ValueError("to_pyg: no partitions given")
@@ -94,7 +98,13 @@ def to_pyg(parts, *, halo: str = "fetch", features: bool = True,
     view = set_view(ps)
     b = local_union(plist)
     nt_ids, n_per = view.book.map_to_per_ntype(b.nid)
-    et_ids, e_per = view.book.map_to_per_etype(b.eid)
+    eids = b.etype is None
+    if eids:
+        et_ids, e_per = view.book.map_to_per_etype(b.eid)
+    else:
+        et_ids, e_per = b.etype, None
+        if features and edge_features and any(view.edge_feature_names.values()):
+            raise GpfError(_no_eids(ps, "to_pyg", "to_pyg(..., edge_features=False)"))
     originals = view.has_original_ids()
 
     def node_fields(t: int, sel: np.ndarray) -> dict[str, np.ndarray]:
@@ -111,10 +121,12 @@ def to_pyg(parts, *, halo: str = "fetch", features: bool = True,
 
     def edge_fields(r: int, sel: np.ndarray) -> dict[str, np.ndarray]:
         key = view.ekeys[r]
+        if e_per is None:
+            return {"inner_edge": np.asarray(b.inner_edge[sel], bool)}
         out = {"gpf_eid": b.eid[sel], "gpf_type_eid": e_per[sel], "inner_edge": np.asarray(b.inner_edge[sel], bool)}
         if originals:
             out["e_id"] = view.to_original(key, e_per[sel])
-        if features:
+        if features and edge_features:
             for name in view.edge_feature_names[key]:
                 _check_free(out, name, ps.path, key)
                 out[name] = as_bool(name, _rows(view, "edge", key, name, e_per[sel], out["inner_edge"], halo),
@@ -123,7 +135,7 @@ def to_pyg(parts, *, halo: str = "fetch", features: bool = True,
 
     if ps.is_homogeneous:
         every_n = np.arange(b.nid.shape[0])
-        every_e = np.arange(b.eid.shape[0])
+        every_e = np.arange(b.src.shape[0])
         data = Data(edge_index=_tensor(np.stack([b.src, b.dst])), num_nodes=int(b.nid.shape[0]))
         for k, v in _one_namespace(node_fields(0, every_n), edge_fields(0, every_e), ps.path).items():
             data[k] = _tensor(v)
@@ -161,7 +173,7 @@ PYG_NAMES = {"feat": "x", "label": "y"}
 
 
 def to_pyg_graph(ps, *, ids: str = "auto", bool_features: BoolFeatures = "masks",
-                 rename: str | dict[str, str] | None = None) -> Data | HeteroData:
+                 rename: str | dict[str, str] | None = None, edge_features: bool = True) -> Data | HeteroData:
     """The whole set as one ``Data`` (homogeneous set) or ``HeteroData``.
 
     ``ids="auto"`` (default): original IDs when the set stores its original-ID maps (sets gpf
@@ -173,6 +185,9 @@ def to_pyg_graph(ps, *, ids: str = "auto", bool_features: BoolFeatures = "masks"
     features, or ``"pyg"`` for DGL's conventional names as PyG's (``feat`` -> ``x``,
     ``label`` -> ``y``).  ``num_nodes`` is stored only where PyG cannot infer it from a node
     tensor (``x``, ``pos``...), as PyG's own datasets do.
+    A set without stored edge IDs (GraphBolt files written without ``store_eids``) gives every
+    edge and node feature, the edges in an unspecified order; its edge features cannot be
+    placed, so a set that has some needs ``edge_features=False``.
     """
     if ids not in ("auto", "original", "gpf"):
         raise ValueError(f"to_pyg_graph: ids must be 'auto', 'original' or 'gpf', got {ids!r}")
@@ -184,6 +199,9 @@ def to_pyg_graph(ps, *, ids: str = "auto", bool_features: BoolFeatures = "masks"
     if original and not view.has_original_ids():
         raise GpfError(f"{ps.path}: the set stores no original-ID maps (orig_nids/orig_eids); "
                        "use to_pyg_graph(ps, ids='gpf') (or ids='auto')")
+    eids = view.edge_ids_stored()
+    if not eids and edge_features and any(view.edge_feature_names.values()):
+        raise GpfError(_no_eids(ps, "to_pyg_graph", "to_pyg_graph(..., edge_features=False)"))
 
     def node_order(nt: str):
         return ps.orig_nids(nt) if original else None
@@ -203,12 +221,12 @@ def to_pyg_graph(ps, *, ids: str = "auto", bool_features: BoolFeatures = "masks"
     edges: dict[tuple, dict[str, np.ndarray]] = {}
     for key, et in zip(view.ekeys, view.etypes):
         src, dst = view.whole_edges[key]
-        order = ps.orig_eids(key) if original else None
+        order = ps.orig_eids(key) if original and eids else None
         if original:
             src, dst = view.to_original(et[0], src), view.to_original(et[2], dst)
         fields = {"edge_index": np.stack([place(src, order), place(dst, order)])}
         feats = {name: as_bool(name, place(view.whole_feature("edge", key, name), order), bool_features)
-                 for name in view.edge_feature_names[key]}
+                 for name in (view.edge_feature_names[key] if edge_features else ())}
         fields.update(_renamed(feats, names, ps.path, key, reserved=("edge_index",)))
         edges[et] = fields
 
@@ -260,6 +278,11 @@ def _infers_num_nodes(fields: dict, n: int) -> bool:
     from torch_geometric.data.storage import N_KEYS
 
     return any((k in N_KEYS or "node" in k) and np.ndim(v) and np.shape(v)[0] == n for k, v in fields.items())
+
+def _no_eids(ps, what: str, instead: str) -> str:
+    return (f"{ps.path}: {what}: the set's GraphBolt files store no edge IDs (written without store_eids), so its "
+            f"edge features cannot be matched to edges; use {instead} for the rest, or rewrite the set with "
+            "`gpf convert SRC DST --graphbolt --store-eids` from a copy that has edge IDs")
 
 
 def _check_free(fields: dict, name: str, path: str, tname: str) -> None:

@@ -167,6 +167,11 @@ class GpfFeatureStore(FeatureStore):
 
     def _get_tensor(self, attr: TensorAttr) -> torch.Tensor:
         kind, tname, name = self._resolve(attr)
+        if kind == "edge" and not self._space.view.edge_ids_stored():
+            # the graph store's edge positions are then not edge IDs: rows by ID would not match its edges
+            raise GpfError(f"{self._space.ps.path}: edge feature {tname}/{name}: the set's GraphBolt files store no "
+                           "edge IDs (written without store_eids), so edge features cannot be matched to the graph "
+                           "store's edges; node features and the graph work")
         n = self._space.count(kind, tname)
         ids, scalar = row_ids(attr.index, n, f"{self._space.ps.path}: {kind} type {tname!r}")
         rows = self._space.view.feature_rows(kind, tname, name, self._space.to_gpf(kind, tname, ids))

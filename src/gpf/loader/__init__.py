@@ -10,6 +10,8 @@
   between them), every node once per epoch;
 * :class:`PartitionLoader` -- the partitions one rank owns under ``torch.distributed``,
   as full halo-aware batches (inner + HALO nodes, ``inner_mask``);
+* :class:`DistNeighborLoader` -- neighbour-sampled mini-batches of each rank's seeds under
+  ``torch.distributed``, each rank holding only its own partitions (:mod:`gpf.loader.sampling`);
 * :class:`Batch` -- per-type tensors, ``to_pyg()``.
 """
 
@@ -20,7 +22,7 @@ require("torch", "gpf.loader")  # one line naming the extra, not torch's ModuleN
 from gpf.loader.batch import Batch  # noqa: E402
 from gpf.loader.cluster import ClusterLoader  # noqa: E402
 
-__all__ = ["Batch", "ClusterLoader", "PartitionLoader", "rank_partitions"]
+__all__ = ["Batch", "ClusterLoader", "DistNeighborLoader", "PartitionLoader", "rank_partitions"]
 
 
 def __getattr__(name):  # PartitionLoader pulls in torch.distributed helpers only when used
@@ -28,4 +30,8 @@ def __getattr__(name):  # PartitionLoader pulls in torch.distributed helpers onl
         from gpf.loader import partition_loader
 
         return getattr(partition_loader, name)
+    if name == "DistNeighborLoader":
+        from gpf.loader.sampling import DistNeighborLoader
+
+        return DistNeighborLoader
     raise AttributeError(name)

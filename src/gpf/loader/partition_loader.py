@@ -100,14 +100,18 @@ class PartitionLoader:
         ie = np.asarray(part.inner_edge)
         src, dst = np.asarray(part.src)[ie], np.asarray(part.dst)[ie]
         etype_of = np.asarray(part.etype_ids, dtype=np.int64)[ie]
-        eid = ps.book.map_to_per_etype(part.global_eid[ie])[1]
+        need_eids = with_edge_ids or any(edge_req.get(":".join(et)) for et in ps.etypes)
+        # edge IDs only when asked for (a GraphBolt partition written without store_eids has none)
+        eid = ps.book.map_to_per_etype(part.global_eid[ie])[1] if need_eids else None
         edges = {}
         for r, et in enumerate(ps.etypes):
             sel = np.flatnonzero(etype_of == r)
             fields = {"edge_index": torch.from_numpy(np.stack([pos[src[sel]], pos[dst[sel]]]))}
             if with_edge_ids:
+                assert eid is not None  # need_eids
                 fields["e_id"] = torch.from_numpy(eid[sel])
             for f, keys in edge_req.get(":".join(et), {}).items():
+                assert eid is not None  # need_eids
                 fields[f] = torch.from_numpy(self._edge_rows(r, keys, eid[sel], part))
             edges[tuple(et)] = fields
         return Batch(nodes, edges, num_nodes, torch.tensor([p]), self.is_homogeneous)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 import posixpath
 
-from gpf.errors import ConfigError
+from gpf.errors import ConfigError, PathEscapeError
 
-__all__ = ["is_url", "dataset_root", "resolve"]
+__all__ = ["is_url", "dataset_root", "resolve", "check_inside", "inside"]
 
 
 def is_url(path: str) -> bool:
@@ -57,6 +57,23 @@ def resolve(root: str, path: str, *, config: str, key: str) -> str:
     if not _inside(os.path.realpath(candidate), root_real):
         raise ConfigError(config, f"path {path!r} resolves (through a symlink) outside the dataset root", key)
     return candidate
+
+
+def check_inside(root: str, path: str, *, what: str = "path") -> str:
+    """Refuse a local ``path`` (a file or folder a set names indirectly: an array file of an ``npy`` tree,
+    an HDF5 external file, a Zarr key) that resolves, through symlinks, outside the dataset ``root``.
+    Returns ``path``; raises :class:`~gpf.errors.PathEscapeError` naming it."""
+    if is_url(root):
+        return path
+    real = os.path.realpath(path)
+    if not _inside(real, os.path.realpath(root)):
+        raise PathEscapeError(path, None, f"{what} resolves to {real!r}, outside the dataset root {root} (refused)")
+    return path
+
+
+def inside(root: str, path: str) -> bool:
+    """True when the local ``path`` resolves (through symlinks) inside ``root``."""
+    return _inside(os.path.realpath(path), os.path.realpath(root))
 
 
 def _inside(path: str, root: str) -> bool:

@@ -23,6 +23,8 @@ from gpf.spec.models import (
     PART_KEY_PATTERN,
     TOP_LEVEL_KEYS,
     TYPE_NAME_PATTERN,
+    BalanceConstraint,
+    BalanceConstraints,
     PartFiles,
     PartitionConfig,
     check_type_name,
@@ -36,6 +38,8 @@ from gpf.spec.version import SPEC_VERSION, parse_spec_version
 __all__ = [
     "SPEC_VERSION",
     "parse_spec_version",
+    "BalanceConstraint",
+    "BalanceConstraints",
     "PartFiles",
     "PartitionConfig",
     "DEFAULT_NTYPE",

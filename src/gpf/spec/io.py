@@ -25,7 +25,9 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from gpf.errors import ConfigError
+from gpf.errors import ConfigError, FormatError
+from gpf.files import open_regular
+from gpf.limits import MAX_JSON_BYTES, MAX_JSON_DEPTH
 from gpf.spec._keys import json_type as _json_type
 from gpf.spec._keys import key_path
 from gpf.spec.models import PART_KEY_PATTERN, TOP_LEVEL_KEYS, PartFiles, PartitionConfig
@@ -36,6 +38,7 @@ __all__ = [
     "MAX_CONFIG_BYTES",
     "MAX_CONFIG_DEPTH",
     "read_config_json",
+    "read_json_bytes",
     "decode_config_json",
     "loads_config",
     "load_config",
@@ -45,9 +48,9 @@ __all__ = [
 ]
 
 #: Largest config file :func:`load_config` reads (a config for 10^4 partitions and 100 types is ~40 MiB).
-MAX_CONFIG_BYTES = 64 * 2**20
+MAX_CONFIG_BYTES = MAX_JSON_BYTES
 #: Deepest nesting of JSON arrays/objects accepted (the spec's own keys need 4).
-MAX_CONFIG_DEPTH = 64
+MAX_CONFIG_DEPTH = MAX_JSON_DEPTH
 
 _PART_RE = re.compile(PART_KEY_PATTERN[1:-1])
 _MODEL_KEYS = frozenset(TOP_LEVEL_KEYS)
@@ -94,25 +97,37 @@ def read_config_json(path: str | os.PathLike[str]) -> Any:
     (no NaN/Infinity, no duplicate keys), nesting at most :data:`MAX_CONFIG_DEPTH`.
     """
     src = _src(path)
+    return decode_config_json(read_json_bytes(path, "a config"), source=src)
+
+
+def read_json_bytes(path: str | os.PathLike[str], what: str = "a JSON document") -> bytes:
+    """The bytes of a local JSON file, read only if it is a regular file of at most
+    :data:`MAX_CONFIG_BYTES` (a FIFO or device is refused, never opened blocking)."""
+    src = _src(path)
     try:
-        with open(path, "rb") as f:
+        with open_regular(path, src) as f:
             size = os.fstat(f.fileno()).st_size
             if size > MAX_CONFIG_BYTES:
-                raise ConfigError(src, f"file is {size} bytes, over the {MAX_CONFIG_BYTES}-byte limit for a config")
+                raise ConfigError(src, f"file is {size} bytes, over the {MAX_CONFIG_BYTES}-byte limit for {what}")
             data = f.read(MAX_CONFIG_BYTES + 1)
     except ConfigError:
         raise
-    except FileNotFoundError:
-        raise ConfigError(src, "no such file") from None
-    except IsADirectoryError:
-        raise ConfigError(src, "is a directory, not a config file") from None
+    except FormatError as e:
+        message = "no such file" if e.message == "file not found" else e.message
+        if message.startswith("is a directory"):
+            message = f"is a directory, not {what}"
+        raise ConfigError(src, message) from None
     except OSError as e:
         raise ConfigError(src, f"cannot read: {_one_line(e.strerror or e)}") from None
-    return decode_config_json(data, source=src)
+    if len(data) > MAX_CONFIG_BYTES:  # grew since fstat
+        raise ConfigError(src, f"file is over the {MAX_CONFIG_BYTES}-byte limit for {what}")
+    return data
 
 
 def decode_config_json(data: bytes | str, *, source: str | os.PathLike[str] = "<config>") -> Any:
-    """Decode config bytes (e.g. fetched from a URL) with the guards of :func:`read_config_json`."""
+    """Decode config bytes (e.g. fetched from a URL) with the guards of :func:`read_config_json`.
+
+    The one bounded JSON loader of gpf: Zarr metadata documents go through it too."""
     src = _src(source)
     if len(data) > MAX_CONFIG_BYTES:
         raise ConfigError(src, f"config is over the {MAX_CONFIG_BYTES}-byte limit")
@@ -337,6 +352,8 @@ def config_to_dict(cfg: PartitionConfig) -> dict[str, Any]:
         v = getattr(cfg, name)
         if v is not None or name in cfg.model_fields_set:
             out[name] = v
+    if cfg.balance_constraints is not None:
+        out["balance_constraints"] = cfg.balance_constraints.model_dump(mode="json", exclude_none=True)
     for k, v in cfg.extra.items():
         if k in out:  # cannot happen for a parsed config; guards hand-built ones
             raise ConfigError(cfg.source, "extra key clashes with a spec key", key=k)

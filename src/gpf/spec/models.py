@@ -44,6 +44,8 @@ __all__ = [
     "TOP_LEVEL_KEYS",
     "TYPE_NAME_PATTERN",
     "CANONICAL_ETYPE_PATTERN",
+    "BalanceConstraint",
+    "BalanceConstraints",
     "PartFiles",
     "PartitionConfig",
     "check_type_name",
@@ -88,6 +90,7 @@ TOP_LEVEL_KEYS = (
     "etypes",
     "node_map_dtype",
     "edge_map_dtype",
+    "balance_constraints",
 )
 
 #: JSON-schema pattern of a node type / relation name: non-empty, no '/' or ':'.
@@ -184,6 +187,32 @@ class PartFiles(BaseModel):
         return dict(self.model_extra or {})
 
 
+class BalanceConstraint(BaseModel):
+    """One METIS balance constraint: the nodes it counts and what each of them weighs."""
+
+    model_config = ConfigDict(extra="allow")
+
+    weight: Literal["nodes", "in_edges"] = Field(
+        description="what a node weighs: 1 ('nodes') or its in-degree ('in_edges')"
+    )
+    ntype: TypeName | None = Field(None, description="only nodes of this type (absent: every type)")
+    label: StrictInt | None = Field(None, description="only nodes with this balance_ntypes label (absent: any)")
+    merged: list[dict[str, Any]] | None = Field(
+        None, description="node groups ({ntype, label}) with fewer nodes than parts, counted in this constraint"
+    )
+
+
+class BalanceConstraints(BaseModel):
+    """How a METIS partition was balanced (gpf writes it; informative, like ``part_method``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    objtype: Literal["cut", "vol"] = Field(description="METIS objective: edge cut or communication volume")
+    constraints: list[BalanceConstraint] = Field(
+        description="one per METIS vertex-weight column: every partition gets an even share of each"
+    )
+
+
 class PartitionConfig(BaseModel):
     """A partition config in canonical (current) form.
 
@@ -208,6 +237,9 @@ class PartitionConfig(BaseModel):
     node_map_dtype: MapDtype | None = Field(None, description="integer width readers use for node ranges")
     edge_map_dtype: MapDtype | None = Field(None, description="integer width readers use for edge ranges")
     gpf_version: SpecVersion | None = Field(None, description="gpf spec version (MAJOR.MINOR) the file follows")
+    balance_constraints: BalanceConstraints | None = Field(
+        None, description="METIS objective and balance constraints the writer used (spec 1.1; informative)"
+    )
     extra: dict[str, Any] = Field(default_factory=dict, description="unknown top-level keys, kept as they are")
 
     _source: str = PrivateAttr(default="<config>")

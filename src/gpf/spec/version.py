@@ -7,7 +7,7 @@ import re
 __all__ = ["SPEC_VERSION", "SPEC_VERSION_PATTERN", "parse_spec_version"]
 
 #: The spec version gpf writes into ``gpf_version``.  MAJOR.MINOR; see SPEC.md section 9.
-SPEC_VERSION = "1.0"
+SPEC_VERSION = "1.1"
 
 #: What a ``gpf_version`` value must look like.
 SPEC_VERSION_PATTERN = r"^(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})$"

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from gpf.errors import ConfigError
+from gpf.errors import ConfigError, FormatError, problem_code
+from gpf.files import file_kind, open_regular
 from gpf.sdk import paths
 from gpf.sdk.codecs.dgl_bytes import MAGIC_GRAPHS, MAGIC_TENSORS
 from gpf.sdk.storage.registry import BACKENDS, Backend, get_backend
@@ -432,16 +434,21 @@ def _check_file(rep: Report, resolved: str, role: str, part: int, key: str, back
         rep.error("path.missing", f"{key}: file does not exist", partition=part, path=resolved, examples=[key])
         return False
     folder = role == "gpf_path" and backend.path_kind == "folder"
-    if folder != os.path.isdir(resolved) or not (folder or os.path.isfile(resolved)):
+    mode = os.stat(resolved).st_mode
+    if folder != stat.S_ISDIR(mode) or not (folder or stat.S_ISREG(mode)):
         what = "a folder" if folder else "a regular file"
-        rep.error("path.kind", f"{key}: is not {what}", partition=part, path=resolved, examples=[key])
+        rep.error("path.kind", f"{key}: is {file_kind(mode)}, not {what}", partition=part, path=resolved,
+                  examples=[key])
         return False
     magic, kind = _expected_magic(role, resolved, backend)
     if magic is None:
         return True
     try:
-        with open(resolved, "rb") as fh:
+        with open_regular(resolved) as fh:
             head = fh.read(len(magic))
+    except FormatError as e:
+        rep.error(problem_code(e, "path.kind"), f"{key}: {e.message}", partition=part, path=resolved)
+        return False
     except OSError as e:
         rep.error("path.kind", f"{key}: cannot read: {e.strerror or e}", partition=part, path=resolved)
         return False

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from gpf.errors import FormatError, GpfError, UnsupportedError
+from gpf.errors import FormatError, GpfError, UnsupportedError, problem_code
 from gpf.sdk import paths
 from gpf.sdk.storage.base import PartGraph
 from gpf.sdk.storage.registry import ReadOptions, graph_role, locate_config, open_store
@@ -228,12 +228,14 @@ class PartResult:
     problems: list
     checked: dict[str, int]
     inner_ok: bool = True
+    eids_stored: bool = True  # False: a GraphBolt partition without edge IDs (checks across partitions cannot run)
     endpoints: _InnerEndpoints | None = None
     halo: HaloCopy | None = None
     feats: dict[str, dict | None] = field(default_factory=lambda: {"node": None, "edge": None})
     feat_keys: dict[str, set | None] = field(default_factory=lambda: {"node": None, "edge": None})
     orig: dict[str, dict | None] = field(default_factory=lambda: {"node": None, "edge": None})
     orig_present: dict[str, bool | None] = field(default_factory=lambda: {"node": None, "edge": None})
+    files: dict[str, str | None] = field(default_factory=dict)  # role -> the file read (for messages)
 
 
 @dataclass
@@ -327,11 +329,16 @@ class _Run:
             results = [check_partition(*a) for a in steps]
         feats = {"node": {}, "edge": {}}
         feat_keys = {"node": {}, "edge": {}}
+        self.files: dict[str, dict[int, str]] = {}
         self.orig = {"node": {}, "edge": {}}
         self.orig_present = {"node": {}, "edge": {}}
         ends, halos = [], []
+        no_eids = [r.p for r in results if not r.eids_stored]
         for r in results:  # in partition order: the report reads as the in-process loop's
             rep.problems.extend(r.problems)
+            for role, file in r.files.items():
+                if file:
+                    self.files.setdefault(role, {})[r.p] = file
             for what, n in r.checked.items():
                 rep.count(what, n)
             inner_ok = inner_ok and r.inner_ok
@@ -349,7 +356,7 @@ class _Run:
         self.feats = feats
         for kind in ("node", "edge"):
             guarded(rep, "check_feature_consistency", check_feature_consistency, rep, f, kind, feats[kind],
-                    feat_keys[kind])
+                    feat_keys[kind], self.files.get(f"{kind}_feats"))
         orig = {kind: guarded(rep, "original-ID maps", self._orig_maps, kind) for kind in ("node", "edge")}
         ge = None
         if inner_ok and len(ends) == f.num_parts:
@@ -357,6 +364,10 @@ class _Run:
         ends.clear()
         if ge is not None:
             guarded(rep, "checks across partitions", run_set_checks, rep, f, ge, halos, progress)
+        elif no_eids and not rep.errors:
+            rep.add("check.not_stored", "checks across partitions (HALO copies, k-hop HALO, self-loops, parallel "
+                    f"edges, isolated nodes) not run: partition(s) {no_eids[:8]} store no edge IDs (GraphBolt "
+                    "files written without store_eids / --store-eids)", examples=no_eids)
         elif f.num_parts:
             rep.warn("check.skipped", "checks across partitions (HALO copies, k-hop HALO, self-loops, parallel "
                      "edges, isolated nodes) skipped: some partition's inner edges are broken")
@@ -366,7 +377,7 @@ class _Run:
     def _orig_maps(self, kind: str) -> dict[str, np.ndarray] | None:
         if not check_orig_presence(self.rep, kind, self.orig_present[kind]):
             return None
-        return check_orig_permutation(self.rep, self.f, kind, self.orig[kind])
+        return check_orig_permutation(self.rep, self.f, kind, self.orig[kind], self.files.get(f"orig_{kind[0]}ids"))
 
     def _against(self, ge, orig) -> None:
         rep, f = self.rep, self.f
@@ -416,9 +427,10 @@ class _PartitionCheck:
             return
         path = self._entry_value(p, role) or f"part-{p}"
         store = self.pset.store
-        d = load_part(rep, p, lambda: store.read_graph(p), path)
+        d = load_part(rep, p, lambda: store.read_graph(p), path, graphbolt=role == "part_graph_graphbolt")
         if d is None:
             return
+        res.eids_stored = d.eids_stored
         rep.count("nodes read", d.num_nodes)
         rep.count("edges read", d.num_edges)
         for check in PARTITION_CHECKS:
@@ -428,6 +440,8 @@ class _PartitionCheck:
             guarded(rep, "check_graph_files_agree", self._both_graphs, p, role, d, partition=p)
         if not (d.inner_edges_ok and d.nodes_ok and d.local_ok):
             return
+        if f.node_range(p)[1] - f.node_range(p)[0] > d.num_nodes:
+            return  # the config claims more nodes than the file stores: nothing is sized by the claim
         lo, hi = f.edge_range(p)
         n_lo, n_hi = f.node_range(p)
         res.halo = d.halo_copy(hi - lo, n_lo, n_hi - n_lo)
@@ -442,7 +456,8 @@ class _PartitionCheck:
         store = open_store(self.config, self.pset.path, self.pset.root,
                            ReadOptions(prefer="graphbolt" if role == "part_graph" else "dgl",
                                        owner_of=self.pset.book.nid2partid))
-        other = load_part(self.rep, p, lambda: store.read_graph(p), self._entry_value(p, other_role))
+        other = load_part(self.rep, p, lambda: store.read_graph(p), self._entry_value(p, other_role),
+                          graphbolt=other_role == "part_graph_graphbolt")
         if other is not None:
             check_graph_files_agree(self.rep, self.f, d, PartGraph(other.num_nodes, other.src, other.dst,
                                                                    other.ndata, other.edata, other.path))
@@ -472,14 +487,16 @@ class _PartitionCheck:
                 continue
             path = self._file(p, role)
             try:
-                feats = read(p)
+                stored = read(p)
+                feats = {k: stored[k] for k in stored}  # a lazy mapping reads here, inside the net
             except FormatError as e:
-                rep.error("feature.format", f"cannot decode: {e}", partition=p, path=e.path,
+                rep.error(problem_code(e, "feature.format"), f"cannot decode: {e}", partition=p, path=e.path,
                           examples=[] if e.offset is None else [e.offset])
                 continue
             except GpfError as e:
                 rep.error("feature.format", str(e), partition=p, path=path)
                 continue
+            res.files[role] = path
             good, named = check_feature_keys(rep, f, p, kind, feats, path)
             res.feats[kind] = {k: np.asarray(a) for k, a in good.items()} if self.keep_values else \
                 {k: _FeatureShape(a.dtype, tuple(a.shape)) for k, a in good.items()}
@@ -493,8 +510,9 @@ class _PartitionCheck:
                 continue  # a path problem says why; presence unknown
             try:
                 maps = self.pset.store.read_orig_ids(p, what)
+                maps = None if maps is None else {k: maps[k] for k in maps}  # a lazy mapping reads here
             except FormatError as e:
-                rep.error("orig_ids.format", f"cannot decode: {e}", partition=p, path=e.path,
+                rep.error(problem_code(e, "orig_ids.format"), f"cannot decode: {e}", partition=p, path=e.path,
                           examples=[] if e.offset is None else [e.offset])
                 res.orig_present[kind] = True
                 continue
@@ -504,4 +522,5 @@ class _PartitionCheck:
                 continue
             res.orig_present[kind] = maps is not None
             if maps is not None:
-                res.orig[kind] = check_orig_map(rep, f, p, kind, maps, self._file(p, f"orig_{kind[0]}ids"))
+                res.files[f"orig_{kind[0]}ids"] = self._file(p, f"orig_{kind[0]}ids")
+                res.orig[kind] = check_orig_map(rep, f, p, kind, maps, res.files[f"orig_{kind[0]}ids"])

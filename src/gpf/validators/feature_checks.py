@@ -74,10 +74,11 @@ def check_feature_keys(rep: Report, f: SetFacts, p: int, kind: str, feats: Mappi
 
 def check_feature_consistency(rep: Report, f: SetFacts, kind: str,
                               per_part: dict[int, dict[tuple[str, str], np.ndarray]],
-                              named: dict[int, set[tuple[str, str]]]) -> None:
+                              named: dict[int, set[tuple[str, str]]], files: dict[int, str] | None = None) -> None:
     """F4: a feature of type t is in every partition that owns items of t, with one dtype and trailing shape.
 
-    ``per_part``: the entries that passed F1-F3 per partition; ``named``: every known-type key per partition."""
+    ``per_part``: the entries that passed F1-F3 per partition; ``named``: every known-type key per partition;
+    ``files``: the feature file of each partition (named in the messages)."""
     names = f.ntypes if kind == "node" else f.etypes
     counts = type_counts(f, kind)
     seen: dict[tuple[str, str], dict[int, np.ndarray]] = {}
@@ -93,14 +94,41 @@ def check_feature_consistency(rep: Report, f: SetFacts, kind: str,
         if need:
             rep.error("feature.missing", f"{kind} feature {key!r} is missing from {len(need)} partition(s) that own "
                       f"{kind}s of type {t!r}", partition=need[0], examples=need)
-        dtypes = {str(a.dtype) for a in arrs.values()}
-        if len(dtypes) > 1:
-            rep.error("feature.dtype", f"{kind} feature {key!r} has dtypes {sorted(dtypes)} in different partitions",
-                      examples=sorted(arrs))
-        shapes = {tuple(a.shape[1:]) for a in arrs.values()}
-        if len(shapes) > 1:
-            rep.error("feature.shape", f"{kind} feature {key!r} has trailing shapes {sorted(shapes)} in different "
-                      "partitions", examples=sorted(arrs))
+        for code, what, value in (("feature.dtype", "dtype", lambda a: str(a.dtype)),
+                                  ("feature.shape", "trailing shape", lambda a: tuple(a.shape[1:]))):
+            by_part = {p: value(a) for p, a in sorted(arrs.items())}
+            if len(set(by_part.values())) > 1:
+                odd = _odd_one(by_part)
+                file = (files or {}).get(odd)
+                rep.error(code, f"{kind} feature {key!r} has {what} {by_part[odd]} in partition {odd}"
+                          f"{f' ({file})' if file else ''} but {_others(by_part, odd)} elsewhere", partition=odd,
+                          path=file, examples=sorted(arrs))
+
+
+def _odd_one(by_part: Mapping[int, object]) -> int:
+    """The first partition whose value is not the most common one."""
+    values = list(by_part.values())
+    common = max(values, key=values.count)
+    return next(p for p, v in by_part.items() if v != common)
+
+
+def _others(by_part: Mapping[int, object], odd: int) -> str:
+    rest: dict[object, list[int]] = {}
+    for p, v in by_part.items():
+        if p != odd:
+            rest.setdefault(v, []).append(p)
+    return "; ".join(f"{v} in partition(s) {ps[:5]}" for v, ps in rest.items())
+
+
+def orig_culprit(chunks: list[np.ndarray] | list[np.ndarray | None], bad_position: int | None = None,
+                 value: int | None = None) -> int | None:
+    """The partition an original-ID problem is reported on: the one holding new per-type ID ``bad_position``
+    (a value out of range), or the last one storing original ID ``value`` (a repeat)."""
+    starts = np.cumsum([0] + [0 if c is None else c.shape[0] for c in chunks])
+    if bad_position is not None:
+        return int(np.searchsorted(starts, bad_position, side="right") - 1)
+    holders = [p for p, c in enumerate(chunks) if c is not None and c.size and bool(np.any(c == value))]
+    return holders[-1] if holders else None
 
 
 def check_orig_map(rep: Report, f: SetFacts, p: int, kind: str, maps: Mapping[str, np.ndarray],
@@ -140,11 +168,14 @@ def check_orig_presence(rep: Report, kind: str, present: dict[int, bool]) -> boo
 
 
 def check_orig_permutation(rep: Report, f: SetFacts, kind: str,
-                           per_part: dict[int, dict[str, np.ndarray]]) -> dict[str, list[np.ndarray]] | None:
+                           per_part: dict[int, dict[str, np.ndarray]],
+                           files: dict[int, str] | None = None) -> dict[str, list[np.ndarray]] | None:
     """M2: for each type, the maps concatenated over partitions are a permutation of [0, n_t).
 
     Checked chunk by chunk (no concatenation).  Returns ``{type: [chunk per partition]}`` (their
-    concatenation maps new per-type IDs to original ones), or None if some map is unusable."""
+    concatenation maps new per-type IDs to original ones), or None if some map is unusable.  Problems
+    name the partition (and its file, from ``files``) holding the first bad value or repeat."""
+    files = files or {}
     names = f.ntypes if kind == "node" else f.etypes
     counts = type_counts(f, kind)
     out: dict[str, list[np.ndarray]] = {}
@@ -162,8 +193,10 @@ def check_orig_permutation(rep: Report, f: SetFacts, kind: str,
                                    if c.size and (int(c.min()) < 0 or int(c.max()) >= n)]
         if bad:
             bad_at = np.concatenate(bad)
+            p = orig_culprit(chunks, bad_position=int(bad_at[0]))
             rep.error("orig_ids.permutation", f"original {kind}-ID map of {name!r} has {bad_at.size} value(s) outside "
-                      f"[0, {n}) (new per-type IDs in examples)", examples=bad_at)
+                      f"[0, {n}) (new per-type IDs in examples), the first in partition {p}", partition=p,
+                      path=None if p is None else files.get(p), examples=bad_at)
             ok = False
             continue
         if not in_range:  # every value in range, but of a dtype the fast pass does not take (unsigned)
@@ -176,9 +209,13 @@ def check_orig_permutation(rep: Report, f: SetFacts, kind: str,
         hits = np.zeros(n, dtype=np.int64)
         for c in chunks:
             hits += np.bincount(c, minlength=n)
+        repeated = np.flatnonzero(hits > 1)
+        p = orig_culprit(chunks, value=int(repeated[0])) if repeated.size else None
+        where = f"; original ID {int(repeated[0])} is stored again in partition {p}" if p is not None else ""
         rep.error("orig_ids.permutation", f"original {kind}-ID map of {name!r} is not a permutation of [0, {n}): "
                   f"{int((hits == 0).sum())} original ID(s) missing (examples), "
-                  f"{int((hits > 1).sum())} repeated", examples=np.flatnonzero(hits != 1))
+                  f"{int(repeated.size)} repeated{where}", partition=p, path=None if p is None else files.get(p),
+                  examples=np.flatnonzero(hits != 1))
         ok = False
     return out if ok else None
 

@@ -22,3 +22,14 @@ def guarded(rep: Report, name: str, fn: Callable[..., Any], *args: Any, partitio
         text = " ".join(str(exc).split())[:300]
         rep.error("check.crashed", f"{name} failed: {type(exc).__name__}: {text}", partition=partition)
         return None
+    finally:
+        _report_changed(rep, name, partition)
+
+
+def _report_changed(rep: Report, name: str, partition: int | None) -> None:
+    """``file.changed`` for each memory-mapped file truncated while ``name`` ran (SIGBUS caught, mapped.py)."""
+    from gpf.sdk.codecs.mapped import changed_files
+
+    for path in changed_files():
+        rep.error("file.changed", f"the file was truncated or replaced while {name} read it (memory-mapped); "
+                  "what was read from it is not valid", partition=partition, path=path)

@@ -15,7 +15,7 @@ from functools import partial
 
 import numpy as np
 
-from gpf.errors import FormatError, GpfError
+from gpf.errors import FormatError, GpfError, problem_code
 from gpf.sdk import aligned
 from gpf.sdk.aligned import ascending
 from gpf.sdk.arrays import unique
@@ -119,6 +119,7 @@ class PartData:
     edges_ok: bool = False
     inner_edges_ok: bool = False   # inner edges are exactly the edge range, in order (G5)
     node_types: np.ndarray | None = None   # book type of each local node (when nodes_ok)
+    eids_stored: bool = True   # False: a GraphBolt file without edge _ID (``eid`` is a placeholder)
     hid_dtype: type = np.int64     # dtype of the global endpoints handed on: int32 once every _ID fits (nodes_ok)
 
     @property
@@ -222,15 +223,19 @@ def _is_int_like(a: np.ndarray) -> bool:
     return a.dtype.kind in "iub"
 
 
-def load_part(rep: Report, p: int, read, path: str) -> PartData | None:
+def load_part(rep: Report, p: int, read, path: str, *, graphbolt: bool = False) -> PartData | None:
     """Read partition ``p`` with ``read()`` -> :class:`PartGraph`; G1 (decodes), G2 (fields exist),
-    fields are 1-D integer arrays of the node/edge count.  None when later checks cannot run."""
+    fields are 1-D integer arrays of the node/edge count.  None when later checks cannot run.
+
+    ``graphbolt``: the graph is a GraphBolt file, whose edge ``_ID`` is optional (DGL's
+    ``store_eids``): without it the edge-ID checks are listed as not run (``check.not_stored``)."""
     try:
         g: PartGraph = read()
     except FormatError as e:
         at = f" at byte {e.offset}" if e.offset is not None else ""
-        rep.error("graph.format", f"cannot decode{at}: {e.message}", partition=p, path=e.path,
-                  examples=[] if e.offset is None else [e.offset])
+        code = problem_code(e, "graph.format")
+        rep.error(code, f"{'cannot decode' if code == 'graph.format' else 'refused'}{at}: {e.message}", partition=p,
+                  path=e.path, examples=[] if e.offset is None else [e.offset])
         return None
     except GpfError as e:
         rep.error("graph.format", str(e), partition=p, path=path)
@@ -241,6 +246,12 @@ def load_part(rep: Report, p: int, read, path: str) -> PartData | None:
     for kind, data, names, rows in (("node", g.ndata, ("_ID", "inner_node"), n),
                                     ("edge", g.edata, ("_ID", "inner_edge"), m)):
         missing = [k for k in names if k not in data]
+        if graphbolt and kind == "edge" and missing == ["_ID"]:
+            rep.add("check.not_stored", "the GraphBolt file stores no edge IDs (written without store_eids / "
+                    "--store-eids): edge-ID range, inner/HALO edge order and duplicates (G5), edge _TYPE against "
+                    "edge_map (G7), HALO-edge copies across partitions and edge-feature row order were not checked",
+                    partition=p, path=path, examples=["_ID"])
+            missing = []
         if missing:
             rep.error("graph.field_missing", f"{kind} field(s) {missing} missing (have {sorted(data)[:8]})",
                       partition=p, path=path, examples=missing)
@@ -257,10 +268,11 @@ def load_part(rep: Report, p: int, read, path: str) -> PartData | None:
     if not ok:
         return None
     nd, ed = g.ndata, g.edata
+    stored = "_ID" in ed
+    eid = np.asarray(ed["_ID"]).astype(np.int64, copy=False) if stored else np.full(m, -1, dtype=np.int64)
     return PartData(p, path, n, np.asarray(g.src, dtype=np.int64), np.asarray(g.dst, dtype=np.int64),
-                    _int64_aligned(nd["_ID"]),
-                    _flags(nd["inner_node"]), np.asarray(ed["_ID"]).astype(np.int64, copy=False),
-                    _flags(ed["inner_edge"]), nd, ed)
+                    _int64_aligned(nd["_ID"]), _flags(nd["inner_node"]), eid, _flags(ed["inner_edge"]), nd, ed,
+                    eids_stored=stored)
 
 
 def _flags(a) -> np.ndarray:
@@ -331,7 +343,13 @@ def check_node_ids(rep: Report, f: SetFacts, d: PartData) -> None:
 
 
 def _range_coverage(rep: Report, ids: np.ndarray, lo: int, hi: int, p: int, path: str, kind: str) -> bool:
-    """Report IDs of [lo, hi) missing or repeated among ``ids`` (all inside the range)."""
+    """Report IDs of [lo, hi) missing or repeated among ``ids`` (all inside the range).
+
+    The range comes from the config; ``ids`` from the partition's file.  A range far larger than what the
+    file stores (a config claiming more nodes than exist) is reported from the sorted IDs, without
+    allocating anything of the range's size."""
+    if hi - lo > 4 * ids.size + (1 << 16):
+        return _sparse_coverage(rep, ids, lo, hi, p, path, kind)
     counts = np.bincount(ids - lo, minlength=hi - lo) if ids.size else np.zeros(hi - lo, np.int64)
     ok = True
     missing = np.flatnonzero(counts == 0)
@@ -345,6 +363,24 @@ def _range_coverage(rep: Report, ids: np.ndarray, lo: int, hi: int, p: int, path
                   partition=p, path=path, examples=dup + lo)
         ok = False
     return ok
+
+
+def _sparse_coverage(rep: Report, ids: np.ndarray, lo: int, hi: int, p: int, path: str, kind: str) -> bool:
+    """:func:`_range_coverage` for a range much larger than ``ids``: sort, count, and find the first gaps."""
+    s = np.sort(ids)
+    u = unique(s)
+    if u.size < s.size:
+        dup = unique(s[1:][s[1:] == s[:-1]])
+        rep.error(f"{kind}_id.duplicate", f"{dup.size} {kind} _ID(s) stored more than once as inner {kind}s",
+                  partition=p, path=path, examples=dup)
+    expect = np.arange(lo, lo + u.size, dtype=np.int64)
+    off = np.flatnonzero(u != expect)
+    first = int(expect[off[0]]) if off.size else lo + u.size  # the first ID of the range not stored
+    missing = (hi - lo) - u.size
+    rep.error(f"inner_{kind}.missing", f"{missing} {kind}(s) of this partition's range [{lo}, {hi}) are not stored "
+              f"as inner {kind}s (the range claims {hi - lo} {kind}s, the partition stores {ids.size})",
+              partition=p, path=path, examples=np.arange(first, min(first + rep.max_examples, hi)))
+    return False
 
 
 def check_inner_nodes(rep: Report, f: SetFacts, d: PartData) -> None:
@@ -440,13 +476,35 @@ def check_part_ids(rep: Report, f: SetFacts, d: PartData) -> None:
 
 
 def check_edge_ids(rep: Report, f: SetFacts, d: PartData) -> None:
-    """G5 (part): every edge _ID is an EID of the set."""
+    """G5 (part): every edge _ID is an EID of the set.  Without stored edge IDs: the number of inner
+    edges of each type is the partition's edge_map range (what the IDs' ranges would have shown)."""
+    if not d.eids_stored:
+        _check_inner_edge_counts(rep, f, d)
+        return
     bad = _outside_eids(f, d)
     if bad.size:
         rep.error("edge_id.range", f"{bad.size} edge _ID(s) outside [0, {f.num_edges})", partition=d.p,
                   path=d.path, examples=d.eid[bad])
         return
     d.edges_ok = True
+
+
+def _check_inner_edge_counts(rep: Report, f: SetFacts, d: PartData) -> None:
+    lo, hi = f.edge_range(d.p)
+    types = d.edata.get("_TYPE")
+    if len(f.etypes) == 1 or types is None:
+        have, want, names = [int(np.count_nonzero(d.inner_e))], [hi - lo], ["(all types)"]
+    else:
+        have = np.bincount(np.asarray(types)[d.inner_e].astype(np.int64), minlength=len(f.etypes)).tolist()
+        want = [0] * len(f.etypes)
+        for t, a, b in f.book.edges.type_blocks(d.p):
+            want[t] += b - a
+        names = [":".join(e) if isinstance(e, (tuple, list)) else str(e) for e in f.etypes]
+    for t, (h, w) in enumerate(zip(have, want)):
+        if h != w:
+            rep.error("inner_edge.count", f"{h} inner edge(s) of type {names[t]!r}, but edge_map gives this "
+                      f"partition {w}", partition=d.p, path=d.path, examples=[names[t]])
+            return
 
 
 def _outside_eids(f: SetFacts, d: PartData) -> np.ndarray:
@@ -500,7 +558,8 @@ def check_inner_edge_flags(rep: Report, f: SetFacts, d: PartData) -> None:
         bad = np.flatnonzero(d.inner_e != d.inner[d.dst])
     if bad.size:
         rep.error("inner_edge.dst", f"{bad.size} edge(s) have inner_edge != inner_node of their destination "
-                  "(edge _IDs in examples)", partition=d.p, path=d.path, examples=d.eid[bad])
+                  f"({'edge _IDs' if d.eids_stored else 'local edge IDs'} in examples)", partition=d.p,
+                  path=d.path, examples=d.eid[bad] if d.eids_stored else bad)
 
 
 def _flags_split_at(d: PartData, m_in: int, n_in: int) -> bool:
@@ -583,8 +642,27 @@ def check_edge_types(rep: Report, f: SetFacts, d: PartData) -> None:
 
 
 def check_endpoint_types(rep: Report, f: SetFacts, d: PartData) -> None:
-    """G9: each edge of etype src:rel:dst joins a node of type src to a node of type dst."""
-    if len(f.ntypes) == 1 or not (d.edges_ok and d.nodes_ok and d.local_ok):
+    """G9: each edge of etype src:rel:dst joins a node of type src to a node of type dst (the etype of
+    its _ID; without stored edge IDs, the stored edge type, GraphBolt's type_per_edge)."""
+    if len(f.ntypes) == 1:
+        return
+    if not d.eids_stored and "_TYPE" in d.edata and d.nodes_ok and d.local_ok:
+        et = np.asarray(d.edata["_TYPE"]).astype(np.int64)
+        if et.size and (int(et.min()) < 0 or int(et.max()) >= len(f.etypes)):
+            rep.error("edge_type.mismatch", f"edge types outside 0..{len(f.etypes) - 1}", partition=d.p,
+                      path=d.path)
+            return
+        ends = f.etype_ends[et]
+        nt = d.node_types
+        if nt is None:
+            return
+        bad = np.flatnonzero((nt[d.src] != ends[:, 0]) | (nt[d.dst] != ends[:, 1]))
+        if bad.size:
+            rep.error("edge.endpoint_type", f"{bad.size} edge(s) join nodes whose types differ from their edge "
+                      "type's source/destination types (local edge IDs in examples)", partition=d.p, path=d.path,
+                      examples=bad)
+        return
+    if not (d.edges_ok and d.nodes_ok and d.local_ok):
         return
     runs = _edge_type_runs(f, d)
     nt = d.node_types
@@ -610,6 +688,18 @@ def check_graph_files_agree(rep: Report, f: SetFacts, d: PartData, other: PartGr
     if other.num_nodes != d.num_nodes or not np.array_equal(o_nid, d.nid):
         rep.error("graph.files_disagree", f"{where}: node _ID arrays differ ({d.num_nodes} vs {other.num_nodes} "
                   "nodes)", partition=d.p, path=other.source)
+        return
+    if "_ID" not in other.edata or not d.eids_stored:  # a GraphBolt file without edge IDs: compare edge multisets
+        if other.src.shape[0] != d.num_edges or not d.local_ok:
+            rep.error("graph.files_disagree", f"{where}: {d.num_edges} vs {other.src.shape[0]} edges",
+                      partition=d.p, path=other.source)
+            return
+        a = np.lexsort((d.src, d.dst))
+        b = np.lexsort((np.asarray(other.src), np.asarray(other.dst)))
+        bad = np.flatnonzero((d.src[a] != np.asarray(other.src)[b]) | (d.dst[a] != np.asarray(other.dst)[b]))
+        if bad.size:
+            rep.error("graph.files_disagree", f"{where}: the edges differ (local destination IDs in examples; "
+                      "no edge IDs stored to say more)", partition=d.p, path=other.source, examples=d.dst[a][bad])
         return
     if o_eid.shape[0] != d.num_edges or not (d.local_ok and o_eid.shape[0] == other.src.shape[0]):
         rep.error("graph.files_disagree", f"{where}: {d.num_edges} vs {o_eid.shape[0]} edges", partition=d.p,

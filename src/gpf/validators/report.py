@@ -17,9 +17,9 @@ import numpy as np
 
 from gpf.errors import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE
 
-__all__ = ["Problem", "Report", "CODES", "ERROR", "WARNING", "UNREADABLE_CODES"]
+__all__ = ["Problem", "Report", "CODES", "ERROR", "WARNING", "INFO", "UNREADABLE_CODES"]
 
-ERROR, WARNING = "error", "warning"
+ERROR, WARNING, INFO = "error", "warning", "info"
 
 #: code -> (SPEC.md rule(s), severity, what it means).  The single list of codes; SPEC.md section 10 mirrors it.
 CODES: dict[str, tuple[str, str, str]] = {
@@ -58,10 +58,12 @@ CODES: dict[str, tuple[str, str, str]] = {
     "node_map.total": ("C8", ERROR, "the last node range does not end at num_nodes"),
     "edge_map.total": ("C8", ERROR, "the last edge range does not end at num_edges"),
     "path.invalid": ("P1", ERROR, "a file path is not a non-empty string (or holds NUL / unencodable characters)"),
-    "path.escape": ("P1", ERROR, "a file path resolves outside the dataset root (.., absolute, symlink)"),
+    "path.escape": ("P1 11", ERROR, "a path resolves outside the dataset root (.., absolute, symlink, HDF5 external "
+                    "storage/link/virtual dataset, Zarr key)"),
     "path.absolute": ("P1", WARNING, "an absolute file path inside the dataset root (`gpf upgrade` rewrites it)"),
     "path.missing": ("P2", ERROR, "a file the config names does not exist"),
-    "path.kind": ("P2", ERROR, "a file the config names is a directory or another kind of file (magic number)"),
+    "path.kind": ("P2", ERROR, "a file the set names is a directory, FIFO, device or another kind of file (magic number)"),
+    "file.changed": ("11", ERROR, "a memory-mapped file was truncated or replaced while it was being read"),
     # -- the partition graph -----------------------------------------------------------------
     "graph.format": ("G1 B1", ERROR, "the partition graph file does not decode (file and byte offset in the message)"),
     "graph.files_disagree": ("B2", ERROR, "a partition's DGL and GraphBolt graph files hold different nodes or edges"),
@@ -112,6 +114,10 @@ CODES: dict[str, tuple[str, str, str]] = {
     "against.feature_value": ("6", ERROR, "a feature row differs from the original row its orig ID names"),
     # -- the validator itself -----------------------------------------------------------------
     "check.skipped": ("-", WARNING, "a check could not run because an earlier defect makes it meaningless"),
+    "check.not_stored": ("-", INFO, "a check could not run because the set does not store the field it needs "
+                         "(e.g. edge IDs in a GraphBolt file written without store_eids); not a defect"),
+    "inner_edge.count": ("G5", ERROR, "a partition (GraphBolt, without stored edge IDs) has another number of "
+                         "inner edges of a type than edge_map gives it"),
     "check.crashed": ("-", ERROR, "a check failed unexpectedly on this input (a gpf bug; the message says where)"),
     # -- warnings --------------------------------------------------------------------------------
     "graph.self_loop": ("-", WARNING, "the graph has self-loops"),
@@ -120,6 +126,8 @@ CODES: dict[str, tuple[str, str, str]] = {
     "partition.empty": ("-", WARNING, "a partition owns no nodes"),
     "type_range.empty": ("-", WARNING, "a partition owns no nodes of a type that has nodes"),
     "partition.imbalance": ("-", WARNING, "the largest partition owns more than twice the mean nodes or edges"),
+    "type_range.imbalance": ("-", WARNING, "a node type with at least 100 inner nodes per partition on average: "
+                             "a partition owns more than 1.5x the mean of its nodes"),
 }
 
 #: Codes meaning the set could not be read at all (exit status 2).
@@ -128,7 +136,8 @@ UNREADABLE_CODES = frozenset({"config.unreadable", "config.not_config", "against
 
 @dataclass
 class Problem:
-    """One finding: ``severity`` is ``"error"`` or ``"warning"``; ``partition`` and ``path`` may be None."""
+    """One finding: ``severity`` is ``"error"``, ``"warning"`` or ``"info"`` (what could not be checked);
+    ``partition`` and ``path`` may be None."""
 
     code: str
     severity: str
@@ -208,6 +217,10 @@ class Report:
         return [p for p in self.problems if p.severity == WARNING]
 
     @property
+    def infos(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == INFO]
+
+    @property
     def valid(self) -> bool:
         return not self.errors
 
@@ -239,10 +252,12 @@ class Report:
         return json.dumps(self.to_dict(), indent=1, sort_keys=False)
 
     def summary(self) -> str:
-        n_err, n_warn = len(self.errors), len(self.warnings)
+        n_err, n_warn, n_info = len(self.errors), len(self.warnings), len(self.infos)
         verdict = "valid" if self.valid else ("unreadable" if not self.readable else "INVALID")
         counts = ", ".join(f"{v:,} {k}" for k, v in self.checked.items())
-        return f"{self.path}: {verdict}: {n_err} error(s), {n_warn} warning(s)" + (f"; checked {counts}" if counts else "")
+        notes = f", {n_info} note(s) on what could not be checked" if n_info else ""
+        return (f"{self.path}: {verdict}: {n_err} error(s), {n_warn} warning(s){notes}"
+                + (f"; checked {counts}" if counts else ""))
 
     def render(self) -> str:
         return "\n".join([*(p.line() for p in self.problems), self.summary()])

@@ -34,6 +34,11 @@ __all__ = [
 ]
 
 IMBALANCE = 2.0
+#: Per node type: warn when a partition owns more than TYPE_IMBALANCE x the type's mean inner
+#: nodes, for types with at least TYPE_IMBALANCE_MIN_MEAN nodes per partition on average
+#: (smaller types cannot be split evenly; a random split stays far below 1.5x at that size).
+TYPE_IMBALANCE = 1.5
+TYPE_IMBALANCE_MIN_MEAN = 100
 
 
 @dataclass
@@ -116,6 +121,16 @@ def check_balance(rep: Report, f: SetFacts) -> None:
         if parts.size and typed[t].sum() > 0:
             rep.warn("type_range.empty", f"node type {name!r}: {parts.size} partition(s) own none of its nodes",
                      examples=parts)
+    if f.num_parts > 1:
+        for t, name in enumerate(f.ntypes):
+            mean = float(typed[t].sum()) / f.num_parts
+            over = np.flatnonzero(typed[t] > TYPE_IMBALANCE * mean)
+            if mean >= TYPE_IMBALANCE_MIN_MEAN and over.size:
+                worst = int(typed[t].argmax())
+                rep.warn("type_range.imbalance",
+                         f"node type {name!r}: partition {worst} owns {int(typed[t, worst]):,} of its nodes, "
+                         f"{float(typed[t, worst]) / mean:.2f}x the mean {mean:,.0f} ({over.size} partition(s) "
+                         f"over {TYPE_IMBALANCE}x); every epoch waits for that partition", examples=over)
     for kind, sz in (("nodes", sizes), ("edges", f.book.edges.part_sizes())):
         mean = float(sz.mean()) if sz.size else 0.0
         if f.num_parts > 1 and mean > 0 and float(sz.max()) > IMBALANCE * mean:

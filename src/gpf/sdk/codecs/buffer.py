@@ -7,11 +7,11 @@ be checked against ``len(buffer)`` before anything is allocated.
 
 from __future__ import annotations
 
-import mmap
 import os
 from dataclasses import dataclass
 
 from gpf.errors import FormatError
+from gpf.files import open_regular
 
 BytesLike = bytes | bytearray | memoryview
 
@@ -31,8 +31,9 @@ def open_buffer(source: str | os.PathLike[str] | BytesLike | Buffer, name: str |
                 *, use_mmap: bool = True) -> Buffer:
     """Return a :class:`Buffer` over ``source``.
 
-    ``source`` may be a local path (memory-mapped read-only, or with ``use_mmap=False``
-    read into private memory with one ``readinto``; empty files give an empty buffer),
+    ``source`` may be a local path (only a regular file is opened; memory-mapped read-only through
+    :func:`gpf.sdk.codecs.mapped.map_file`, so a truncation under gpf is reported, or with
+    ``use_mmap=False`` read into private memory with one ``readinto``; empty files give an empty buffer),
     an fsspec URL (read whole), raw bytes, or a ``Buffer``.
     """
     if isinstance(source, Buffer):
@@ -46,7 +47,7 @@ def open_buffer(source: str | os.PathLike[str] | BytesLike | Buffer, name: str |
     if path.startswith("file://"):
         path = path[len("file://"):]
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path, label) as fh:
             size = os.fstat(fh.fileno()).st_size
             if size == 0:
                 return Buffer(memoryview(b""), label)
@@ -58,14 +59,11 @@ def open_buffer(source: str | os.PathLike[str] | BytesLike | Buffer, name: str |
                 if got != size:
                     raise FormatError(label, got, f"file shrank while reading ({got} of {size} bytes)")
                 return Buffer(memoryview(data).toreadonly(), label)
-            mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-    except FileNotFoundError:
-        raise FormatError(label, None, "file not found") from None
-    except IsADirectoryError:
-        raise FormatError(label, None, "is a directory, expected a file") from None
+            from gpf.sdk.codecs.mapped import map_file
+
+            return Buffer(map_file(fh.fileno(), label), label)
     except OSError as exc:
-        raise FormatError(label, None, f"cannot open: {exc.strerror or exc}") from None
-    return Buffer(memoryview(mm), label)
+        raise FormatError(label, None, f"cannot read: {exc.strerror or exc}") from None
 
 
 def _read_url(url: str) -> bytes:

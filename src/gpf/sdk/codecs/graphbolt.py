@@ -19,14 +19,16 @@ zip's stored (uncompressed, 64-byte aligned) records.  ``find_class`` allows onl
 * ``torch._utils._rebuild_tensor_v2`` / ``_rebuild_tensor_v3``, the typed storage
   names (``torch.LongStorage`` ...), ``torch.storage.UntypedStorage`` and plain torch
   dtypes (all mapped to gpf's own numpy rebuilders, never to torch's code);
-* ``collections.OrderedDict`` and the data builtins ``set``, ``frozenset``,
-  ``complex``, ``slice``.
+* ``collections.OrderedDict`` called with no arguments (torch's empty ``backward_hooks``).
 
 Everything else raises :class:`~gpf.errors.FormatError` ("refusing to unpickle global
 'os.system'") before anything is called.  Before unpickling, the opcode stream is
 walked with :mod:`pickletools` (parse only) to refuse out-of-band-buffer and
 extension-registry opcodes and memo indices the stream cannot have produced (the C
-unpickler sizes its memo table by the largest index, a one-opcode memory bomb).
+unpickler sizes its memo table by the largest index, a one-opcode memory bomb), and to
+bound the work: opcode count, container nesting and size, and only strings and numbers as
+dict keys or set members (a deeply shared tuple used as a key hashes for ever); the
+bounds are in :mod:`gpf.limits`.
 Compressed storage records (torch never writes them; a possible zip bomb) and
 tensors with more elements than their storage (stride-0 expansion) are refused.  The alternatives were rejected:
 ``torch.load(pickle_module=...)`` goes through torch's C++ zip reader (whose errors
@@ -42,16 +44,11 @@ record is read through :mod:`zipfile` and so is CRC-checked.
 
 Writing
 -------
-:func:`write_graphbolt` needs torch (for ``torch.save``'s zip and storages).  It pickles
-an object of a stand-in class named ``dgl.graphbolt.impl.fused_csc_sampling_graph.
-FusedCSCSamplingGraph`` whose state is ``{'_c_csc_graph': stub}``; the stub reduces to
-``(copyreg.__newobj__, (torch.ScriptObject,), (state, qualname))``, exactly what DGL's
-real object pickles to, so DGL 2.x ``torch.load``s the file as a real
-``FusedCSCSamplingGraph``.  The stand-in's module chain is registered in
-``sys.modules`` only for the duration of ``torch.save``, under a process-wide lock, and
-removed (or the previous entries restored) afterwards.  The file is written in a
-temporary directory beside ``path`` under its final name (torch derives the zip's
-record prefix from it) and moved into place with :func:`os.replace`.
+:func:`gpf.sdk.codecs.graphbolt_writer.write_graphbolt` writes these files: torch.save's exact
+bytes, emitted without torch or DGL.  The stand-in classes below
+(``_FakeGraph``, ``_ScriptObjectWriter``, ``_fake_dgl_modules``) make ``torch.save`` pickle
+an arbitrary GraphBolt-shaped state the way DGL's object pickles; the tests use them to
+craft hostile files.
 """
 
 from __future__ import annotations
@@ -63,10 +60,9 @@ import io
 import os
 import pickle
 import pickletools
-import shutil
+import reprlib
 import struct
 import sys
-import tempfile
 import threading
 import types
 import zipfile
@@ -77,12 +73,12 @@ from typing import Any
 import numpy as np
 
 from gpf.errors import FormatError
+from gpf.limits import MAX_PICKLE_BYTES, MAX_PICKLE_DEPTH, MAX_PICKLE_ITEMS, MAX_PICKLE_OPS
 from gpf.sdk.codecs.buffer import Buffer, BytesLike, open_buffer
 
 __all__ = [
     "GraphBoltGraph",
     "read_graphbolt",
-    "write_graphbolt",
     "graphbolt_to_coo",
     "PICKLE_VERSION",
     "GRAPHBOLT_MODULE",
@@ -96,7 +92,7 @@ GRAPHBOLT_MODULE = "dgl.graphbolt.impl.fused_csc_sampling_graph"
 GRAPHBOLT_CLASS = "FusedCSCSamplingGraph"
 SCRIPT_QUALNAME = "__torch__.torch.classes.graphbolt.FusedCSCSamplingGraph"
 
-_MAX_PICKLE_BYTES = 256 << 20  # data.pkl holds no tensor data: DGL's are a few KB
+_MAX_PICKLE_BYTES = MAX_PICKLE_BYTES  # data.pkl holds no tensor data: DGL's are a few KB
 _STATE_KEYS = ("independent_tensors", "node_type_to_id", "edge_type_to_id", "node_attributes", "edge_attributes")
 _INDEPENDENT_KEYS = ("version_number", "indptr", "indices", "node_type_offset", "type_per_edge")
 
@@ -262,6 +258,13 @@ def _make_array(storage: Any, offset: Any, size: Any, stride: Any, dtype: np.dty
     return arr
 
 
+def _empty_ordered_dict(*args: Any, **kwargs: Any) -> collections.OrderedDict:
+    """``collections.OrderedDict`` as torch pickles it (empty, filled by SETITEMS whose keys the pre-scan checked)."""
+    if args or kwargs:
+        raise _Refused("OrderedDict built from arguments (torch pickles an empty one)")
+    return collections.OrderedDict()
+
+
 class _RestrictedUnpickler(pickle.Unpickler):
     def __init__(self, data: bytes, load_storage: Callable[[str, int, np.dtype | None], _Storage], byteorder: str):
         super().__init__(io.BytesIO(data))
@@ -307,9 +310,7 @@ class _RestrictedUnpickler(pickle.Unpickler):
             if name == "_rebuild_tensor_v3":
                 return functools.partial(self._rebuild_v3, self._byteorder)
         if module == "collections" and name == "OrderedDict":
-            return collections.OrderedDict
-        if module in ("builtins", "__builtin__") and name in ("set", "frozenset", "complex", "slice"):
-            return getattr(__import__("builtins"), name)
+            return _empty_ordered_dict
         raise _Refused(f"refusing to unpickle global '{module}.{name}'")
 
     def persistent_load(self, pid: Any) -> Any:
@@ -322,36 +323,177 @@ class _RestrictedUnpickler(pickle.Unpickler):
 
 
 # Opcodes a torch.save pickle never needs and that reach past find_class or allocate
-# out of proportion to the stream: out-of-band buffers (protocol 5) and the copyreg
-# extension registry.
-_DENIED_OPS = {"NEXT_BUFFER", "READONLY_BUFFER", "BYTEARRAY8", "EXT1", "EXT2", "EXT4"}
-_MEMO_OPS = {"PUT", "BINPUT", "LONG_BINPUT", "GET", "BINGET", "LONG_BINGET"}
+# out of proportion to the stream: out-of-band buffers (protocol 5), the copyreg
+# extension registry, and the protocol-0/1 class instantiation opcodes.
+_DENIED_OPS = {"NEXT_BUFFER", "READONLY_BUFFER", "BYTEARRAY8", "EXT1", "EXT2", "EXT4", "INST", "OBJ"}
+_MEMO_PUT = {"PUT", "BINPUT", "LONG_BINPUT"}
+_MEMO_GET = {"GET", "BINGET", "LONG_BINGET"}
+_MARK_CONTAINERS = {"TUPLE": "tuple", "LIST": "list", "DICT": "dict", "FROZENSET": "frozenset"}
+_EMPTY = {"EMPTY_LIST": "list", "EMPTY_DICT": "dict", "EMPTY_TUPLE": "tuple", "EMPTY_SET": "set"}
+_TUPLE_N = {"TUPLE1": 1, "TUPLE2": 2, "TUPLE3": 3}
+
+
+class _Sym:
+    """What the pre-scan knows of a value on the pickle stack: its kind, nesting depth and item count."""
+
+    __slots__ = ("kind", "depth", "items")
+
+    def __init__(self, kind: str, depth: int = 0, items: int = 0) -> None:
+        self.kind = kind  # "atom" (str/bytes/int/float/bool/None), a container kind, "object", "callable", "mark"
+        self.depth = depth
+        self.items = items
+
+
+_ATOM = _Sym("atom")
+_MARK = _Sym("mark")
+_CALLABLE = _Sym("callable")
 
 
 def _prescan(data: bytes) -> None:
-    """Walk the opcodes (parsing only, nothing is built) before unpickling.
+    """Walk the opcodes (parsing only, nothing is built) before unpickling, bounding the work.
 
-    Refuses denied opcodes and memo indices larger than the stream could have made
-    (the C unpickler sizes its memo table by the largest index: ``LONG_BINPUT
-    0xFFFFFFF0`` would allocate tens of GB).
+    A symbolic stack follows what each opcode would build, so that before anything is unpickled:
+    the stream has at most :data:`~gpf.limits.MAX_PICKLE_OPS` opcodes; no container nests deeper than
+    :data:`~gpf.limits.MAX_PICKLE_DEPTH` or holds more than :data:`~gpf.limits.MAX_PICKLE_ITEMS`
+    items; dict keys and set members are atoms (strings, bytes, numbers, None) — a tuple key is how a
+    150-byte pickle makes hashing run for ever (a deeply *shared* tuple has exponentially many paths);
+    memo indices are ones the stream could have made (the C unpickler sizes its memo table by the
+    largest index: ``LONG_BINPUT 0xFFFFFFF0`` would allocate tens of GB); denied opcodes are refused.
     """
-    ops = []
+    stack: list[_Sym] = []
+    marks: list[int] = []
+    memo: dict[int, _Sym] = {}
+    count = 0
+
+    def pop() -> _Sym:
+        if not stack or stack[-1] is _MARK:
+            raise _Refused(f"corrupt pickle stream: stack underflow at pickle byte {pos}")
+        return stack.pop()
+
+    def pop_mark() -> list[_Sym]:
+        if not marks:
+            raise _Refused(f"corrupt pickle stream: no mark at pickle byte {pos}")
+        at = marks.pop()
+        items = stack[at + 1:]
+        del stack[at:]
+        return items
+
+    def build(kind: str, items: list[_Sym], keys: list[_Sym] | tuple[()] = ()) -> _Sym:
+        for k in keys:
+            if k.kind != "atom":
+                raise _Refused(f"refusing pickle: a {k.kind} as a dict key or set member at pickle byte {pos} "
+                               "(only strings and numbers may be)")
+        return grow(_Sym(kind, 1), items)
+
+    def grow(target: _Sym, items: list[_Sym]) -> _Sym:
+        target.items += len(items)
+        if target.items > MAX_PICKLE_ITEMS:
+            raise _Refused(f"refusing pickle: a container of over {MAX_PICKLE_ITEMS} items at pickle byte {pos}")
+        depth = max((i.depth for i in items), default=0) + 1
+        if depth > target.depth:
+            target.depth = depth
+            if depth > MAX_PICKLE_DEPTH:
+                raise _Refused(f"refusing pickle: containers nested deeper than {MAX_PICKLE_DEPTH} at pickle "
+                               f"byte {pos}")
+        return target
+
+    pos: int | None = 0
     try:
         for op, arg, pos in pickletools.genops(data):
-            ops.append((op.name, arg, pos))
+            count += 1
+            if count > MAX_PICKLE_OPS:
+                raise _Refused(f"refusing pickle: more than {MAX_PICKLE_OPS} opcodes")
+            name = op.name
+            if name in _DENIED_OPS:
+                raise _Refused(f"refusing pickle opcode {name} at pickle byte {pos}")
+            if name in ("PROTO", "FRAME", "STOP"):
+                continue
+            if name == "MARK":
+                marks.append(len(stack))
+                stack.append(_MARK)
+            elif name in _MEMO_PUT or name == "MEMOIZE":
+                index = len(memo) if name == "MEMOIZE" else arg
+                if not (isinstance(index, int) and 0 <= index <= count) or not stack or stack[-1] is _MARK:
+                    raise _Refused(f"corrupt pickle stream: memo index {_short(index)} at pickle byte {pos}")
+                memo[index] = stack[-1]
+            elif name in _MEMO_GET:
+                if arg not in memo:
+                    raise _Refused(f"corrupt pickle stream: memo index {_short(arg)} at pickle byte {pos}")
+                stack.append(memo[arg])
+            elif name in _EMPTY:
+                stack.append(_Sym(_EMPTY[name], 1))
+            elif name in _MARK_CONTAINERS:
+                items = pop_mark()
+                kind = _MARK_CONTAINERS[name]
+                keys = items[0::2] if kind == "dict" else items if kind == "frozenset" else []
+                stack.append(build(kind, items, keys))
+            elif name in _TUPLE_N:
+                items = [pop() for _ in range(_TUPLE_N[name])][::-1]
+                stack.append(build("tuple", items))
+            elif name == "APPEND":
+                item = pop()
+                grow(stack[-1] if stack else pop(), [item])
+            elif name == "APPENDS":
+                items = pop_mark()
+                grow(stack[-1] if stack else pop(), items)
+            elif name == "SETITEM":
+                value, key = pop(), pop()
+                build("dict", [], [key])
+                grow(stack[-1] if stack else pop(), [key, value])
+            elif name == "SETITEMS":
+                items = pop_mark()
+                build("dict", [], items[0::2])
+                grow(stack[-1] if stack else pop(), items)
+            elif name == "ADDITEMS":
+                items = pop_mark()
+                build("set", [], items)
+                grow(stack[-1] if stack else pop(), items)
+            elif name in ("GLOBAL", "STACK_GLOBAL"):
+                if name == "STACK_GLOBAL":
+                    pop(), pop()
+                stack.append(_CALLABLE)
+            elif name in ("REDUCE", "NEWOBJ"):
+                args, _func = pop(), pop()
+                stack.append(grow(_Sym("object"), [args]))
+            elif name == "NEWOBJ_EX":
+                kwargs, args, _cls = pop(), pop(), pop()
+                stack.append(grow(_Sym("object"), [args, kwargs]))
+            elif name == "BUILD":
+                state = pop()
+                grow(stack[-1] if stack else pop(), [state])
+            elif name == "BINPERSID":
+                pop()
+                stack.append(_Sym("object"))
+            elif name == "PERSID":
+                stack.append(_Sym("object"))
+            elif name == "POP":
+                if stack and stack[-1] is _MARK:
+                    stack.pop()
+                    marks.pop()
+                else:
+                    pop()
+            elif name == "POP_MARK":
+                pop_mark()
+            elif name == "DUP":
+                stack.append(stack[-1] if stack else pop())
+            elif not op.stack_before and len(op.stack_after) == 1:
+                stack.append(_ATOM)  # ints, floats, strings, bytes, None, booleans
+            else:
+                raise _Refused(f"refusing pickle opcode {name} at pickle byte {pos}")
+    except _Refused:
+        raise
     except Exception as exc:  # noqa: BLE001 - ValueError/UnicodeDecodeError... from the parser
         raise _Refused(f"corrupt pickle stream: {_short(str(exc))}") from None
-    limit = len(ops) + 1
-    for name, arg, pos in ops:
-        if name in _DENIED_OPS:
-            raise _Refused(f"refusing pickle opcode {name} at pickle byte {pos}")
-        if name in _MEMO_OPS and not (isinstance(arg, int) and 0 <= arg <= limit):
-            raise _Refused(f"corrupt pickle stream: memo index {_short(arg)} at pickle byte {pos}")
 
 
 def _short(obj: Any) -> str:
-    s = repr(obj)
+    """A short repr that costs little whatever ``obj`` is (a deeply shared tuple has an exponential repr)."""
+    s = _REPR.repr(obj)
     return s if len(s) <= 80 else s[:77] + "..."
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxtuple, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 3, 4, 4, 4, 60, 60
 
 
 class _MemFile(io.RawIOBase):
@@ -692,55 +834,6 @@ def _to_tensor(torch: Any, name: str, a: np.ndarray) -> Any:
         raise ValueError(f"{name}: dtype {a.dtype} cannot be stored (torch < 2.3 has no {a.dtype})")
     a = np.array(a, dtype=a.dtype.newbyteorder("="), order="C", copy=True)
     return torch.from_numpy(a)
-
-
-def write_graphbolt(path: str | os.PathLike[str], g: GraphBoltGraph) -> None:
-    """Write ``g`` as a ``fused_csc_sampling_graph.pt`` that DGL 2.x ``torch.load``s.
-
-    Arrays are stored in their own dtypes (no casting).  Raises ``ValueError`` when
-    ``g`` is not a valid graph.  The write is atomic (temporary file + ``os.replace``).
-    """
-    from gpf.extras import require
-
-    torch = require("torch", "writing DGL 2.x GraphBolt files")
-    _validate(g, ValueError)
-    for what, a in (("indptr", g.indptr), ("indices", g.indices)):
-        if a.dtype.newbyteorder("=") not in (np.dtype(np.int32), np.dtype(np.int64)):
-            raise ValueError(f"{what}: dtype {a.dtype} is not int32/int64 (GraphBolt's sampler supports no other)")
-    independent = {
-        "version_number": torch.tensor([PICKLE_VERSION], dtype=torch.int64),
-        "indptr": _to_tensor(torch, "indptr", g.indptr),
-        "indices": _to_tensor(torch, "indices", g.indices),
-    }
-    if g.node_type_offset is not None:
-        independent["node_type_offset"] = _to_tensor(torch, "node_type_offset", g.node_type_offset)
-    if g.type_per_edge is not None:
-        independent["type_per_edge"] = _to_tensor(torch, "type_per_edge", g.type_per_edge)
-    state: dict[str, dict[str, Any]] = {"independent_tensors": independent}
-    if g.node_type_to_id is not None:
-        state["node_type_to_id"] = {k: torch.tensor(v, dtype=torch.int64) for k, v in g.node_type_to_id.items()}
-    if g.edge_type_to_id is not None:
-        state["edge_type_to_id"] = {k: torch.tensor(v, dtype=torch.int64) for k, v in g.edge_type_to_id.items()}
-    if g.node_attributes:
-        state["node_attributes"] = {k: _to_tensor(torch, f"node_attributes[{k!r}]", a) for k, a in g.node_attributes.items()}
-    if g.edge_attributes:
-        state["edge_attributes"] = {k: _to_tensor(torch, f"edge_attributes[{k!r}]", a) for k, a in g.edge_attributes.items()}
-
-    obj = _FakeGraph.__new__(_FakeGraph)
-    obj._c_csc_graph = _ScriptObjectWriter(state, torch.ScriptObject)
-
-    path = os.fspath(path)
-    parent = os.path.dirname(os.path.abspath(path))
-    tmpdir = tempfile.mkdtemp(prefix=".gpf-tmp-", dir=parent)
-    try:
-        tmp = os.path.join(tmpdir, os.path.basename(path))
-        with _SAVE_LOCK, _fake_dgl_modules():
-            torch.save(obj, tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 # ----------------------------------------------------------------------------------------

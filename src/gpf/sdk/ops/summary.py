@@ -50,6 +50,9 @@ def summarize(ps, *, progress=None) -> dict[str, Any]:
         if progress is not None:
             progress(p)
     warnings = consistency_warnings(ps, parts)
+    type_balance = {t: _balance(node_sizes[i].astype(np.float64)) for i, t in enumerate(ps.ntypes)}
+    constraints = cfg.balance_constraints.model_dump(mode="json", exclude_none=True) \
+        if cfg.balance_constraints is not None else None
     inner_counts = np.array([x["inner_nodes"] for x in parts], dtype=np.float64)
     edge_counts = np.array([x["inner_edges"] for x in parts], dtype=np.float64)
     total_cut = sum(x["cut_in_edges"] for x in parts)
@@ -68,6 +71,8 @@ def summarize(ps, *, progress=None) -> dict[str, Any]:
         "edge_cut_ratio": total_cut / cfg.num_edges if cfg.num_edges else 0.0,
         "node_balance": _balance(inner_counts),
         "edge_balance": _balance(edge_counts),
+        "ntype_balance": type_balance,
+        "balance_constraints": constraints,
         "partitions": parts,
         "warnings": warnings,
     }

@@ -120,6 +120,9 @@ class PartitionSet:
         if isinstance(part_id, (bool, np.bool_)) or not isinstance(part_id, (int, np.integer)) \
                 or not -self.num_parts <= part_id < self.num_parts:
             raise IndexError(f"{self.path}: partition {part_id!r} does not exist (num_parts={self.num_parts})")
+        from gpf.sdk.codecs.mapped import check_unchanged
+
+        check_unchanged()  # a file mapped earlier was truncated under us: say so before reading more
         return Partition(self, int(part_id) % self.num_parts)
 
     def __len__(self) -> int:
@@ -231,7 +234,11 @@ class Partition:
     # -- raw arrays ------------------------------------------------------------------------
     @functools.cached_property
     def graph(self) -> PartGraph:
-        return self.set.store.read_graph(self.part_id)
+        from gpf.sdk.codecs.mapped import check_unchanged
+
+        g = self.set.store.read_graph(self.part_id)
+        check_unchanged()
+        return g
 
     @property
     def ndata(self) -> dict[str, np.ndarray]:
@@ -267,7 +274,16 @@ class Partition:
 
     @functools.cached_property
     def global_eid(self) -> np.ndarray:
+        """Homogeneous global ID of each local edge (int64).  A GraphBolt file stores it only when
+        written with ``store_eids``; without it this raises (see :attr:`has_edge_ids`)."""
         return _int64(self._field(self.edata, "_ID", "edge"))
+
+    @property
+    def has_edge_ids(self) -> bool:
+        """False for a GraphBolt partition written without ``store_eids``: its edges (structure, types,
+        inner flags) are known, but not which global edge each one is, so edge IDs, edge features per
+        local edge and original edge IDs of local edges are not available."""
+        return "_ID" in self.edata
 
     @functools.cached_property
     def inner_node(self) -> np.ndarray:
@@ -343,11 +359,26 @@ class Partition:
         try:
             return data[name]
         except KeyError:
+            hint = _NOT_STORED.get((what, name)) if self.graph.source.endswith(".pt") else None
+            if hint:
+                raise GpfError(f"{self.graph.source}: partition {self.part_id}: {what} field {name!r} is missing: "
+                               f"{hint}") from None
             raise GpfError(f"{self.graph.source}: partition {self.part_id}: {what} field {name!r} "
                            f"is missing (have {sorted(data)})") from None
 
     def __repr__(self) -> str:
         return f"Partition({self.set.graph_name!r}, part_id={self.part_id})"
+
+
+#: What a GraphBolt file lacks when written without a flag, and what needs it.
+_NOT_STORED = {
+    ("edge", "_ID"): "this GraphBolt file stores no edge IDs (written without store_eids; rewrite it with "
+                     "`gpf convert SRC DST --graphbolt --store-eids`, gpf.partition(..., store_eids=True) or DGL's "
+                     "dgl_partition_to_graphbolt(store_eids=True)); edge IDs are needed by global_eid, edge features "
+                     "per local edge (e.g. to_pyg edge_attr, loaders' edge_feats / with_edge_ids) and original edge "
+                     "IDs of local edges; structure, edge types, inner flags, node data and per-type edge feature "
+                     "tables work without them",
+}
 
 
 def _canonical_feature_keys(feats: Mapping[str, np.ndarray], pset: PartitionSet, kind: str) -> dict[str, np.ndarray]:

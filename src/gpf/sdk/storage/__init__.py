@@ -6,7 +6,8 @@ here, as before)."""
 
 from gpf.sdk.codecs.dgl_graph import StoredGraph, read_graphs, read_partition_graph, write_graphs
 from gpf.sdk.codecs.dgl_tensors import read_tensors, write_tensors
-from gpf.sdk.codecs.graphbolt import GraphBoltGraph, graphbolt_to_coo, read_graphbolt, write_graphbolt
+from gpf.sdk.codecs.graphbolt import GraphBoltGraph, graphbolt_to_coo, read_graphbolt
+from gpf.sdk.codecs.graphbolt_writer import write_graphbolt
 from gpf.sdk.storage.base import PartGraph, PartitionStore, PartitionWriter
 from gpf.sdk.storage.registry import BACKENDS, open_store, open_writer
 from gpf.sdk.storage.zarr_store import ZarrFeature

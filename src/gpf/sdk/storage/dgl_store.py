@@ -173,8 +173,8 @@ def _open_store(config, config_path: str, root: str, options: ReadOptions) -> Dg
 def _open_writer(out: str, graph_name: str, options: Mapping) -> PartitionWriter:
     from gpf.sdk.storage.dgl_writer import DglWriter
 
-    return DglWriter(out, graph_name, **options)
+    return DglWriter(out, graph_name, options.get("dgl_options"))
 
 
 #: DGL's own files (``graph.dgl``, ``node_feat.dgl``, ..., GraphBolt's ``.pt``), one path per role.
-BACKEND = Backend("dgl", _open_store, _open_writer, entry_files=True)
+BACKEND = Backend("dgl", _open_store, _open_writer, writer_options=("dgl_options",), entry_files=True)

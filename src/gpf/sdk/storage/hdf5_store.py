@@ -21,7 +21,9 @@ from collections.abc import Iterator, Mapping
 
 import numpy as np
 
-from gpf.errors import ConfigError, FormatError, UnsupportedError
+from gpf.errors import ConfigError, FormatError, PathEscapeError, UnsupportedError
+from gpf.files import check_regular
+from gpf.limits import HDF5_FILTERS, HDF5_MAX_RATIO
 from gpf.sdk import paths
 from gpf.sdk.storage.base import Backend, PartGraph, materialize
 from gpf.sdk.storage.dir_writer import DirectoryWriter
@@ -37,7 +39,7 @@ from gpf.sdk.storage.layout import (
 )
 
 # deflate expands at most ~1032:1 and lzf far less: a larger claim is not backed by the file
-_MAX_RATIO = 1100
+_MAX_RATIO = HDF5_MAX_RATIO
 
 __all__ = ["Hdf5Store", "Hdf5Writer", "hdf5_compression"]
 
@@ -77,6 +79,40 @@ class _LazyArrays(Mapping):
 
     def __len__(self) -> int:
         return len(self._keys)
+
+
+def _refuse_external_links(f, path: str, part_id: int) -> None:
+    """An HDF5 file may link to objects of other files (external links): gpf never writes one, and one
+    could name any file of the machine, so a file holding one is refused before anything is read."""
+    import h5py
+
+    found: list[tuple[str, object]] = []
+    f.visititems_links(lambda name, link: found.append((name, link)) if isinstance(link, h5py.ExternalLink)
+                       else None)
+    if found:
+        name, link = found[0]
+        raise PathEscapeError(path, None, f"partition {part_id}: {name!r} is an HDF5 external link to "
+                              f"{getattr(link, 'filename', '?')!r}:{getattr(link, 'path', '?')!r} (external links "
+                              "are refused: nothing outside the dataset root is read)")
+
+
+def _refuse_indirect_storage(ds, path: str, part_id: int, name: str) -> None:
+    """A dataset must hold its own bytes: external raw storage and virtual datasets name other files
+    and are refused; so is any filter but those gpf decodes (:data:`gpf.limits.HDF5_FILTERS`)."""
+    if ds.is_virtual:
+        sources = [s.file_name for s in ds.virtual_sources()][:3]
+        raise PathEscapeError(path, None, f"partition {part_id}: dataset {name!r} is a virtual dataset mapping "
+                              f"{sources} (refused: nothing outside the dataset root is read)")
+    if ds.external:
+        raise PathEscapeError(path, None, f"partition {part_id}: dataset {name!r} keeps its bytes in external "
+                              f"file(s) {[e[0] for e in ds.external][:3]} (refused: nothing outside the dataset "
+                              "root is read)")
+    plist = ds.id.get_create_plist()
+    for i in range(plist.get_nfilters()):
+        code = plist.get_filter(i)[0]
+        if code not in HDF5_FILTERS:
+            raise FormatError(path, None, f"partition {part_id}: dataset {name!r} uses HDF5 filter {code}; "
+                              f"gpf decodes only gzip, shuffle, fletcher32 and lzf")
 
 
 class Hdf5Store:
@@ -121,23 +157,49 @@ class Hdf5Store:
             if paths.is_url(path):
                 import fsspec
 
-                return h5py.File(fsspec.open(path, "rb").open(), "r")
-            return h5py.File(path, "r")
+                f = h5py.File(fsspec.open(path, "rb").open(), "r")
+            else:
+                check_regular(path)  # h5py opens by name: a FIFO would block it
+                f = h5py.File(path, "r")
+        except FormatError as exc:
+            raise type(exc)(exc.path, exc.offset, f"partition {part_id}: {exc.message}") from None
         except FileNotFoundError:
             raise FormatError(path, None, f"partition {part_id}: file not found") from None
         except OSError as exc:
             raise FormatError(path, None, f"partition {part_id}: not a readable HDF5 file ({exc})") from None
+        try:
+            _refuse_external_links(f, path, part_id)
+        except (OSError, RuntimeError, ValueError, KeyError) as exc:
+            f.close()
+            raise FormatError(path, None, f"partition {part_id}: not a readable HDF5 file ({type(exc).__name__}: "
+                              f"{' '.join(str(exc).split())[:200]})") from None
+        except BaseException:
+            f.close()
+            raise
+        return f
 
     def _read(self, part_id: int, name: str) -> np.ndarray:
+        try:
+            return self._read_dataset(part_id, name)
+        except (RuntimeError, KeyError, TypeError) as exc:  # h5py on a damaged file (OSError/ValueError: below)
+            raise FormatError(self.path(part_id), None, f"partition {part_id}: dataset {name!r} cannot be read "
+                              f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})") from None
+
+    def _read_dataset(self, part_id: int, name: str) -> np.ndarray:
         import h5py
 
         f = self._file(part_id)
-        obj = f.get(name)
+        try:
+            obj = f.get(name)
+        except (OSError, ValueError) as exc:
+            raise FormatError(self.path(part_id), None, f"partition {part_id}: dataset {name!r} cannot be read "
+                              f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})") from None
         if not isinstance(obj, h5py.Dataset):
             raise FormatError(self.path(part_id), None, f"partition {part_id}: dataset {name!r} is missing")
         if obj.dtype.kind in "OSUV" and obj.dtype.names is None or obj.dtype.hasobject:
             raise FormatError(self.path(part_id), None, f"partition {part_id}: dataset {name!r} has dtype "
                               f"{obj.dtype}, expected a numeric dtype")
+        _refuse_indirect_storage(obj, self.path(part_id), part_id, name)
         self._check_size(obj, part_id, name)
         try:
             a = self._mapped(part_id, obj)
@@ -185,6 +247,13 @@ class Hdf5Store:
                               f"from {stored} compressed bytes")
 
     def _keys(self, part_id: int, group: str) -> list[str] | None:
+        try:
+            return self._list_keys(part_id, group)
+        except (OSError, RuntimeError, ValueError, KeyError) as exc:  # h5py on a damaged file
+            raise FormatError(self.path(part_id), None, f"partition {part_id}: group {group!r} cannot be read "
+                              f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})") from None
+
+    def _list_keys(self, part_id: int, group: str) -> list[str] | None:
         import h5py
 
         g = self._file(part_id).get(group)

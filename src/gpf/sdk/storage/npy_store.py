@@ -10,19 +10,22 @@ the file size *before* the file is mapped.  Over an fsspec URL a file is read wh
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Mapping
 
 import numpy as np
 
-from gpf.errors import ConfigError, FormatError
+from gpf.errors import ConfigError, FileKindError, FormatError
+from gpf.files import file_kind, open_regular
+from gpf.limits import MAX_NPY_HEADER
 from gpf.sdk import paths
 from gpf.sdk.storage.base import Backend, PartGraph, materialize
 from gpf.sdk.storage.dir_writer import DirectoryWriter, replace_dir
-from gpf.sdk.storage.layout import GRAPH, as_stored, check_feature, check_graph, check_key, graph_arrays
+from gpf.sdk.storage.layout import GRAPH, ROLES, as_stored, check_feature, check_graph, check_key, graph_arrays
 
 __all__ = ["NpyStore", "NpyWriter", "read_npy", "write_npy"]
 
-_MAX_HEADER = 1 << 16
+_MAX_HEADER = MAX_NPY_HEADER
 SUFFIX = ".npy"
 
 
@@ -47,8 +50,8 @@ def _header(fh, label: str) -> tuple[tuple[int, ...], bool, np.dtype, int]:
 
 
 def read_npy(path: str, label: str | None = None, *, use_mmap: bool = True) -> np.ndarray:
-    """Read one ``.npy`` file (local path or fsspec URL) without pickles; a local file is
-    memory-mapped read-only after its header is checked against the file size."""
+    """Read one ``.npy`` file (local path or fsspec URL) without pickles; a local file (only a regular
+    file is opened) is memory-mapped read-only after its header is checked against the file size."""
     label = label or path
     url = paths.is_url(path)
     try:
@@ -57,7 +60,9 @@ def read_npy(path: str, label: str | None = None, *, use_mmap: bool = True) -> n
 
             fh = fsspec.open(path, "rb").open()
         else:
-            fh = open(path[len("file://"):] if path.startswith("file://") else path, "rb")  # noqa: SIM115 - closed by the `with fh` below
+            fh = open_regular(path[len("file://"):] if path.startswith("file://") else path, label)
+    except FormatError:
+        raise
     except FileNotFoundError:
         raise FormatError(label, None, "file not found") from None
     except OSError as exc:
@@ -79,8 +84,12 @@ def read_npy(path: str, label: str | None = None, *, use_mmap: bool = True) -> n
                 raise FormatError(label, offset, f"file shrank while reading ({len(data)} of {nbytes} bytes)")
             flat = np.frombuffer(data, dtype=dtype)
             return flat.reshape(shape, order=order)
-        # mapped through the descriptor whose size was just checked
-        return np.asarray(np.memmap(fh, dtype=dtype, mode="r", offset=offset, shape=shape, order=order))
+        # mapped through the descriptor whose size was just checked (a later truncation is caught: mapped.py)
+        from gpf.sdk.codecs.mapped import map_file
+
+        view = map_file(fh.fileno(), label)
+        flat = np.frombuffer(view, dtype=dtype, count=count, offset=offset)
+        return flat.reshape(shape, order=order)
 
 
 def write_npy(path: str, arr: np.ndarray) -> None:
@@ -132,15 +141,21 @@ class NpyStore:
             return out
         if not os.path.isdir(d):
             return None
+        paths.check_inside(self.root, d, what=f"partition {part_id}: folder {role}")
         for dirpath, dirnames, filenames in os.walk(d):
             dirnames[:] = sorted(x for x in dirnames if not x.startswith("."))
+            for x in dirnames:  # os.walk does not descend into symlinked folders; one pointing out is refused
+                paths.check_inside(self.root, os.path.join(dirpath, x), what=f"partition {part_id}: folder {role}")
             for name in sorted(filenames):
                 if name.endswith(SUFFIX) and not name.startswith("."):
                     full = os.path.join(dirpath, name)
                     rel = os.path.relpath(full, d).replace(os.sep, "/")[: -len(SUFFIX)]
-                    # a symlink pointing out of the dataset root is refused
-                    paths.resolve(self.root, os.path.relpath(full, self.root), config=self.config_path,
-                                  key=f"part-{part_id}.{role}")
+                    # a symlink pointing out of the dataset root is refused, and anything but a regular file
+                    paths.check_inside(self.root, full, what=f"partition {part_id}: array {role}/{rel}")
+                    mode = os.stat(full).st_mode
+                    if not stat.S_ISREG(mode):
+                        raise FileKindError(full, None, f"partition {part_id}: array {role}/{rel} is "
+                                            f"{file_kind(mode)}, expected a regular file")
                     out[rel] = full
         return out
 
@@ -184,7 +199,7 @@ class NpyStore:
         return self._arrays(part_id, {"nodes": "orig_nids", "edges": "orig_eids"}[kind])
 
     def files(self, part_id: int) -> dict[str, str]:
-        return {role: self._role_dir(part_id, role) for role in (GRAPH, "node_feats", "edge_feats")}
+        return {role: self._role_dir(part_id, role) for role in (GRAPH, *ROLES)}
 
 
 # -- writing -------------------------------------------------------------------------------------

@@ -170,7 +170,8 @@ def open_writer(backend: str, out: str | os.PathLike[str], graph_name: str, **op
     """A writer of backend ``backend`` putting a set named ``graph_name`` at ``out``: a directory
     for ``dgl``/``npy``/``hdf5`` (``out/<graph_name>.json`` + ``out/part<N>/``), the store itself
     for ``zarr`` (local path or fsspec URL).  ``options`` not None must be ones the backend takes
-    (``compressor``/``chunk_rows``: hdf5 and zarr; ``shard_rows``: zarr)."""
+    (``compressor``/``chunk_rows``: hdf5 and zarr; ``shard_rows``: zarr; ``dgl_options``
+    (:class:`~gpf.sdk.storage.dgl_writer.DglOptions`: sparse formats, GraphBolt files): dgl)."""
     if backend not in _TABLE:
         raise UnsupportedError(f"backend {backend!r} is not supported by the writer (use one of {list(_TABLE)})")
     require_backend(backend)

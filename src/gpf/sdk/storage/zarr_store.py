@@ -73,20 +73,30 @@ def find_zarr_root(path: str) -> str | None:
         except Exception:  # noqa: BLE001 - not a store we can see: not a zarr root
             return None
     local = _local(path)
-    return path if os.path.isfile(os.path.join(local, ROOT_META)) else None
+    # lexists: a zarr.json that is a FIFO or a dangling link is still this store's, and refused as such
+    return path if os.path.isdir(local) and os.path.lexists(os.path.join(local, ROOT_META)) else None
 
 
 def _open_group(root: str, mode: str):
+    """The root group, read through :func:`~gpf.sdk.storage.zarr_guard.guarded_store` (``mode`` "r")."""
     from gpf.extras import require
 
     zarr = require("zarr", "reading a Zarr store")
 
+    from gpf.sdk.storage.zarr_guard import guarded_store
+
     try:
-        return zarr.open_group(_local(root), mode=mode, zarr_format=3)
+        store = guarded_store(root) if mode == "r" else _local(root)
+        if mode == "r":  # gpf never writes consolidated metadata: members are always looked up in the store
+            return zarr.open_group(store, mode=mode, zarr_format=3, use_consolidated=False)
+        return zarr.open_group(store, mode=mode, zarr_format=3)
+    except FormatError:
+        raise
     except FileNotFoundError:
         raise FormatError(f"{root}/{ROOT_META}", None, "no Zarr group here") from None
-    except (ValueError, TypeError, KeyError) as exc:
-        raise FormatError(f"{root}/{ROOT_META}", None, f"not a readable Zarr v3 group ({exc})") from None
+    except (ValueError, TypeError, KeyError, RecursionError) as exc:
+        raise FormatError(f"{root}/{ROOT_META}", None, f"not a readable Zarr v3 group "
+                          f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})") from None
 
 
 def read_zarr_config(root: str) -> dict:
@@ -237,22 +247,66 @@ class ZarrStore:
     def _node(self, part_id: int, name: str, *, required: bool = True):
         path = f"{self.group_path(part_id)}/{name}"
         try:
-            return self._group()[path]
+            node = self._group()[path]
         except KeyError:
             if not required:
                 return None
             raise FormatError(f"{self.root}/{path}", None, f"partition {part_id}: array or group is missing") from None
+        except FormatError as exc:
+            raise type(exc)(exc.path, exc.offset, f"partition {part_id}: {exc.message}") from None
+        except (ValueError, TypeError, RecursionError) as exc:
+            raise FormatError(f"{self.root}/{path}", None, f"partition {part_id}: not a readable Zarr node "
+                              f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})") from None
+        return self._guard(node, part_id, path)
 
-    def _read(self, part_id: int, name: str) -> np.ndarray:
+    def _guard(self, node, part_id: int, path: str):
         import zarr
 
+        from gpf.sdk.storage.zarr_guard import guarded_array
+
+        if not isinstance(node, zarr.Array):
+            return node
+        try:
+            return guarded_array(node, f"{self.root}/{path}")
+        except FormatError as exc:
+            raise type(exc)(exc.path, exc.offset, f"partition {part_id}: {exc.message}") from None
+
+    def _stored_bytes(self, path: str) -> int:
+        """Bytes of the chunk objects stored for the array at ``path`` (its metadata excluded)."""
+        if paths.is_url(self.root):
+            import fsspec
+
+            fs, p = fsspec.core.url_to_fs(f"{self.root}/{path}")
+            return int(sum(size for name, size in fs.du(p, total=False).items() if not name.endswith(ROOT_META)))
+        total = 0
+        for dirpath, _dirs, files in os.walk(os.path.join(_local(self.root), *path.split("/"))):
+            for f in files:
+                if f != ROOT_META:
+                    try:
+                        total += os.lstat(os.path.join(dirpath, f)).st_size
+                    except OSError:
+                        pass
+        return total
+
+    def _read(self, part_id: int, name: str, rows: int | None = None) -> np.ndarray:
+        import zarr
+
+        from gpf.sdk.storage.zarr_guard import check_backed
+
         a = self._node(part_id, name)
+        where = f"{self.root}/{self.group_path(part_id)}/{name}"
         if not isinstance(a, zarr.Array):
-            raise FormatError(f"{self.root}/{self.group_path(part_id)}/{name}", None,
-                              f"partition {part_id}: expected an array, found a group")
-        check_claim(a.shape, self.config, f"{self.root}/{self.group_path(part_id)}/{name}", part_id, name)
-        view = _stored_dtype(a)
-        out = np.asarray(a[...])
+            raise FormatError(where, None, f"partition {part_id}: expected an array, found a group")
+        check_claim(a.shape, self.config, where, part_id, name)
+        try:
+            check_backed(a, where, self._stored_bytes(f"{self.group_path(part_id)}/{name}"), rows)
+            view = _stored_dtype(a)
+            out = np.asarray(a[...])
+        except FormatError as exc:
+            raise type(exc)(exc.path, exc.offset, f"partition {part_id}: {exc.message}") from None
+        except (ValueError, TypeError, RuntimeError, MemoryError, OSError) as exc:
+            raise FormatError(where, None, f"partition {part_id}: array cannot be read "
+                              f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})") from None
         return out.view(view) if view is not None else out
 
     def _arrays(self, part_id: int, role: str) -> dict | None:
@@ -264,7 +318,16 @@ class ZarrStore:
         if not isinstance(g, zarr.Group):
             raise FormatError(f"{self.root}/{self.group_path(part_id)}/{role}", None,
                               f"partition {part_id}: expected a group, found an array")
-        return {k: v for k, v in sorted(g.members(max_depth=None)) if isinstance(v, zarr.Array)}
+        try:
+            members = sorted(g.members(max_depth=None))
+        except FormatError as exc:
+            raise type(exc)(exc.path, exc.offset, f"partition {part_id}: {exc.message}") from None
+        except (ValueError, TypeError, KeyError, RecursionError) as exc:
+            raise FormatError(f"{self.root}/{self.group_path(part_id)}/{role}", None, f"partition {part_id}: "
+                              f"not a readable Zarr group ({type(exc).__name__}: "
+                              f"{' '.join(str(exc).split())[:200]})") from None
+        base = f"{self.group_path(part_id)}/{role}"
+        return {k: self._guard(v, part_id, f"{base}/{k}") for k, v in members if isinstance(v, zarr.Array)}
 
     def read_graph(self, part_id: int) -> PartGraph:
         where = f"{self.root}/{self.group_path(part_id)}/{GRAPH}"
@@ -274,7 +337,16 @@ class ZarrStore:
         for need in ("src", "dst", "ndata/_ID"):
             if need not in members:
                 raise FormatError(f"{where}/{need}", None, f"partition {part_id}: array is missing")
-        arrays = {k: self._read(part_id, f"{GRAPH}/{k}") for k in members}
+        # _ID values are distinct, so their chunks are all stored: they back the node and edge counts
+        # that every other graph array is then held to before it is read
+        arrays = {"ndata/_ID": self._read(part_id, f"{GRAPH}/ndata/_ID")}
+        if "edata/_ID" in members:
+            arrays["edata/_ID"] = self._read(part_id, f"{GRAPH}/edata/_ID")
+        n = int(arrays["ndata/_ID"].shape[0]) if arrays["ndata/_ID"].ndim else None
+        m = int(arrays["edata/_ID"].shape[0]) if "edata/_ID" in arrays and arrays["edata/_ID"].ndim else None
+        for k in members:
+            if k not in arrays:
+                arrays[k] = self._read(part_id, f"{GRAPH}/{k}", n if k.startswith("ndata/") else m)
         ndata = {k[6:]: a for k, a in arrays.items() if k.startswith("ndata/")}
         edata = {k[6:]: a for k, a in arrays.items() if k.startswith("edata/")}
         return check_graph(where, part_id, arrays["src"], arrays["dst"], ndata, edata)

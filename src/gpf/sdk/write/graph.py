@@ -93,13 +93,36 @@ def _check_range(ids: np.ndarray, bound: int, where: str, ntype: str) -> None:
 
 def load_numpy(path: str | os.PathLike[str], kind: str):
     """``np.load`` without pickles; a missing or unreadable file is a one-line :class:`GraphError`."""
+    from gpf.errors import FormatError
+    from gpf.files import open_regular
+
     path = os.fspath(path)
     try:
-        return np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise GraphError(f"{path}: no such file") from None
-    except (OSError, ValueError) as exc:
+        fh = open_regular(path)
+    except FormatError as exc:
+        raise GraphError(f"{path}: {'no such file' if exc.message == 'file not found' else exc.message}") from None
+    try:
+        obj = np.load(fh, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        fh.close()
         raise GraphError(f"{path}: not a readable {kind} file ({exc})") from None
+    if isinstance(obj, np.ndarray):
+        fh.close()
+    return obj
+
+
+def npz_array(z, key: str, path: str | os.PathLike[str]) -> np.ndarray:
+    """Array ``key`` of an open ``.npz`` (loaded without pickles): one that holds Python objects is refused
+    with a :class:`GraphError` naming the file and the key."""
+    try:
+        return z[key]
+    except ValueError as exc:
+        if "allow_pickle" in str(exc) or "Object arrays" in str(exc):
+            raise GraphError(f"{os.fspath(path)}: array {key!r} holds Python objects (a pickle); gpf never "
+                             "unpickles input files") from None
+        raise GraphError(f"{os.fspath(path)}: array {key!r} cannot be read ({exc})") from None
+    except (OSError, EOFError, KeyError) as exc:
+        raise GraphError(f"{os.fspath(path)}: array {key!r} cannot be read ({exc})") from None
 
 
 class Graph:
@@ -112,7 +135,8 @@ class Graph:
     * ``ndata``: ``{ntype: {name: array}}``, first dimension = that type's node count;
     * ``edata``: ``{(src, rel, dst) or "src:rel:dst": {name: array}}``, first dimension = edge count.
 
-    Raises :class:`GraphError` (a :class:`~gpf.errors.GpfError`) naming the type, array
+    Types and feature names are kept sorted, so what is written from a graph does not depend
+    on the order they were given in.  Raises :class:`GraphError` (a :class:`~gpf.errors.GpfError`) naming the type, array
     and offending position when anything does not fit.
     """
 
@@ -186,7 +210,9 @@ class Graph:
             if a.dtype.kind not in "biuf":
                 raise GraphError(f"{where}: feature {name!r} has dtype {a.dtype}; only bool, int, uint and float are storable")
             out[name] = a
-        return out
+        # Features in name order: the files written never depend on the order the caller (or a
+        # PyG Data, whose keys() come from a set) happened to list them in.
+        return dict(sorted(out.items()))
 
     # -- constructors ---------------------------------------------------------------------
     @classmethod
@@ -227,18 +253,18 @@ class Graph:
                 if k in ("src", "dst"):
                     continue
                 if k == "num_nodes":
-                    v = z[k]
+                    v = npz_array(z, k, path)
                     if v.ndim != 0 or v.dtype.kind not in "iu":
                         raise GraphError(f"{path}: 'num_nodes' must be a scalar integer, got {v.dtype} {v.shape}")
                     num_nodes = int(v)
                 elif k.startswith("node:"):
-                    ndata[k[5:]] = z[k]
+                    ndata[k[5:]] = npz_array(z, k, path)
                 elif k.startswith("edge:"):
-                    edata[k[5:]] = z[k]
+                    edata[k[5:]] = npz_array(z, k, path)
                 else:
                     raise GraphError(f"{path}: unexpected array {k!r}: use src, dst, num_nodes, node:<name>, edge:<name>")
             try:
-                return cls.homogeneous(z["src"], z["dst"], num_nodes, ndata, edata)
+                return cls.homogeneous(npz_array(z, "src", path), npz_array(z, "dst", path), num_nodes, ndata, edata)
             except GraphError as exc:
                 raise GraphError(f"{path}: {exc}") from None
 

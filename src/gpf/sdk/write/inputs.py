@@ -17,7 +17,6 @@ Every error is a :class:`~gpf.sdk.write.graph.GraphError` naming the file and ke
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import warnings
@@ -61,19 +60,20 @@ def chunked_metadata(path: str) -> str | None:
     if not (os.path.isfile(meta) and meta.endswith(".json")):
         return None
     try:
-        with open(meta, "rb") as fh:
-            raw = json.loads(fh.read(64 * 2**20))
-    except (OSError, ValueError):
+        raw = _read_json(meta)  # the bounded loader: a FIFO, a bomb or bad JSON is "not a chunked graph"
+    except GraphError:
         return None
     return meta if isinstance(raw, dict) and ("node_type" in raw or "edge_type" in raw) else None
 
 
 def _read_json(path: str) -> dict:
-    try:
-        with open(path, "rb") as fh:
-            obj = json.loads(fh.read())
-    except (OSError, ValueError) as exc:
-        raise GraphError(f"{path}: not readable JSON ({exc})") from None
+    from gpf.errors import ConfigError
+    from gpf.spec.io import decode_config_json, read_json_bytes
+
+    try:  # the bounded JSON loader of the partition config: size, depth, duplicate keys; regular files only
+        obj = decode_config_json(read_json_bytes(path, "a metadata file"), source=path)
+    except ConfigError as exc:
+        raise GraphError(f"{path}: not readable JSON ({exc.message})") from None
     if not isinstance(obj, dict):
         raise GraphError(f"{path}: top level must be a JSON object")
     return obj
@@ -86,8 +86,10 @@ def load_assignment(path: str | os.PathLike[str]) -> np.ndarray | dict[str, np.n
     obj = load_numpy(path, ".npy/.npz")
     if isinstance(obj, np.ndarray):
         return obj
+    from gpf.sdk.write.graph import npz_array
+
     with obj:
-        return {k: obj[k] for k in obj.files}
+        return {k: npz_array(obj, k, path) for k in obj.files}
 
 
 # -- chunked graph format -----------------------------------------------------------------------

@@ -10,10 +10,9 @@ Each option is described once, here, with DGL ``partition_graph``'s meaning wher
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-from gpf.errors import UnsupportedError
 
 __all__ = ["WriteOptions", "PartitionOptions"]
 
@@ -36,11 +35,11 @@ class WriteOptions:
     #: zarr: rows per shard (0: no sharding; None: shards on object stores only).
     shard_rows: int | None = None
     # -- DGL partition_graph's file options (dgl backend) ------------------------------------
-    #: Sparse formats saved in ``graph.dgl`` (None: COO).
-    graph_formats: str | tuple[str, ...] | None = None
+    #: Sparse formats saved in ``graph.dgl`` (None: COO; any of "coo", "csr", "csc").
+    graph_formats: str | Sequence[str] | None = None
     #: Also write DGL 2.x's ``fused_csc_sampling_graph.pt`` (DGL's ``use_graphbolt``).
     graphbolt: bool = False
-    #: GraphBolt optional fields.
+    #: GraphBolt optional fields (every field when ``DGL_DIST_DEBUG`` is set, as DGL).
     store_eids: bool = False
     store_inner_node: bool = False
     store_inner_edge: bool = False
@@ -48,17 +47,18 @@ class WriteOptions:
     dgl_graph: bool = True
 
     def writer_options(self) -> dict[str, Any]:
-        """The backend options that are set, as :func:`~gpf.sdk.storage.registry.open_writer` takes them."""
-        given = {"compressor": self.compressor, "chunk_rows": self.chunk_rows, "shard_rows": self.shard_rows}
-        return {k: v for k, v in given.items() if v is not None}
+        """The backend options that are set, as :func:`~gpf.sdk.storage.registry.open_writer` takes them:
+        ``compressor``/``chunk_rows``/``shard_rows``, and DGL's file options as one ``dgl_options``
+        (:class:`~gpf.sdk.storage.dgl_writer.DglOptions`; absent when all are DGL's defaults).  Raises
+        :class:`~gpf.errors.GpfError` for a bad value, :class:`~gpf.errors.UnsupportedError` when DGL's
+        file options are given for another backend."""
+        from gpf.sdk.storage.dgl_writer import dgl_options
 
-    def check_supported(self) -> None:
-        """Refuse DGL file options this version does not write yet (never silently ignored)."""
-        unset = WriteOptions()
-        for name in ("graph_formats", "graphbolt", "store_eids", "store_inner_node", "store_inner_edge",
-                     "dgl_graph"):
-            if getattr(self, name) != getattr(unset, name):
-                raise UnsupportedError(f"write option {name}={getattr(self, name)!r} is not supported by this version")
+        given = {"compressor": self.compressor, "chunk_rows": self.chunk_rows, "shard_rows": self.shard_rows,
+                 "dgl_options": dgl_options(self.backend, graph_formats=self.graph_formats, graphbolt=self.graphbolt,
+                                            store_eids=self.store_eids, store_inner_node=self.store_inner_node,
+                                            store_inner_edge=self.store_inner_edge, dgl_graph=self.dgl_graph)}
+        return {k: v for k, v in given.items() if v is not None}
 
 
 @dataclass(frozen=True)
@@ -99,9 +99,3 @@ class PartitionOptions:
         theirs = {k: v for k, v in changes.items() if k not in mine}
         write = dataclasses.replace(self.write, **theirs) if theirs else self.write
         return dataclasses.replace(self, **mine, write=write)
-
-    def check_supported(self) -> None:
-        if self.objtype != "cut":
-            raise UnsupportedError(f"objtype={self.objtype!r} is not supported by this version (METIS minimises the cut)")
-        self.write.check_supported()
-

@@ -4,16 +4,11 @@ Every function returns an :class:`Assignment`: one small-int array per node type
 indexed by per-type node ID.  The *homogeneous view* used by METIS numbers the
 nodes type-major in type-ID order (``to_homogeneous`` order), like DGL.
 
-METIS runs through ``pymetis`` (k-way, on the symmetrised homogeneous graph with
-duplicate edges and self-loops removed) with DGL's balancing options:
-
-* ``balance_ntypes``: one balance constraint per node label (vertex-weight column of
-  0/1 indicators).  A heterogeneous graph is balanced per node type by default, as
-  DGL does; a dict ``{ntype: labels}`` gives labels inside those types (dense
-  ``0..k-1`` per type) and one constraint to each other type; an array gives a label
-  per node of the homogeneous view.
-* ``balance_edges``: an extra constraint column with each node's in-degree (one
-  column per label when labels are given).
+METIS (k-way, on the symmetrised homogeneous graph with duplicate edges and self-loops
+removed) runs through :mod:`gpf.native.metis` with DGL's balance constraints
+(:mod:`gpf.sdk.write.balance`): every node type of a heterogeneous graph, the labels of
+``balance_ntypes`` (an array, or ``{ntype: labels}``), in-degrees with ``balance_edges``;
+``objtype`` picks the objective (``"cut"`` or ``"vol"``).
 
 With ``num_trainers_per_machine = T > 1`` the nodes are first split into ``P*T``
 trainer groups (``trainer_id``); the partition is ``trainer_id // T``.  METIS does
@@ -29,6 +24,7 @@ from typing import Any, Union
 import numpy as np
 
 from gpf.errors import GpfError
+from gpf.sdk.write.balance import symmetric_csr  # noqa: F401  (re-exported: METIS's input graph)
 from gpf.sdk.write.graph import Graph
 
 __all__ = ["Assignment", "AssignmentError", "assign_nodes", "random_assignment", "metis_assignment",
@@ -46,7 +42,8 @@ class Assignment:
     """Owner partition of every node, per node type (``parts[ntype][per_type_id]``).
 
     ``trainers`` (only when ``num_trainers_per_machine > 1``) holds the int64 trainer
-    group of every node, with ``parts == trainers // T``.
+    group of every node, with ``parts == trainers // T``.  ``balance`` (METIS only):
+    the objective and the balance constraints used, as recorded in the config.
     """
 
     parts: dict[str, np.ndarray]
@@ -54,6 +51,7 @@ class Assignment:
     method: str
     trainers: dict[str, np.ndarray] | None = None
     num_trainers: int = 1
+    balance: dict[str, Any] | None = None
 
 
 def part_dtype(num_parts: int) -> np.dtype:
@@ -140,125 +138,66 @@ def _check_parts(arr: Any, n: int, num_parts: int, where: str, hint: str = "") -
 
 
 # -- METIS --------------------------------------------------------------------------------------
-def symmetric_csr(graph: Graph) -> tuple[np.ndarray, np.ndarray]:
-    """``(xadj, adjncy)`` of the homogeneous view made undirected, without duplicates or self-loops.
-
-    Each undirected pair is a key ``u << 32 | v``; one SIMD sort, a dedup and bit masks
-    (no division) give the CSR.
-    """
-    n = graph.num_nodes()
-    if n >= 2**31:
-        raise AssignmentError(f"METIS input too large: {n} nodes (at most 2**31 - 1)")
-    offs = homogeneous_offsets(graph)
-    m = sum(int(src.shape[0]) for src, _ in graph.edges_dict.values())
-    k = np.empty(2 * m, dtype=np.int64)  # filled in place: no per-etype temporaries
-    pos = 0
-    for (s_t, _, d_t), (src, dst) in graph.edges_dict.items():
-        e = int(src.shape[0])
-        fwd, bwd = k[pos: pos + e], k[m + pos: m + pos + e]
-        np.add(src, offs[s_t], out=fwd)
-        np.add(dst, offs[d_t], out=bwd)
-        loops = fwd == bwd
-        np.left_shift(fwd, 32, out=fwd)
-        fwd |= bwd  # (u << 32) | v
-        np.left_shift(bwd, 32, out=bwd)
-        np.add(bwd, src, out=bwd)
-        if offs[s_t]:
-            bwd += offs[s_t]  # (v << 32) | u
-        if loops.any():  # self-loops: mark both directions for removal (-1 sorts first)
-            fwd[loops] = -1
-            bwd[loops] = -1
-        pos += e
-    k.sort()
-    if k.size:
-        keep = np.empty(k.shape[0], dtype=bool)
-        keep[0] = True
-        np.not_equal(k[1:], k[:-1], out=keep[1:])  # no duplicates
-        keep &= k >= 0  # no self-loops
-        k = k[keep]
-        del keep
-    xadj = np.searchsorted(k, np.arange(n + 1, dtype=np.int64) << 32).astype(np.int64)
-    k &= 0xFFFFFFFF  # adjncy, in place
-    return xadj, k
+#: Below this many adjacency entries METIS's work memory is small (~70 bytes an entry), so it
+#: runs with its defaults and keeps the best of 3 tries.  Above, with one initial partitioning
+#: (as DGL) and one of DGL's two memory savers: METIS's ONDISK (coarsening levels kept on disk
+#: while it works on the coarser ones, in a private temporary directory) where the graph is big
+#: enough for it to act (METIS writes only levels over 128 MB), else dropping edges while
+#: coarsening.  Measured at R-MAT scale 20, on disk beats dropping edges on both peak memory
+#: (1.36 against 1.66 GB) and cut (1-2% fewer); at scale 18 (60 MB) only dropping edges saves
+#: anything (0.45 against 0.69 GB).
+SMALL_METIS_INPUT = 2**21
+ONDISK_BYTES = 128 * 2**20
 
 
-def _vertex_weights(graph: Graph, balance_ntypes: Any, balance_edges: bool) -> np.ndarray | None:
-    n = graph.num_nodes()
-    offs = homogeneous_offsets(graph)
-    labels: np.ndarray | None
-    if isinstance(balance_ntypes, Mapping):
-        labels = np.empty(n, dtype=np.int64)
-        next_label = 0
-        for nt in graph.ntypes:
-            lo, cnt = offs[nt], graph.num_nodes(nt)
-            if nt in balance_ntypes:
-                lab = _check_parts(balance_ntypes[nt], cnt, 2**62, f"balance_ntypes[{nt!r}]")
-                uniq = np.unique(lab)
-                if not np.array_equal(uniq, np.arange(len(uniq))):
-                    raise AssignmentError(f"balance_ntypes[{nt!r}]: labels must be 0..k-1 with none missing")
-                labels[lo:lo + cnt] = lab + next_label
-                next_label += len(uniq)
-            else:
-                labels[lo:lo + cnt] = next_label
-                next_label += 1
-        extra = [k for k in balance_ntypes if k not in graph.num_nodes_dict]
-        if extra:
-            raise AssignmentError(f"balance_ntypes: names node type(s) {extra} the graph does not have")
-    elif balance_ntypes is not None:
-        labels = _check_parts(balance_ntypes, n, 2**62, "balance_ntypes")
-    elif not graph.is_homogeneous:
-        labels = np.repeat(np.arange(len(graph.ntypes), dtype=np.int64), [graph.num_nodes(nt) for nt in graph.ntypes])
-    else:
-        labels = None
-    cols: list[np.ndarray] = []
-    if labels is not None:
-        uniq, inv = np.unique(labels, return_inverse=True)
-        for i in range(len(uniq)):
-            cols.append((inv == i).astype(np.int64))
-    if balance_edges:
-        indeg = np.zeros(n, dtype=np.int64)
-        for (_, _, d_t), (_, dst) in graph.edges_dict.items():
-            indeg[offs[d_t]: offs[d_t] + graph.num_nodes(d_t)] += np.bincount(dst, minlength=graph.num_nodes(d_t))
-        if labels is None:
-            cols.append(indeg)
-        else:
-            for i in range(len(uniq)):
-                cols.append(np.where(inv == i, indeg, 0))
-    if not cols:
-        return None
-    return np.ascontiguousarray(np.stack(cols, axis=1)).reshape(-1)
+def metis_options(num_nodes: int, num_adjacency: int, ncon: int = 1) -> dict[str, int]:
+    """METIS options by input size (see :data:`SMALL_METIS_INPUT`)."""
+    if num_adjacency < SMALL_METIS_INPUT:
+        return {"NCUTS": 3}
+    graph_bytes = 4 * (num_nodes * (ncon + 1) + 2 * num_adjacency)  # METIS's own test, 32-bit indices
+    return {"NIPARTS": 1, "ONDISK": 1} if graph_bytes >= ONDISK_BYTES else {"NIPARTS": 1, "DROPEDGES": 1}
 
 
 def metis_assignment(graph: Graph, num_parts: int, *, balance_ntypes: Any = None, balance_edges: bool = False,
-                     seed: int = 0, num_trainers_per_machine: int = 1) -> Assignment:
-    """METIS k-way (pymetis) on the symmetrised homogeneous view, with DGL's balance options."""
-    try:
-        import pymetis
-    except ImportError:  # pragma: no cover - pymetis is a declared extra
-        raise AssignmentError("method 'metis' needs pymetis, which is not installed: pip install 'gpf[metis]' (or use method='random')") from None
+                     objtype: str = "cut", seed: int = 0, num_trainers_per_machine: int = 1) -> Assignment:
+    """METIS k-way on the symmetrised homogeneous view, with DGL's balance constraints
+    (:mod:`gpf.sdk.write.balance`) and objective (``objtype``: ``"cut"`` or ``"vol"``)."""
+    from gpf.native import metis
+    from gpf.sdk.write.balance import BalanceError, balance_plan
+
+    if objtype not in metis.OBJTYPES:
+        raise AssignmentError(f"objtype must be 'cut' or 'vol', got {objtype!r}")
     t = num_trainers_per_machine
     k = num_parts * t
     n = graph.num_nodes()
-    vw = _vertex_weights(graph, balance_ntypes, balance_edges)
-    if k == 1 or n == 0:
-        homo = np.zeros(n, dtype=np.int64)
-    else:
-        xadj, adjncy = symmetric_csr(graph)
-        opts = pymetis.Options(niter=1, seed=int(seed) & 0x7FFFFFFF)  # DGL sets NITER=1 too
-        res = pymetis.part_graph(k, pymetis.CSRAdjacency(xadj, adjncy), vweights=vw, recursive=False, options=opts)
-        del xadj, adjncy
-        homo = np.asarray(res.vertex_part, dtype=np.int64)
-        if homo.shape[0] != n:  # pragma: no cover - defensive
-            raise AssignmentError(f"METIS returned {homo.shape[0]} assignments for {n} nodes")
+    try:
+        plan = balance_plan(graph, balance_ntypes, balance_edges, k)  # checks the labels before the heavy work
+        if k == 1 or n == 0:
+            homo = np.zeros(n, dtype=np.int64)
+        else:
+            xadj, adjncy = symmetric_csr(graph)
+            vw = plan.weights(graph, np.int32 if graph.num_edges() <= metis.IDX32_MAX else np.int64)
+            homo, _ = metis.part_graph(xadj, adjncy, k, vwgt=vw, ncon=plan.ncon, ubvec=plan.tolerances(vw, k),
+                                       objtype=objtype,  # type: ignore[arg-type]  # checked above
+                                       seed=seed, options=metis_options(n, int(adjncy.shape[0]), plan.ncon),
+                                       check=False)
+            del xadj, adjncy, vw
+    except (BalanceError, metis.MetisError) as e:
+        raise AssignmentError(str(e)) from None
+    balance = {"objtype": objtype, "constraints": plan.columns}
     if t == 1:
-        return _finish(graph, num_parts, "metis", None, homo, 1)
-    return _finish(graph, num_parts, "metis", homo, homo // t, t)
+        asg = _finish(graph, num_parts, "metis", None, homo, 1)
+    else:
+        asg = _finish(graph, num_parts, "metis", homo, homo // t, t)
+    asg.balance = balance
+    return asg
 
 
 def assign_nodes(graph: Graph, num_parts: int, method: AssignmentLike = "metis", *, seed: int = 0,
                  balance_ntypes: Any = None, balance_edges: bool = False,
-                 num_trainers_per_machine: int = 1) -> Assignment:
+                 num_trainers_per_machine: int = 1, objtype: str = "cut") -> Assignment:
     """Dispatch on ``method``: ``"metis"``, ``"random"``, an int array or ``{ntype: array}``.
+    ``objtype`` ("cut" or "vol") is METIS's objective; other methods ignore it, as DGL's do.
 
     With one partition every node goes to partition 0 (trainer groups still come from
     the method when ``num_trainers_per_machine > 1``).
@@ -269,10 +208,12 @@ def assign_nodes(graph: Graph, num_parts: int, method: AssignmentLike = "metis",
     if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 1:
         raise AssignmentError(f"num_trainers_per_machine must be a positive integer, got {t!r}")
     num_parts, t = int(num_parts), int(t)
+    if objtype not in ("cut", "vol"):  # METIS's objective; other methods ignore it, as DGL's do
+        raise AssignmentError(f"objtype must be 'cut' or 'vol', got {objtype!r}")
     if isinstance(method, str):
         if method == "metis":
             return metis_assignment(graph, num_parts, balance_ntypes=balance_ntypes, balance_edges=balance_edges,
-                                    seed=seed, num_trainers_per_machine=t)
+                                    objtype=objtype, seed=seed, num_trainers_per_machine=t)
         if method == "random":
             return random_assignment(graph, num_parts, seed=seed, num_trainers_per_machine=t)
         raise AssignmentError(f"unknown partition method {method!r}: use 'metis', 'random', an array or a dict")

@@ -105,6 +105,19 @@ def partition_chunked(metadata: str | os.PathLike[str], num_parts: int, out_dir:
                               scheduler=scheduler, client=client, spill_dir=spill_dir)
 
 
+def _check_streamable(options: PartitionOptions) -> None:
+    """The out-of-core writer minimises METIS's edge cut and writes DGL's default files only:
+    refuse ``objtype``/DGL file options rather than ignore them (``gpf convert`` adds GraphBolt files)."""
+    unset = PartitionOptions()
+    given = [name for name in ("objtype",) if getattr(options, name) != getattr(unset, name)]
+    given += [name for name in ("graph_formats", "graphbolt", "store_eids", "store_inner_node", "store_inner_edge",
+                                "dgl_graph") if getattr(options.write, name) != getattr(unset.write, name)]
+    if given:
+        raise UnsupportedError(f"{', '.join(given)}: not supported by the out-of-core writer; partition in memory, "
+                               "or write the set, then `gpf convert SRC DST --graphbolt [--store-...] "
+                               "[--graph-formats ...]`")
+
+
 def _partition_chunked(metadata: str | os.PathLike[str], num_parts: int, out_dir: str | os.PathLike[str],
                        graph_name: str | None, options: PartitionOptions, *, workers: int | None,
                        scheduler: str | None, client: Any, spill_dir: str | os.PathLike[str] | None):
@@ -112,7 +125,7 @@ def _partition_chunked(metadata: str | os.PathLike[str], num_parts: int, out_dir
     from gpf.sdk.read.reader import open_set
     from gpf.sdk.write.writer import PartitionReport, _balance
 
-    options.check_supported()
+    _check_streamable(options)
     o, backend, progress = options, options.write.backend, options.write.progress
     method, halo_hops = o.method, o.halo_hops
     t0 = time.perf_counter()
@@ -147,7 +160,8 @@ def _partition_chunked(metadata: str | os.PathLike[str], num_parts: int, out_dir
         # write_set: begin (the old config goes first), the tasks below write the partitions, commit
         write_set(store, lambda _writer: _write_parts(cm, job, node_ranges, workers, scheduler, client, progress,
                                                       phases, done),
-                  lambda entries: _config(graph_name, asg.method, node_ranges, done["edge_ranges"], job, entries))
+                  lambda entries: _config(graph_name, asg.method, node_ranges, done["edge_ranges"], job, entries,
+                                          asg.balance))
     finally:
         shutil.rmtree(spill, ignore_errors=True)
     edge_ranges, cuts = done["edge_ranges"], done["cuts"]
@@ -419,10 +433,14 @@ def _build_partition(job: Job, p: int, node_ranges: np.ndarray, edge_ranges: np.
     lg = LocalGraph(int(nodes.shape[0]), src, dst, ndata, edata, n_inner, m_inner)
 
     # Features are made when the writer asks for them: one feature of this partition in memory at a time.
+    # Features in name order within each type, as gpf.Graph keeps them (the files do not depend
+    # on the order metadata.json lists them in).
     nfeat = {f"{nt}/{spec.name}": _feature_maker(job, p, "node", t, f, len(spec.files))
-             for t, nt in enumerate(job.ntypes) for f, spec in enumerate(cm.node_data.get(nt, []))}
+             for t, nt in enumerate(job.ntypes)
+             for f, spec in sorted(enumerate(cm.node_data.get(nt, [])), key=lambda x: x[1].name)}
     efeat = {f"{etype_key(et)}/{spec.name}": _feature_maker(job, p, "edge", r, f, len(spec.files))
-             for r, et in enumerate(job.etypes) for f, spec in enumerate(cm.edge_data.get(et, []))}
+             for r, et in enumerate(job.etypes)
+             for f, spec in sorted(enumerate(cm.edge_data.get(et, [])), key=lambda x: x[1].name)}
     nids = {nt: job.load(f"orig-nids-{t}.npy", part=p, mmap=False) for t, nt in enumerate(job.ntypes)}
     bounds = edge_ranges[:, p, :] - es
     eids_orig = {etype_key(et): inner[3][bounds[r, 0]: bounds[r, 1]] for r, et in enumerate(job.etypes)}
@@ -495,7 +513,7 @@ def _check_built(built: list[dict], node_ranges: np.ndarray, edge_ranges: np.nda
 
 
 def _config(graph_name: str, method: str, node_ranges: np.ndarray, edge_ranges: np.ndarray, job: Job,
-            parts: list[dict[str, str]]):
+            parts: list[dict[str, str]], balance: dict[str, Any] | None = None):
     from gpf.spec import PartFiles, PartitionConfig
 
     return PartitionConfig(
@@ -508,4 +526,5 @@ def _config(graph_name: str, method: str, node_ranges: np.ndarray, edge_ranges: 
         ntypes={nt: t for t, nt in enumerate(job.ntypes)},
         etypes={etype_key(et): r for r, et in enumerate(job.etypes)},
         parts=[PartFiles(**files) for files in parts],
+        balance_constraints=balance,
     )

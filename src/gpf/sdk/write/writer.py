@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -86,23 +86,43 @@ def partition(
     verbose: bool = True,
     compressor: str | None = None,
     chunk_rows: int | None = None,
+    objtype: str = "cut",
+    graph_formats: str | Sequence[str] | None = None,
+    graphbolt: bool = False,
+    store_eids: bool = False,
+    store_inner_node: bool = False,
+    store_inner_edge: bool = False,
+    dgl_graph: bool = True,
 ):
     """Partition ``graph`` into ``num_parts`` and write the set to ``out_dir``; return it opened.
 
-    ``method``: ``"metis"`` (pymetis, DGL's balance options), ``"random"`` (seeded), an
-    int array with one partition ID per node (node types in sorted order) or
-    ``{ntype: array}``.  ``halo_hops`` >= 1.  ``backend``: ``"dgl"`` (files DGL loads), ``"npy"``,
+    ``method``: ``"metis"``, ``"random"`` (seeded), an int array with one partition ID per
+    node (node types in sorted order) or ``{ntype: array}``.  METIS balances DGL's
+    constraints (:mod:`gpf.sdk.write.balance`): every node type of a heterogeneous graph;
+    ``balance_ntypes`` (an array of labels, or ``{ntype: labels}`` such as a train mask) adds
+    one per label; ``balance_edges`` balances in-edges too.  ``halo_hops`` >= 1.
+    ``backend``: ``"dgl"`` (files DGL loads), ``"npy"``,
     ``"hdf5"`` or ``"zarr"`` (then ``out_dir`` is the Zarr store: a path or an fsspec URL);
     ``compressor`` and ``chunk_rows`` tune hdf5 and zarr (see ``gpf.sdk.storage``).
     ``num_trainers_per_machine > 1`` adds ``trainer_id`` node and edge features as DGL
     does.  An existing ``<graph_name>.json`` in ``out_dir`` is an error unless
     ``overwrite``.  With ``verbose``, progress bars (on a terminal) and a one-line
     summary on stderr.
+
+    DGL ``partition_graph`` options (same meanings and defaults; ``dgl`` backend only where noted):
+    ``objtype`` ("cut"/"vol", METIS's objective); ``graph_formats`` (sparse formats saved in
+    ``graph.dgl``: None = COO, or any of "coo", "csr", "csc"); ``graphbolt`` (DGL's
+    ``use_graphbolt``: also write ``partN/fused_csc_sampling_graph.pt``, directly from the
+    partition arrays) with ``store_eids``, ``store_inner_node``, ``store_inner_edge`` (optional
+    GraphBolt fields; every field when ``DGL_DIST_DEBUG`` is set, as DGL).  ``dgl_graph=False``
+    with ``graphbolt=True`` leaves ``graph.dgl`` out (a GraphBolt-only set).
     """
     options = PartitionOptions.from_keywords(
         method=method, halo_hops=halo_hops, backend=backend, balance_edges=balance_edges,
         balance_ntypes=balance_ntypes, num_trainers_per_machine=num_trainers_per_machine, seed=seed,
-        overwrite=overwrite, progress=verbose, compressor=compressor, chunk_rows=chunk_rows)
+        overwrite=overwrite, progress=verbose, compressor=compressor, chunk_rows=chunk_rows, objtype=objtype,
+        graph_formats=graph_formats, graphbolt=graphbolt, store_eids=store_eids, store_inner_node=store_inner_node,
+        store_inner_edge=store_inner_edge, dgl_graph=dgl_graph)
     ps, report = write_partitions(graph, num_parts, out_dir, graph_name, options)
     if verbose:
         print(report.line(), file=sys.stderr)
@@ -135,7 +155,6 @@ def write_partitions(graph: Graph, num_parts: int, out_dir: str | os.PathLike[st
     options = options or PartitionOptions()
     if keywords:
         options = options.replace(**keywords)
-    options.check_supported()
     with reuse_freed_memory(), without_hugepage_advice():
         return _write_partitions(graph, num_parts, out_dir, graph_name, options)
 
@@ -157,7 +176,8 @@ def _write_partitions(graph: Graph, num_parts: int, out_dir: str | os.PathLike[s
     tick = time.perf_counter()
     say(f"assigning nodes ({o.method if isinstance(o.method, str) else 'given'})...")
     asg = assign_nodes(graph, num_parts, o.method, seed=o.seed, balance_ntypes=o.balance_ntypes,
-                       balance_edges=o.balance_edges, num_trainers_per_machine=o.num_trainers_per_machine)
+                       balance_edges=o.balance_edges, num_trainers_per_machine=o.num_trainers_per_machine,
+                       objtype=o.objtype)
     if asg.trainers is not None:
         _check_trainer_name(graph)
     phases["assign"] = time.perf_counter() - tick
@@ -175,6 +195,11 @@ def _write_partitions(graph: Graph, num_parts: int, out_dir: str | os.PathLike[s
     P = asg.num_parts
 
     def write_parts(writer: PartitionWriter) -> list[dict[str, Any]]:
+        if hasattr(writer, "set_shape"):  # the dgl backend's GraphBolt files depend on the whole set's shape
+            from gpf.sdk.storage.dgl_writer import SetShape
+
+            writer.set_shape(SetShape(ntypes=list(rs.ntypes), etypes=[etype_key(et) for et in rs.etypes],
+                                      num_nodes=rs.num_nodes, num_edges=rs.num_edges, num_parts=asg.num_parts))
         parts: list[dict[str, Any]] = []
         # The main thread builds partition p+1 while one writer thread writes partition p
         # (file writes and numpy gathers release the GIL); at most two partitions in memory.
@@ -279,4 +304,5 @@ def _config(graph: Graph, graph_name: str, asg: Assignment, rs: Reshuffle, halo_
         ntypes={nt: t for t, nt in enumerate(rs.ntypes)},
         etypes={etype_key(et): r for r, et in enumerate(rs.etypes)},
         parts=[PartFiles(**files) for files in parts],
+        balance_constraints=asg.balance,
     )

@@ -1,0 +1,375 @@
+"""``DistNeighborLoader``: neighbour-sampled mini-batches from a partition set, one rank per process.
+
+    dist.init_process_group("gloo")          # or "nccl"
+    loader = DistNeighborLoader("parts/products.json", fanouts=[15, 10], batch_size=1024,
+                                seeds="train_mask", node_feats="feat", label="label", seed=0)
+    for batch in loader:                      # batch.x, batch.y, batch.edge_index, batch.n_id, batch.batch_size
+        ...
+
+Data path (DistDGL's, without servers):
+
+* rank ``r`` reads only its own partitions (``rank_partitions``) through the reader: the
+  in-edges of every node it owns (:class:`LocalGraph`), its nodes' feature rows and, once,
+  its HALO nodes' rows from their owners (:class:`NodeRows`);
+* per hop, the frontier is split by owner rank and sent in one ``all_to_all`` (a rank's
+  own share goes to itself); each rank samples every node it was asked for, all at once,
+  and sends the sampled edges back in a second ``all_to_all``;
+* per batch, the rows of the sampled nodes that are neither owned nor HALO-cached come
+  from their owners in one more exchange per node type.
+
+Every step is collective, so every rank runs the same number of steps per epoch (see
+:mod:`gpf.loader.sampling.seeds` for ``drop_last``/``fill``).  Sampling and exchanges run
+on the CPU with ``gloo`` and on the GPU with ``nccl`` (the tables then live on the
+device); batches are moved to ``device``.  The loader uses its own process group (a
+copy of ``group``, default the world), so collectives of the training step never
+interleave with its own.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from gpf.loader.cluster import node_field_request, open_partition_set
+from gpf.loader.distributed import rank_and_world_size
+from gpf.loader.sampling.batch import SampledBatch
+from gpf.loader.sampling.exchange import Exchange
+from gpf.loader.sampling.features import NodeRows
+from gpf.loader.sampling.local_graph import LocalGraph
+from gpf.loader.sampling.ownership import Ownership
+from gpf.loader.sampling.seeds import EpochPlan, owned_seeds, resolve_seed_type
+from gpf.loader.sampling.uniform import sample_slots
+
+__all__ = ["DistNeighborLoader"]
+
+
+class DistNeighborLoader:
+    """Neighbour-sampled batches of this rank's seeds (see the module docstring).
+
+    ``fanouts``: in-neighbours per hop (``-1``: all), for every edge type, or
+    ``{etype: [per hop]}`` (etype as ``(src, rel, dst)``, ``"src:rel:dst"`` or a unique
+    relation name).  ``seeds``/``seed_type``: see :mod:`gpf.loader.sampling.seeds`.
+    ``replace``: sample with replacement.  ``node_feats`` -> ``x``, ``label`` -> ``y``,
+    ``masks`` -> bool fields, as in :class:`gpf.loader.ClusterLoader`.
+    ``with_edge_ids`` adds ``e_id`` (per-type edge IDs).  ``halo_cache``: keep the HALO
+    nodes' rows.  ``seed``: shuffles and sampling are reproducible per
+    ``(seed, rank, epoch, step)`` (whatever ``workers``); :meth:`set_epoch` picks the epoch.
+    ``workers``: batches built at once, each by a thread with its own process group (step
+    ``i`` by worker ``i % workers``), so one batch's computation overlaps another's waits on
+    the other ranks; 1 builds them one by one in the caller's thread.  Consume whole
+    epochs: a rank that stops early leaves the others waiting in a collective.  ``group``:
+    the process group to copy (default: the world; ``rank``/``world_size`` without one, for
+    a single process).
+    """
+
+    def __init__(self, config, fanouts, batch_size: int = 1024, *, seeds="train_mask", seed_type: str | None = None,
+                 shuffle: bool = True, drop_last: bool = False, fill: str = "empty", replace: bool = False,
+                 device="cpu", node_feats=(), label: str | None = None, masks=(), with_edge_ids: bool = False,
+                 halo_cache: bool = True, seed: int = 0, workers: int = 2, group=None,
+                 rank: int | None = None, world_size: int | None = None) -> None:
+        import torch.distributed as dist
+
+        self.set = ps = open_partition_set(config)
+        if group is not None:                    # ranks within the group
+            rank, world_size = dist.get_rank(group), dist.get_world_size(group)
+        self.rank, self.world_size = rank_and_world_size(rank, world_size)
+        self.device = torch.device(device)
+        if int(workers) < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        groups: list = [None] * int(workers)
+        work = torch.device("cpu")
+        if self.world_size > 1:
+            if not (dist.is_available() and dist.is_initialized()):
+                raise RuntimeError("DistNeighborLoader with world_size > 1 needs torch.distributed initialised")
+            ranks = list(range(self.world_size)) if group is None else dist.get_process_group_ranks(group)
+            groups = [dist.new_group(ranks) for _ in range(int(workers))]
+            if dist.get_backend(groups[0]) == "nccl":
+                work = self.device if self.device.type == "cuda" else torch.device("cuda", torch.cuda.current_device())
+        self.work_device = work
+        self._lanes = [_Lane(Exchange(pg, self.rank, self.world_size, work), torch.Generator(device=work))
+                       for pg in groups]
+        self.exchange = self._lanes[0].exchange
+        self.own = own = Ownership(ps, self.rank, self.world_size, work)
+        self.parts = own.parts
+        self.is_homogeneous = len(ps.ntypes) == 1 and len(ps.etypes) == 1
+        self.etypes = [tuple(e) for e in ps.etypes]
+        self.fanouts = _resolve_fanouts(ps, fanouts)
+        self.num_hops = len(self.fanouts[0])
+        self.replace = bool(replace)
+        self._dst_type = [ps.ntypes.index(d) for _, _, d in self.etypes]
+
+        self.graph = LocalGraph(ps, own.parts, own.lo, own.hi, work, with_edge_ids)
+        names = _OwnedFeatureNames(ps, own.parts, self.exchange)
+        node_req = node_field_request(names, node_feats, label, list(masks) if masks else [])
+        mask_fields = {f for t in node_req.values() for f in t if f not in ("x", "y")}
+        self.rows = NodeRows(ps, own, node_req, mask_fields, self.exchange, work, halo_cache)
+
+        self.seed_type, seeds = resolve_seed_type(ps, seeds, seed_type)
+        self._seed_t = ps.ntypes.index(self.seed_type)
+        self.plan = EpochPlan(owned_seeds(ps, own, self._seed_t, seeds), batch_size, shuffle, drop_last, fill,
+                              seed, self.rank)
+        self.plan.steps = self.exchange.all_reduce_max(self.plan.own_steps)
+        self.seed = int(seed)
+        self._epoch = 0
+
+    # -- epochs ---------------------------------------------------------------------------------
+    @property
+    def seeds(self) -> np.ndarray:
+        """This rank's seeds (per-type IDs of ``seed_type``)."""
+        return self.plan.seeds
+
+    @property
+    def batch_size(self) -> int:
+        return self.plan.batch_size
+
+    def __len__(self) -> int:
+        return self.plan.steps
+
+    def set_epoch(self, epoch: int) -> None:
+        self._epoch = int(epoch)
+
+    def __iter__(self):
+        epoch = self._epoch
+        self._epoch += 1
+        batches = self.plan.batches(epoch)
+        if len(self._lanes) == 1:
+            return (self.sample(torch.from_numpy(s), epoch, i) for i, s in enumerate(batches))
+        return _Lanes(self, epoch, batches)
+
+    # -- one batch ------------------------------------------------------------------------------
+    def sample(self, seeds: torch.Tensor, epoch: int = 0, step: int = 0) -> SampledBatch:
+        """The batch of ``seeds`` (per-type IDs of the seed type) at ``step`` of ``epoch``; collective:
+        every rank calls it with the same ``step`` (which picks the worker's process group and seeds
+        this rank's sampler for the step, including its answers to the others' requests)."""
+        lane = self._lanes[step % len(self._lanes)]
+        lane.generator.manual_seed(
+            int(np.random.SeedSequence([self.seed, self.rank, int(epoch), int(step)]).generate_state(1)[0]))
+        own, work = self.own, self.work_device
+        seeds = seeds.to(device=work, dtype=torch.int64)
+        n_id = own.to_hid(self._seed_t, seeds) if seeds.numel() else seeds
+        frontier, start = n_id, 0                 # the frontier is n_id[start:], the nodes the last hop found
+        src_l, dst_l, et_l, eid_l = [], [], [], []
+        for hop in range(self.num_hops):
+            src, at, et, eid = self._hop(frontier, hop, lane)
+            frontier, src_local = _new_nodes(n_id, src)
+            src_l.append(src_local)
+            dst_l.append(at + start)
+            et_l.append(et)
+            eid_l.append(eid)
+            start = n_id.numel()
+            n_id = torch.cat([n_id, frontier])
+        src, dst, et = torch.cat(src_l), torch.cat(dst_l), torch.cat(et_l)
+        eid = torch.cat(eid_l) if self.graph.eid is not None else None
+        return self._assemble(n_id, src, dst, et, eid, int(seeds.numel()), lane)
+
+    def _hop(self, frontier: torch.Tensor, hop: int, lane: _Lane):
+        """Sampled in-edges ``(src hid, dst position in frontier, etype, eid)`` of every frontier node, from
+        their owners."""
+        W, R = self.world_size, self.graph.num_etypes
+        owner = self.own.owner_rank(frontier)
+        order = torch.argsort(owner, stable=True)
+        sent = frontier[order]
+        counts = torch.bincount(owner, minlength=W)
+        req, req_counts = lane.exchange.all_to_all(sent, counts.tolist())
+        pos, nbr, et, eid = self._serve(req, hop, lane.generator)
+        # group the answers by the rank that asked (pos is sorted): position within its request
+        req_ends = torch.tensor(np.cumsum(req_counts), dtype=torch.int64, device=pos.device)
+        asker = torch.searchsorted(req_ends, pos, right=True)
+        rows = [(pos - (req_ends - torch.tensor(req_counts, device=pos.device))[asker]) * R + et, nbr]
+        if eid is not None:
+            rows.append(eid)
+        payload = torch.stack(rows, 1)
+        back, back_counts = lane.exchange.all_to_all(payload, torch.bincount(asker, minlength=W).tolist())
+        peer = torch.repeat_interleave(torch.arange(W, device=back.device),
+                                       torch.tensor(back_counts, device=back.device))
+        sent_off = torch.cumsum(counts, 0) - counts
+        at = order[sent_off.to(back.device)[peer] + torch.div(back[:, 0], R, rounding_mode="floor")]
+        return back[:, 1], at, back[:, 0] % R, (back[:, 2] if eid is not None else None)
+
+    def _serve(self, req: torch.Tensor, hop: int, generator: torch.Generator):
+        """Sample the in-edges of the requested nodes (all owned here); sorted by request position."""
+        g, R = self.graph, self.graph.num_etypes
+        local = req - self.own.lo
+        if req.numel() and (int(local.min()) < 0 or int(req.max()) >= self.own.hi):
+            raise RuntimeError(f"rank {self.rank}: asked to sample nodes outside its range "
+                               f"[{self.own.lo}, {self.own.hi})")
+        ntype = self.own.split(req)[0] if self.own.num_types > 1 else None
+        pos_l, slot_l, et_l = [], [], []
+        for r in range(R):
+            k = self.fanouts[r][hop]
+            sel = torch.nonzero(ntype == self._dst_type[r]).view(-1) if ntype is not None else \
+                torch.arange(req.numel(), device=req.device)
+            key = local[sel] * R + r
+            start = g.colptr[key]
+            which, slot = sample_slots(start, g.colptr[key + 1] - start, k, self.replace, generator)
+            pos_l.append(sel[which])
+            slot_l.append(slot)
+            et_l.append(torch.full_like(slot, r))
+        pos, slot, et = torch.cat(pos_l), torch.cat(slot_l), torch.cat(et_l)
+        order = torch.argsort(pos, stable=True)
+        pos, slot, et = pos[order], slot[order], et[order]
+        eid = g.eid[slot] if g.eid is not None else None
+        return pos, g.src[slot].to(torch.int64), et, eid
+
+    def _assemble(self, n_id, src, dst, et, eid, batch_size: int, lane: _Lane) -> SampledBatch:
+        """Relabel (positions in ``n_id``) to per-type positions, fetch rows, build the batch."""
+        ps, own = self.set, self.own
+        if own.num_types > 1:
+            ntype, per_type = own.split(n_id)
+        else:
+            ntype, per_type = None, n_id
+        type_pos = torch.empty_like(n_id) if ntype is not None else None
+        nodes, num_nodes = {}, {}
+        for t, nt in enumerate(ps.ntypes):
+            if ntype is None:
+                idx = torch.arange(n_id.numel(), device=n_id.device)
+            else:
+                idx = torch.nonzero(ntype == t).view(-1)
+                assert type_pos is not None
+                type_pos[idx] = torch.arange(idx.numel(), device=idx.device)
+            ids = per_type[idx]
+            fields = {}
+            if t in self.rows.layouts:  # collective, every rank, every type with fields
+                fields = self.rows.unpack(t, self.rows.gather(t, ids, lane.exchange))
+            fields["n_id"] = ids
+            nodes[nt], num_nodes[nt] = fields, int(idx.numel())
+        s, d = (src, dst) if type_pos is None else (type_pos[src], type_pos[dst])
+        edges = {}
+        for r, etype in enumerate(self.etypes):
+            sel = torch.nonzero(et == r).view(-1) if len(self.etypes) > 1 else None
+            fields = {"edge_index": torch.stack([s, d]) if sel is None else torch.stack([s[sel], d[sel]])}
+            if eid is not None:
+                fields["e_id"] = eid if sel is None else eid[sel]
+            edges[etype] = fields
+        if self.device != self.work_device:
+            nodes = {t: {k: v.to(self.device) for k, v in f.items()} for t, f in nodes.items()}
+            edges = {t: {k: v.to(self.device) for k, v in f.items()} for t, f in edges.items()}
+        return SampledBatch(nodes, edges, num_nodes, torch.from_numpy(self.parts), self.is_homogeneous,
+                            batch_size, self.seed_type)
+
+    def __repr__(self) -> str:
+        return (f"DistNeighborLoader({self.set.graph_name!r}, rank={self.rank}/{self.world_size}, "
+                f"parts={self.parts.tolist()}, fanouts={self.fanouts}, seeds={self.seeds.size}, "
+                f"steps={len(self)}, device={self.device})")
+
+
+@dataclass
+class _Lane:
+    """What one worker needs of its own: a process group (in an Exchange) and a generator."""
+
+    exchange: Exchange
+    generator: torch.Generator
+
+
+class _Lanes:
+    """Iterate an epoch's batches in order while ``workers`` threads build them (step ``i`` by
+    worker ``i % workers``, each on its own process group, so collectives never interleave)."""
+
+    def __init__(self, loader: DistNeighborLoader, epoch: int, batches: list) -> None:
+        n = len(loader._lanes)
+        self._queues: list[queue.Queue] = [queue.Queue(maxsize=1) for _ in range(n)]
+        self._stop = threading.Event()
+        self._steps, self._next = len(batches), 0
+        self._threads = [threading.Thread(target=self._run, args=(loader, epoch, batches, j), daemon=True,
+                                          name=f"gpf-dist-sampler-{j}") for j in range(n)]
+        for t in self._threads:
+            t.start()
+
+    def _run(self, loader, epoch: int, batches: list, j: int) -> None:
+        for i in range(j, len(batches), len(self._queues)):
+            try:
+                item = (True, loader.sample(torch.from_numpy(batches[i]), epoch, i))
+            except BaseException as exc:  # handed to the consumer
+                item = (False, exc)
+            while not self._stop.is_set():
+                try:
+                    self._queues[j].put(item, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if not item[0] or self._stop.is_set():
+                return
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> SampledBatch:
+        if self._next >= self._steps:
+            raise StopIteration
+        ok, value = self._queues[self._next % len(self._queues)].get()
+        self._next += 1
+        if not ok:
+            self._stop.set()
+            raise value
+        return value
+
+    def __del__(self) -> None:
+        self._stop.set()
+
+
+def _new_nodes(known: torch.Tensor, cand: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(fresh, local)``: the distinct nodes of ``cand`` not in ``known`` (distinct), in order of first
+    appearance, and the position of each ``cand`` entry in ``cat([known, fresh])``."""
+    if cand.numel() == 0:
+        return cand, cand
+    n = known.numel()
+    every = torch.cat([known, cand])
+    uniq, inv = torch.unique(every, return_inverse=True)
+    first = torch.full((uniq.numel(),), every.numel(), dtype=torch.int64, device=every.device)
+    first.scatter_reduce_(0, inv, torch.arange(every.numel(), device=every.device), reduce="amin")
+    is_new = first >= n
+    fresh_first, fresh_order = torch.sort(first[is_new])
+    local = first.clone()                                  # known nodes: their position in known
+    new_slots = torch.nonzero(is_new).view(-1)
+    local[new_slots[fresh_order]] = n + torch.arange(fresh_first.numel(), device=every.device)
+    return every[fresh_first], local[inv[n:]]
+
+
+def _resolve_fanouts(ps, fanouts) -> list[list[int]]:
+    """Fan-outs per edge type ID, per hop."""
+    etypes = [tuple(e) for e in ps.etypes]
+    if not isinstance(fanouts, dict):
+        f = [int(k) for k in fanouts]
+        if not f:
+            raise ValueError("fanouts must name at least one hop")
+        return [list(f) for _ in etypes]
+    out: list = [None] * len(etypes)
+    for key, f in fanouts.items():
+        if isinstance(key, str) and ":" in key:
+            key = tuple(key.split(":"))
+        if isinstance(key, tuple):
+            hits = [i for i, e in enumerate(etypes) if e == key]
+        else:
+            hits = [i for i, e in enumerate(etypes) if e[1] == key]
+            if len(hits) > 1:
+                raise ValueError(f"fanouts: relation {key!r} is ambiguous ({[etypes[i] for i in hits]}); "
+                                 "use (src, rel, dst)")
+        if not hits:
+            raise ValueError(f"fanouts: unknown edge type {key!r} (edge types: {etypes})")
+        out[hits[0]] = [int(k) for k in f]
+    missing = [etypes[i] for i, f in enumerate(out) if f is None]
+    if missing:
+        raise ValueError(f"fanouts: no fan-outs for edge types {missing}")
+    if len({len(f) for f in out}) != 1:
+        raise ValueError(f"fanouts: every edge type needs the same number of hops, got {out}")
+    return out
+
+
+class _OwnedFeatureNames:
+    """What :func:`resolve_fields` needs of a set, with feature names from this rank's partitions
+    and the other ranks' (gathered), so no rank opens a partition it does not own."""
+
+    def __init__(self, ps, parts: np.ndarray, exchange: Exchange) -> None:
+        self.path, self.ntypes, self.etypes = ps.path, ps.ntypes, ps.etypes
+        mine = sorted({k for p in parts.tolist() for k in ps.partition(p).node_feats})
+        self._names = sorted({k for names in exchange.all_gather_object(mine) for k in names})
+
+    def __iter__(self):
+        class _Names:
+            node_feats = dict.fromkeys(self._names)
+            edge_feats: dict = {}
+        return iter([_Names()])

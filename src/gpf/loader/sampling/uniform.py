@@ -1,0 +1,71 @@
+"""Uniform neighbour sampling over a CSC, vectorised (no loop over nodes).
+
+:func:`sample_slots` picks, for each of ``n`` nodes whose in-edges are the CSC slots
+``[start, start + deg)``, up to ``k`` of them:
+
+* ``k < 0``: every slot;
+* ``replace=True``: ``k`` independent uniform draws (none for a node without in-edges);
+* otherwise (default) a uniform random subset of ``min(k, deg)`` distinct slots: nodes
+  with ``deg <= k`` take all of theirs; the others run Floyd's algorithm, vectorised over
+  the nodes (``k`` steps, each one ``rand`` for every node), so the cost does not grow
+  with the degree of hub nodes.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from gpf.loader.ranges import expand_ranges
+
+__all__ = ["sample_slots"]
+
+
+def _randint_below(bound: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    """One uniform draw in ``[0, bound)`` per entry (``bound >= 1``)."""
+    r = torch.rand(bound.shape, generator=generator, dtype=torch.float64, device=bound.device)
+    return torch.minimum((r * bound).to(torch.int64), bound - 1)
+
+
+def sample_slots(start: torch.Tensor, deg: torch.Tensor, k: int, replace: bool = False,
+                 generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(which, slot)``: for each sampled edge, the index of its node in ``start`` and its CSC slot.
+
+    Edges come grouped by node for ``k < 0`` and nodes with ``deg <= k``; otherwise in no
+    particular order.
+    """
+    device = start.device
+    n = start.numel()
+    empty = torch.zeros(0, dtype=torch.int64, device=device)
+    if n == 0:
+        return empty, empty
+    if k < 0:
+        return _all_slots(torch.arange(n, device=device), start, deg)
+    if k == 0:
+        return empty, empty
+    if replace:
+        has = torch.nonzero(deg > 0).view(-1)
+        which = has.repeat_interleave(k)
+        return which, start[which] + _randint_below(deg[which], generator)
+    small = deg <= k
+    idx_small = torch.nonzero(small).view(-1)
+    w_small, s_small = _all_slots(idx_small, start[idx_small], deg[idx_small])
+    idx_big = torch.nonzero(~small).view(-1)
+    if idx_big.numel() == 0:
+        return w_small, s_small
+    d = deg[idx_big]
+    chosen = torch.empty((idx_big.numel(), k), dtype=torch.int64, device=device)
+    for i in range(k):  # Floyd: for j = d-k .. d-1: t ~ U[0, j]; take t unless already taken, else j
+        j = d - k + i
+        t = _randint_below(j + 1, generator)
+        if i:
+            taken = (chosen[:, :i] == t[:, None]).any(1)
+            t = torch.where(taken, j, t)
+        chosen[:, i] = t
+    w_big = idx_big.repeat_interleave(k)
+    s_big = (start[idx_big][:, None] + chosen).reshape(-1)
+    return torch.cat([w_small, w_big]), torch.cat([s_small, s_big])
+
+
+def _all_slots(which: torch.Tensor, start: torch.Tensor, deg: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    total = int(deg.sum()) if deg.numel() else 0
+    return which.repeat_interleave(deg, output_size=total), expand_ranges(start, deg, total)

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import os
 import subprocess
 import sys
@@ -19,16 +19,9 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def _load_example(name: str):
-    """The example script as a module (loaded from its file: no sys.path edit)."""
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-train_dist_sage = _load_example("train_dist_sage")
+# imported as examples.train_dist_sage (the repository root is on sys.path, as for `tests`), so the
+# worker processes it spawns import it by the same name; no sys.path edit
+train_dist_sage = importlib.import_module("examples.train_dist_sage")
 
 
 def test_script_runs_briefly():

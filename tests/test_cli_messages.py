@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import gpf
+from gpf.spec.version import SPEC_VERSION
 from tests.helpers.marks import extra
 from tests.helpers.writer import make_hetero, make_homo
 
@@ -89,7 +90,7 @@ def test_upgrade_says_what_changed(dgl_sets, tmp_path):
     shutil.copytree(dgl_sets / "homo_random_h1", root, ignore=shutil.ignore_patterns("expected"))
     r = cli("upgrade", root / "homo_random_h1.json", root / "new.json")
     assert r.returncode == 0, r.stderr
-    assert r.stdout.splitlines() == ["- gpf_version: added ('1.0': the spec version this file follows)",
+    assert r.stdout.splitlines() == [f"- gpf_version: added ('{SPEC_VERSION}': the spec version this file follows)",
                                      f"wrote {root / 'new.json'}: 1 change"], r.stdout
     r = cli("upgrade", root / "new.json", root / "newer.json")
     assert r.stdout.strip() == f"wrote {root / 'newer.json'}: no change, {root / 'new.json'} is already in the canonical form"

@@ -38,4 +38,8 @@ def test_two_ranks_match_one_process_accuracy(dataset):
     result = train_dist_sage.main(["--dataset", dataset, "--seeds", "0", "1", "2", "--baseline"])
     dist_acc, base_acc = result["distributed"].mean(), result["baseline"].mean()
     assert base_acc > (0.75 if dataset == "cora" else 0.62)          # the baseline really learned
-    assert abs(dist_acc - base_acc) <= 0.02, (dist_acc, base_acc)
+    # Issue 16's bar: two ranks reach the one-process accuracy within 2 points. Being *better* is no
+    # defect (CiteSeer's per-seed spread is ~6 points, and both runs here have 3 seeds), so the check is
+    # one-sided; the distributed run must also really learn, as the baseline must.
+    assert dist_acc > (0.75 if dataset == "cora" else 0.62), (dist_acc, base_acc)
+    assert dist_acc >= base_acc - 0.02, (dist_acc, base_acc)

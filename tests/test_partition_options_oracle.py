@@ -283,11 +283,12 @@ def test_gpf_reads_what_dgl_writes(dgl_sets, case, tmp_path):
 
 def _stored_formats(path) -> set[str]:
     from gpf.sdk.codecs import dgl_graph
+    from gpf.sdk.codecs.dgl_bytes import MAGIC_UNITGRAPH
 
     raw = Path(path).read_bytes()
     names = set()
     # the saved-formats code of the (single) relation graph: scan for the UnitGraph magic
-    magic = dgl_graph.MAGIC_UNITGRAPH.to_bytes(8, "little")
+    magic = MAGIC_UNITGRAPH.to_bytes(8, "little")
     at = raw.find(magic)
     code = int.from_bytes(raw[at + 8:at + 16], "little") & 0xFFFFFFFF
     for name, bit in dgl_graph.FORMAT_CODES.items():

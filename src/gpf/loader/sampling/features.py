@@ -23,7 +23,7 @@ import torch
 
 from gpf.errors import GpfError
 from gpf.loader.sampling.exchange import Exchange
-from gpf.loader.sampling.ownership import Ownership
+from gpf.loader.sampling.ownership import Ownership, owned_feature_chunks
 
 __all__ = ["NodeRows", "FieldLayout"]
 
@@ -88,20 +88,7 @@ class NodeRows:
         for field, keys in fields.items():
             cols = []
             for key in keys:
-                chunks = []
-                for p in own.parts.tolist():
-                    want = int(ps.book.nodes.ranges[t, p, 1] - ps.book.nodes.ranges[t, p, 0])
-                    feats = ps.partition(p).node_feats
-                    if key not in feats:
-                        if want:
-                            raise GpfError(f"{ps.path}: partition {p}: node feature {key!r} is missing "
-                                           f"(have {sorted(feats)})")
-                        continue
-                    arr = np.asarray(feats[key])
-                    if arr.shape[0] != want:
-                        raise GpfError(f"{ps.path}: partition {p}: node feature {key!r} has {arr.shape[0]} rows "
-                                       f"for {want} owned nodes")
-                    chunks.append(arr)
+                chunks = owned_feature_chunks(ps, own, t, key, "node feature")
                 if chunks:
                     cols.append(np.concatenate(chunks) if len(chunks) > 1 else chunks[0])
             if not cols:

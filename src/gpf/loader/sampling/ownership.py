@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from gpf.errors import GpfError
 from gpf.loader.distributed import rank_partitions
 
 __all__ = ["Ownership"]
@@ -64,3 +65,27 @@ class Ownership:
     def to_hid(self, t: int, per_type: torch.Tensor) -> torch.Tensor:
         p = torch.searchsorted(self._typed_ends[t], per_type, right=True)
         return self._ranges_start[t, p] + per_type - self._typed_start[t, p]
+
+
+def owned_feature_chunks(ps, own: Ownership, t: int, key: str, what: str, *, one_column: bool = False
+                         ) -> list[np.ndarray]:
+    """The stored node feature ``key`` of each partition this rank owns (type ``t``), one row per owned node.
+
+    A partition that owns no type-``t`` node may lack the feature; any other that lacks it, or stores a row
+    count other than its owned count, is an error naming the partition (``what`` names the use).
+    """
+    chunks = []
+    for p in own.parts.tolist():
+        want = int(ps.book.nodes.ranges[t, p, 1] - ps.book.nodes.ranges[t, p, 0])
+        feats = ps.partition(p).node_feats
+        if key not in feats:
+            if want:
+                raise GpfError(f"{ps.path}: partition {p}: {what} {key!r} is not a stored node feature "
+                               f"(have {sorted(feats)})")
+            continue
+        arr = np.asarray(feats[key])
+        if arr.shape[:1] != (want,) or (one_column and arr.ndim != 1):
+            raise GpfError(f"{ps.path}: partition {p}: {what} {key!r} has shape {arr.shape}, "
+                           f"expected {(want,) if one_column else f'{want} rows'} (one per owned node)")
+        chunks.append(arr)
+    return chunks

@@ -25,7 +25,7 @@ import math
 import numpy as np
 import torch
 
-from gpf.errors import GpfError
+from gpf.loader.sampling.ownership import owned_feature_chunks
 
 __all__ = ["resolve_seed_type", "owned_seeds", "EpochPlan"]
 
@@ -54,20 +54,7 @@ def owned_seeds(ps, own, t: int, seeds) -> np.ndarray:
         return np.arange(lo, hi, dtype=np.int64)
     if isinstance(seeds, str):
         key = f"{nt}/{seeds}"
-        chunks = []
-        for p in own.parts.tolist():
-            want = int(ps.book.nodes.ranges[t, p, 1] - ps.book.nodes.ranges[t, p, 0])
-            feats = ps.partition(p).node_feats
-            if key not in feats:
-                if want:
-                    raise GpfError(f"{ps.path}: partition {p}: seed mask {key!r} is not a stored node feature "
-                                   f"(have {sorted(feats)})")
-                continue
-            mask = np.asarray(feats[key])
-            if mask.shape != (want,):
-                raise GpfError(f"{ps.path}: partition {p}: seed mask {key!r} has shape {mask.shape}, "
-                               f"expected ({want},)")
-            chunks.append(mask != 0)
+        chunks = [m != 0 for m in owned_feature_chunks(ps, own, t, key, "seed mask", one_column=True)]
         mask = np.concatenate(chunks) if chunks else np.zeros(0, bool)
         return lo + np.flatnonzero(mask).astype(np.int64)
     arr = seeds.cpu().numpy() if isinstance(seeds, torch.Tensor) else np.asarray(seeds)

@@ -192,6 +192,38 @@ def test_disjoint_is_honoured_however_the_loader_is_configured(data, stores, giv
     _check_disjoint(batch, data, 2)
 
 
+@pytest.mark.parametrize("source", ["data", "stores"])
+def test_pyg_plain_loaders_hand_disjoint_and_replace_to_a_given_sampler(data, stores, source):
+    from torch_geometric.loader import LinkNeighborLoader
+
+    src = data if source == "data" else stores
+    sampler = GpfNeighborSampler(src, [3, 2], seed=0, warn_edge_features=False)
+    assert not sampler.disjoint and not sampler.replace
+    loader = NeighborLoader(src, [3, 2], input_nodes=torch.tensor([5, 5, 9, 70]), batch_size=4,
+                            disjoint=True, replace=True, neighbor_sampler=sampler)
+    assert sampler.disjoint and sampler.replace           # PyG's own loader kept neither
+    batch = next(iter(loader))
+    assert "batch" in batch
+    r, c = batch.edge_index
+    assert torch.equal(batch.batch[r], batch.batch[c])
+    link_sampler = GpfNeighborSampler(src, [2], seed=0, warn_edge_features=False)
+    eli = data.edge_index[:, :6] if source == "data" else (None, data.edge_index[:, :6])
+    link = LinkNeighborLoader(src, [2], edge_label_index=eli, batch_size=6, disjoint=True,
+                              neighbor_sampler=link_sampler)
+    assert "batch" in next(iter(link))
+
+
+def test_pyg_plain_loader_refuses_options_the_given_sampler_was_not_built_with(data):
+    sampler = GpfNeighborSampler(data, [3], seed=0)
+    with pytest.raises(ValueError, match="built with weight_attr=None.*weight_attr='edge_w'"):
+        NeighborLoader(data, [3], weight_attr="edge_w", neighbor_sampler=sampler, batch_size=4)
+    with pytest.raises(ValueError, match="subgraph_type"):
+        NeighborLoader(data, [3], subgraph_type="induced", neighbor_sampler=sampler, batch_size=4)
+    NeighborLoader(data, [3], subgraph_type="directional", neighbor_sampler=sampler, batch_size=4)  # as built
+    built = GpfNeighborSampler(data, [3], seed=0, weight_attr="edge_w")
+    NeighborLoader(data, [3], weight_attr="edge_w", neighbor_sampler=built, batch_size=4)
+
+
 def test_disjoint_matches_in_memory_control(data, stores):
     seeds = torch.tensor([1, 2, 2, 60])
     a = GpfNeighborSampler(data, [-1, -1], disjoint=True).sample_from_nodes(NodeSamplerInput(None, seeds))

@@ -6,8 +6,8 @@
 * sample with :class:`~gpf.converters.pyg_sampler.GpfNeighborSampler` (no pyg-lib
   needed), built from every loader option: ``replace``, ``subgraph_type``,
   ``disjoint``, ``temporal_strategy``, ``time_attr``, ``weight_attr``, ``is_sorted``.
-  PyG's own loaders drop those options when a ``neighbor_sampler`` is given; here a
-  given sampler still gets ``disjoint=True`` when the loader asks for it;
+  A given sampler gets ``disjoint``/``replace`` from the loader (as with PyG's own loaders
+  once :mod:`gpf.converters.pyg_sampler` is imported);
 * put edge features into store-backed batches.  PyG builds batches from a
   ``(FeatureStore, GraphStore)`` pair with node features only; with a
   :class:`~gpf.converters.pyg_stores.GpfFeatureStore` (or any feature store with an
@@ -25,6 +25,7 @@ from typing import Any
 from torch_geometric.data import Data, HeteroData, TensorAttr
 from torch_geometric.loader import LinkNeighborLoader, NeighborLoader
 
+from gpf.converters.pyg_loader_options import apply_loader_options
 from gpf.converters.pyg_sampler import GpfNeighborSampler
 
 __all__ = ["GpfNeighborLoader", "GpfLinkNeighborLoader"]
@@ -36,8 +37,7 @@ _SAMPLER_OPTIONS = ("replace", "subgraph_type", "disjoint", "temporal_strategy",
 def _sampler(data: Any, num_neighbors: Any, given: GpfNeighborSampler | None, options: dict,
              seed: int | None) -> GpfNeighborSampler:
     if given is not None:
-        if options.get("disjoint"):
-            given.disjoint = True
+        apply_loader_options(given, options)
         return given
     return GpfNeighborSampler(data, num_neighbors, seed=seed, warn_edge_features=False,
                               **{k: v for k, v in options.items() if k in _SAMPLER_OPTIONS})

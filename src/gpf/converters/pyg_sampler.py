@@ -9,8 +9,10 @@ takes the same arguments and is a subclass of it, so PyG's loaders use it unchan
     LinkNeighborLoader(data, [10, 5], neighbor_sampler=GpfNeighborSampler(data, [10, 5]),
                        edge_label_index=..., neg_sampling="binary")
 
-(or :class:`gpf.converters.pyg_loader.GpfNeighborLoader` / ``GpfLinkNeighborLoader``, which
-pass every loader option, ``disjoint`` included, to the sampler).  Only ``_sample`` is
+(PyG's loaders pass ``disjoint=``/``replace=`` only to samplers they build; importing this
+module makes them hand both to a given ``GpfNeighborSampler`` too, see
+:mod:`gpf.converters.pyg_loader_options`; :class:`gpf.converters.pyg_loader.GpfNeighborLoader` /
+``GpfLinkNeighborLoader`` also add edge features).  Only ``_sample`` is
 ours (pure torch, :mod:`gpf.converters.neighbor_sampling`); seed batching, link and
 negative sampling, bidirectional subgraphs and batch assembly are PyG's own code.
 
@@ -42,6 +44,7 @@ from torch_geometric.sampler import HeteroSamplerOutput, NeighborSampler, Sample
 from torch_geometric.sampler.base import DataType, NumNeighbors, SubgraphType
 
 from gpf.converters import neighbor_sampling as ns
+from gpf.converters import pyg_loader_options
 
 __all__ = ["GpfNeighborSampler"]
 
@@ -78,6 +81,9 @@ class GpfNeighborSampler(NeighborSampler):
         self.replace = bool(replace)
         self.disjoint = bool(disjoint)
         self.temporal_strategy = temporal_strategy
+        #: the options that shape what the sampler reads when built (a loader may not change them)
+        self.built_with = {"time_attr": time_attr, "weight_attr": weight_attr,
+                           "temporal_strategy": temporal_strategy, "subgraph_type": self.subgraph_type}
         self.keep_orig_edges = False
         self.perm = None                      # ``edge`` of every output is already an edge ID
         self.node_time: Any = None
@@ -434,3 +440,6 @@ def _edge_tensor(fs: FeatureStore | None, et, name: str, hetero: bool, num_edges
         if hetero or value.shape[0] == num_edges:
             return value
     return None
+
+
+pyg_loader_options.install(GpfNeighborSampler)   # PyG's loaders hand it disjoint=/replace= too

@@ -36,6 +36,7 @@ import torch
 
 from gpf.loader.cluster import node_field_request, open_partition_set
 from gpf.loader.distributed import rank_and_world_size
+from gpf.loader.sampling.answers import AttachedRows, pack_answers, unpack_answers
 from gpf.loader.sampling.batch import SampledBatch
 from gpf.loader.sampling.exchange import Exchange
 from gpf.loader.sampling.features import NodeRows
@@ -107,6 +108,8 @@ class DistNeighborLoader:
         node_req = node_field_request(names, node_feats, label, list(masks) if masks else [])
         mask_fields = {f for t in node_req.values() for f in t if f not in ("x", "y")}
         self.rows = NodeRows(ps, own, node_req, mask_fields, self.exchange, work, halo_cache)
+        # answers carry the rows the asker lacks when every rank caches its HALO rows (answers.py)
+        self._attach = AttachedRows(own, self.rows) if not self.exchange.all_reduce_max(not halo_cache) else None
 
         self.seed_type, seeds = resolve_seed_type(ps, seeds, seed_type)
         self._seed_t = ps.ntypes.index(self.seed_type)
@@ -142,19 +145,23 @@ class DistNeighborLoader:
 
     # -- one batch ------------------------------------------------------------------------------
     def sample(self, seeds: torch.Tensor, epoch: int = 0, step: int = 0) -> SampledBatch:
-        """The batch of ``seeds`` (per-type IDs of the seed type) at ``step`` of ``epoch``; collective:
-        every rank calls it with the same ``step`` (which picks the worker's process group and seeds
-        this rank's sampler for the step, including its answers to the others' requests)."""
+        """The batch of ``seeds`` (per-type IDs of the seed type, owned by this rank) at ``step`` of ``epoch``;
+        collective: every rank calls it with the same ``step`` (which picks the worker's process group and
+        seeds this rank's sampler for the step, including its answers to the others' requests)."""
         lane = self._lanes[step % len(self._lanes)]
         lane.generator.manual_seed(
             int(np.random.SeedSequence([self.seed, self.rank, int(epoch), int(step)]).generate_state(1)[0]))
         own, work = self.own, self.work_device
         seeds = seeds.to(device=work, dtype=torch.int64)
         n_id = own.to_hid(self._seed_t, seeds) if seeds.numel() else seeds
+        if n_id.numel() and bool((own.owner_rank(n_id) != self.rank).any()):
+            bad = int(seeds[own.owner_rank(n_id) != self.rank][0])
+            raise ValueError(f"rank {self.rank}: seed {bad} ({self.seed_type}) is not owned by this rank")
+        received: dict[int, list] = {t: [] for t in self.rows.types}
         frontier, start = n_id, 0                 # the frontier is n_id[start:], the nodes the last hop found
         src_l, dst_l, et_l, eid_l = [], [], [], []
         for hop in range(self.num_hops):
-            src, at, et, eid = self._hop(frontier, hop, lane)
+            src, at, et, eid = self._hop(frontier, hop, lane, received)
             frontier, src_local = _new_nodes(n_id, src)
             src_l.append(src_local)
             dst_l.append(at + start)
@@ -164,11 +171,15 @@ class DistNeighborLoader:
             n_id = torch.cat([n_id, frontier])
         src, dst, et = torch.cat(src_l), torch.cat(dst_l), torch.cat(et_l)
         eid = torch.cat(eid_l) if self.graph.eid is not None else None
-        return self._assemble(n_id, src, dst, et, eid, int(seeds.numel()), lane)
+        return self._assemble(n_id, src, dst, et, eid, int(seeds.numel()), lane, received)
 
-    def _hop(self, frontier: torch.Tensor, hop: int, lane: _Lane):
+    def _hop(self, frontier: torch.Tensor, hop: int, lane: _Lane, received: dict):
         """Sampled in-edges ``(src hid, dst position in frontier, etype, eid)`` of every frontier node, from
-        their owners."""
+        their owners (the first hop's frontier, the seeds, is this rank's own: no exchange).  The rows that
+        come with the answers go to ``received``."""
+        if hop == 0:
+            pos, nbr, et, eid = self._serve(frontier, hop, lane.generator)
+            return nbr, pos, et, eid
         W, R = self.world_size, self.graph.num_etypes
         owner = self.own.owner_rank(frontier)
         order = torch.argsort(owner, stable=True)
@@ -179,13 +190,13 @@ class DistNeighborLoader:
         # group the answers by the rank that asked (pos is sorted): position within its request
         req_ends = torch.tensor(np.cumsum(req_counts), dtype=torch.int64, device=pos.device)
         asker = torch.searchsorted(req_ends, pos, right=True)
-        rows = [(pos - (req_ends - torch.tensor(req_counts, device=pos.device))[asker]) * R + et, nbr]
+        cols = [(pos - (req_ends - torch.tensor(req_counts, device=pos.device))[asker]) * R + et, nbr]
         if eid is not None:
-            rows.append(eid)
-        payload = torch.stack(rows, 1)
-        back, back_counts = lane.exchange.all_to_all(payload, torch.bincount(asker, minlength=W).tolist())
-        peer = torch.repeat_interleave(torch.arange(W, device=back.device),
-                                       torch.tensor(back_counts, device=back.device))
+            cols.append(eid)
+        words, word_counts = pack_answers(torch.stack(cols, 1), asker, W, self._attach)
+        back_words, back_counts = lane.exchange.all_to_all(words, word_counts)
+        back, answers = unpack_answers(back_words, back_counts, len(cols), self._attach, received)
+        peer = torch.repeat_interleave(torch.arange(W, device=back.device), torch.tensor(answers, device=back.device))
         sent_off = torch.cumsum(counts, 0) - counts
         at = order[sent_off.to(back.device)[peer] + torch.div(back[:, 0], R, rounding_mode="floor")]
         return back[:, 1], at, back[:, 0] % R, (back[:, 2] if eid is not None else None)
@@ -210,12 +221,13 @@ class DistNeighborLoader:
             slot_l.append(slot)
             et_l.append(torch.full_like(slot, r))
         pos, slot, et = torch.cat(pos_l), torch.cat(slot_l), torch.cat(et_l)
-        order = torch.argsort(pos, stable=True)
-        pos, slot, et = pos[order], slot[order], et[order]
+        if R > 1:                      # one edge type: sample_slots kept the request order already
+            order = torch.argsort(pos, stable=True)
+            pos, slot, et = pos[order], slot[order], et[order]
         eid = g.eid[slot] if g.eid is not None else None
         return pos, g.src[slot].to(torch.int64), et, eid
 
-    def _assemble(self, n_id, src, dst, et, eid, batch_size: int, lane: _Lane) -> SampledBatch:
+    def _assemble(self, n_id, src, dst, et, eid, batch_size: int, lane: _Lane, received: dict) -> SampledBatch:
         """Relabel (positions in ``n_id``) to per-type positions, fetch rows, build the batch."""
         ps, own = self.set, self.own
         if own.num_types > 1:
@@ -233,8 +245,10 @@ class DistNeighborLoader:
                 type_pos[idx] = torch.arange(idx.numel(), device=idx.device)
             ids = per_type[idx]
             fields = {}
-            if t in self.rows.layouts:  # collective, every rank, every type with fields
-                fields = self.rows.unpack(t, self.rows.gather(t, ids, lane.exchange))
+            if t in self.rows.layouts:  # with rows attached to the answers, all here; else collective per type
+                rows = self.rows.rows_of(t, ids, received[t]) if self._attach is not None else \
+                    self.rows.gather(t, ids, lane.exchange)
+                fields = self.rows.unpack(t, rows)
             fields["n_id"] = ids
             nodes[nt], num_nodes[nt] = fields, int(idx.numel())
         s, d = (src, dst) if type_pos is None else (type_pos[src], type_pos[dst])

@@ -9,6 +9,8 @@
   with ``deg <= k`` take all of theirs; the others run Floyd's algorithm, vectorised over
   the nodes (``k`` steps, each one ``rand`` for every node), so the cost does not grow
   with the degree of hub nodes.
+
+Edges come out grouped by node, in node order, without a sort.
 """
 
 from __future__ import annotations
@@ -30,28 +32,24 @@ def sample_slots(start: torch.Tensor, deg: torch.Tensor, k: int, replace: bool =
                  generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """``(which, slot)``: for each sampled edge, the index of its node in ``start`` and its CSC slot.
 
-    Edges come grouped by node for ``k < 0`` and nodes with ``deg <= k``; otherwise in no
-    particular order.
+    Edges come grouped by node, nodes in order (``which`` ascends), so the caller never sorts.
     """
     device = start.device
     n = start.numel()
     empty = torch.zeros(0, dtype=torch.int64, device=device)
-    if n == 0:
+    if n == 0 or k == 0:
         return empty, empty
     if k < 0:
         return _all_slots(torch.arange(n, device=device), start, deg)
-    if k == 0:
-        return empty, empty
     if replace:
         has = torch.nonzero(deg > 0).view(-1)
         which = has.repeat_interleave(k)
         return which, start[which] + _randint_below(deg[which], generator)
-    small = deg <= k
-    idx_small = torch.nonzero(small).view(-1)
-    w_small, s_small = _all_slots(idx_small, start[idx_small], deg[idx_small])
-    idx_big = torch.nonzero(~small).view(-1)
+    count = deg.clamp(max=k)
+    which, slot = _all_slots(torch.arange(n, device=device), start, count)   # nodes with deg <= k: every slot
+    idx_big = torch.nonzero(deg > k).view(-1)
     if idx_big.numel() == 0:
-        return w_small, s_small
+        return which, slot
     d = deg[idx_big]
     chosen = torch.empty((idx_big.numel(), k), dtype=torch.int64, device=device)
     for i in range(k):  # Floyd: for j = d-k .. d-1: t ~ U[0, j]; take t unless already taken, else j
@@ -61,9 +59,10 @@ def sample_slots(start: torch.Tensor, deg: torch.Tensor, k: int, replace: bool =
             taken = (chosen[:, :i] == t[:, None]).any(1)
             t = torch.where(taken, j, t)
         chosen[:, i] = t
-    w_big = idx_big.repeat_interleave(k)
-    s_big = (start[idx_big][:, None] + chosen).reshape(-1)
-    return torch.cat([w_small, w_big]), torch.cat([s_small, s_big])
+    offset = torch.cumsum(count, 0) - count                   # where each node's edges start in the output
+    at = (offset[idx_big][:, None] + torch.arange(k, device=device)).reshape(-1)
+    slot[at] = (start[idx_big][:, None] + chosen).reshape(-1)
+    return which, slot
 
 
 def _all_slots(which: torch.Tensor, start: torch.Tensor, deg: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -326,21 +326,20 @@ class _Lanes:
 
 
 def _new_nodes(known: torch.Tensor, cand: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(fresh, local)``: the distinct nodes of ``cand`` not in ``known`` (distinct), in order of first
-    appearance, and the position of each ``cand`` entry in ``cat([known, fresh])``."""
+    """``(fresh, local)``: the distinct nodes of ``cand`` not in ``known`` (distinct), ascending, and the
+    position of each ``cand`` entry in ``cat([known, fresh])``."""
     if cand.numel() == 0:
         return cand, cand
-    n = known.numel()
-    every = torch.cat([known, cand])
-    uniq, inv = torch.unique(every, return_inverse=True)
-    first = torch.full((uniq.numel(),), every.numel(), dtype=torch.int64, device=every.device)
-    first.scatter_reduce_(0, inv, torch.arange(every.numel(), device=every.device), reduce="amin")
-    is_new = first >= n
-    fresh_first, fresh_order = torch.sort(first[is_new])
-    local = first.clone()                                  # known nodes: their position in known
-    new_slots = torch.nonzero(is_new).view(-1)
-    local[new_slots[fresh_order]] = n + torch.arange(fresh_first.numel(), device=every.device)
-    return every[fresh_first], local[inv[n:]]
+    narrow = cand.to(torch.int32) if int(cand.max()) < 2 ** 31 else cand   # sorts faster
+    uniq, inv = torch.unique(narrow, return_inverse=True)
+    uniq = uniq.to(cand.dtype)
+    ks, kpos = torch.sort(known)
+    at = torch.searchsorted(ks, uniq).clamp_(max=max(ks.numel() - 1, 0))
+    is_known = ks[at] == uniq if ks.numel() else torch.zeros_like(uniq, dtype=torch.bool)
+    fresh = uniq[~is_known]
+    local = torch.where(is_known, kpos[at] if ks.numel() else at,
+                        known.numel() + torch.cumsum(~is_known, 0) - 1)
+    return fresh, local[inv]
 
 
 def _resolve_fanouts(ps, fanouts) -> list[list[int]]:

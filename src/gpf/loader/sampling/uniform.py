@@ -50,15 +50,14 @@ def sample_slots(start: torch.Tensor, deg: torch.Tensor, k: int, replace: bool =
     idx_big = torch.nonzero(deg > k).view(-1)
     if idx_big.numel() == 0:
         return which, slot
-    d = deg[idx_big]
-    chosen = torch.empty((idx_big.numel(), k), dtype=torch.int64, device=device)
-    for i in range(k):  # Floyd: for j = d-k .. d-1: t ~ U[0, j]; take t unless already taken, else j
-        j = d - k + i
-        t = _randint_below(j + 1, generator)
-        if i:
-            taken = (chosen[:, :i] == t[:, None]).any(1)
-            t = torch.where(taken, j, t)
-        chosen[:, i] = t
+    # Floyd: for j = d-k .. d-1: t ~ U[0, j]; take t unless already taken, else j.  Every draw at once;
+    # only the "already taken" test runs step by step.
+    j = deg[idx_big][:, None] - k + torch.arange(k, device=device)
+    chosen = _randint_below(j + 1, generator)
+    for i in range(1, k):
+        t = chosen[:, i]
+        taken = (chosen[:, :i] == t[:, None]).any(1)
+        chosen[:, i] = torch.where(taken, j[:, i], t)
     offset = torch.cumsum(count, 0) - count                   # where each node's edges start in the output
     at = (offset[idx_big][:, None] + torch.arange(k, device=device)).reshape(-1)
     slot[at] = (start[idx_big][:, None] + chosen).reshape(-1)

@@ -86,7 +86,7 @@ def unpack_answers(words: torch.Tensor, counts: list[int], columns: int, attach:
                            f"({n} words, its header announces {e} edges)")
         edges.append(chunk[1 + len(types):off].view(e, columns))
         for t, m in zip(types, head[1:]):
-            width = attach.rows.tables[t].shape[1]  # type: ignore[union-attr]
+            width = attach.rows.words[t]  # type: ignore[union-attr]
             end = off + m * (1 + width)
             if end > n:
                 raise GpfError(f"rank {attach.own.rank}: rank {i}'s answer is cut short "  # type: ignore[union-attr]

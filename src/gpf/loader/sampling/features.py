@@ -1,17 +1,20 @@
 """Node rows of a rank: its own nodes' stored features, a HALO cache, and remote fetches.
 
-Per node type, every field a batch asks for (``x``, ``y``, masks) is packed into one
-row of bytes (fields side by side, padded to whole 8-byte words and stored as ``int64``),
-so one ``index_select`` and one exchange move all of them.  A rank keeps
+Per node type, every field a batch asks for (``x``, ``y``, masks) is one tensor
+(*column*) holding
 
-* the rows of the nodes it owns (read once from its own partitions' feature files);
-* the rows of its partitions' HALO nodes owned by other ranks, fetched once from their
-  owners when the loader is built (the *HALO cache*: the first hop of a seed's
-  neighbourhood is always local or HALO);
+* the rows of the nodes this rank owns (read once from its own partitions' feature files),
+  in per-type ID order;
+* then the rows of its partitions' HALO nodes owned by other ranks, fetched once from
+  their owners when the loader is built (the *HALO cache*: every in-neighbour of an
+  owned node is owned or HALO), in ``halo_ids`` order;
 
-and fetches any other row from its owner with :meth:`NodeRows.gather`, a collective
-call: every rank calls it for every node type with fields, once per batch, in the same
-order (one size exchange, one request exchange, one reply exchange per type).
+so a batch's rows are one ``index_select`` per field.  Rows travel between ranks
+*packed*: the fields of a row side by side, each padded to whole 8-byte words, as
+``int64`` words (:meth:`NodeRows.pack` / :meth:`NodeRows.unpack`).  Rows a rank has
+not got come with the sampler's answers (:mod:`gpf.loader.sampling.answers`) or, without
+HALO caches, from :meth:`NodeRows.gather`, a collective call: every rank calls it for
+every node type with fields, once per batch, in the same order.
 """
 
 from __future__ import annotations
@@ -31,11 +34,15 @@ __all__ = ["NodeRows", "FieldLayout"]
 @dataclass(frozen=True)
 class FieldLayout:
     name: str
-    offset: int            # byte offset in the packed row
-    nbytes: int
+    offset: int            # word offset in the packed row
+    words: int             # words it takes there
     dtype: str             # numpy dtype string
     shape: tuple[int, ...]  # trailing shape
     is_mask: bool
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.dtype(self.dtype).itemsize * int(np.prod(self.shape)))
 
 
 class NodeRows:
@@ -49,8 +56,9 @@ class NodeRows:
         metas = exchange.all_gather_object({nt: [(f, a.dtype.str, a.shape[1:]) for f, a in cols.items()]
                                             for nt, cols in local.items() if cols and next(iter(cols.values())).shape[0]})
         self.layouts: dict[int, list[FieldLayout]] = {}
-        #: per node type: the owned nodes' rows (per-type ID order), then the HALO cache's (``halo_ids`` order)
-        self.tables: dict[int, torch.Tensor] = {}
+        self.words: dict[int, int] = {}          # words per packed row
+        #: ``columns[t][field]``: the owned nodes' rows, then the HALO cache's (module docstring)
+        self.columns: dict[int, dict[str, torch.Tensor]] = {}
         self.num_owned: dict[int, int] = {}
         self.halo_ids = self._halo_ids(ps, halo_cache)
         for nt in sorted(request, key=ntypes.index):
@@ -62,30 +70,32 @@ class NodeRows:
             if not seen:                                     # no rank owns a row of this type
                 seen = {tuple((f, a.dtype.str, a.shape[1:]) for f, a in local[nt].items())}
             layout, off = [], 0
-            for f, d, s in next(iter(seen)):
-                nb = int(np.dtype(d).itemsize * int(np.prod(s)))
-                layout.append(FieldLayout(f, off, nb, d, tuple(s), f in mask_fields))
-                off += -(-nb // 8) * 8                       # every field starts on a word: views stay aligned
+            for f, d, shape in next(iter(seen)):
+                words = -(-int(np.dtype(d).itemsize * int(np.prod(shape))) // 8)
+                layout.append(FieldLayout(f, off, words, d, tuple(shape), f in mask_fields))
+                off += words
             n = int(own.type_hi[t] - own.type_lo[t])
-            off = -(-off // 8) * 8                           # whole int64 words
-            packed = np.zeros((n + int(self.halo_ids[t].numel()), off), np.uint8)
+            total = n + int(self.halo_ids[t].numel())
+            cols = {}
             for fl in layout:
-                col = local[nt].get(fl.name)
+                col = torch.empty((total, *fl.shape), dtype=_torch_dtype(fl.dtype), device=device)
                 if n:
-                    assert col is not None, (nt, fl.name)  # the layout lists the partition's own fields
-                    packed[:n, fl.offset:fl.offset + fl.nbytes] = np.ascontiguousarray(
-                        col.astype(fl.dtype, copy=False)).reshape(n, -1).view(np.uint8)
-            self.layouts[t] = layout
-            self.num_owned[t] = n
-            self.tables[t] = torch.from_numpy(packed.view(np.int64)).to(device)
-            del packed
+                    have = local[nt].get(fl.name)
+                    assert have is not None, (nt, fl.name)  # the layout lists the partition's own fields
+                    col[:n] = torch.from_numpy(np.ascontiguousarray(have.astype(fl.dtype, copy=False)))
+                cols[fl.name] = col
+            local[nt] = {}                                   # the file's arrays are no longer needed
+            self.layouts[t], self.words[t], self.columns[t], self.num_owned[t] = layout, off, cols, n
         self.types = sorted(self.layouts)
         self._type_end = {t: torch.from_numpy(own.type_end[t].copy()).to(device) for t in self.types}
         #: ``peer_cached[t][j]``: the sorted type-``t`` IDs of this rank's nodes that rank ``j`` caches
         self.peer_cached: dict[int, list[torch.Tensor]] = {}
         for t in self.types:                       # collective: every rank, every type, same order
             n = self.num_owned[t]
-            self.tables[t][n:] = self._remote(t, self.halo_ids[t], asked=self.peer_cached.setdefault(t, []))
+            rows = self.unpack(t, self._remote(t, self.halo_ids[t], asked=self.peer_cached.setdefault(t, [])),
+                               as_bool=False)
+            for name, col in self.columns[t].items():
+                col[n:] = rows[name]
 
     # -- building ---------------------------------------------------------------------------
     @staticmethod
@@ -121,64 +131,103 @@ class NodeRows:
         # sorted: hids of one type ascend with their per-type IDs
         return {t: per_type[types == t] for t in range(self.own.num_types)}
 
-    # -- fetching ---------------------------------------------------------------------------
-    def gather(self, t: int, ids: torch.Tensor, exchange: Exchange | None = None) -> torch.Tensor:
-        """Packed rows of the type-``t`` nodes ``ids`` (per-type IDs); collective (on ``exchange``, default
+    # -- rows of a batch ----------------------------------------------------------------------
+    def gather(self, t: int, ids: torch.Tensor, exchange: Exchange | None = None) -> dict[str, torch.Tensor]:
+        """The fields of the type-``t`` nodes ``ids`` (per-type IDs); collective (on ``exchange``, default
         the one the rows were built with): rows neither owned nor cached come from their owners."""
         out, rest = self._fill(t, ids, [])
-        out.index_copy_(0, rest, self._remote(t, ids[rest], exchange or self.exchange))  # even with none missing
-        return out
+        remote = self.unpack(t, self._remote(t, ids[rest], exchange or self.exchange), as_bool=False)  # even if none
+        for name, col in out.items():
+            col.index_copy_(0, rest, remote[name])
+        return self._as_fields(t, out)
 
-    def lookup(self, t: int, ids: torch.Tensor) -> torch.Tensor:
-        """Packed rows of type-``t`` nodes this rank owns or caches (``ids``: per-type IDs); not collective."""
-        return self.rows_of(t, ids, [])
-
-    def rows_of(self, t: int, ids: torch.Tensor, received: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
-        """Packed rows of ``ids`` (type ``t``) from this rank's table, ``received`` ``(ids, rows)`` pairs (rows
-        other ranks attached to their answers) or the HALO cache; not collective."""
+    def rows_of(self, t: int, ids: torch.Tensor, received: list[tuple[torch.Tensor, torch.Tensor]]
+                ) -> dict[str, torch.Tensor]:
+        """The fields of ``ids`` (type ``t``) from this rank's columns or ``received`` ``(ids, packed rows)``
+        pairs (rows other ranks attached to their answers); not collective."""
         out, rest = self._fill(t, ids, received)
         if rest.numel():
             raise GpfError(f"rank {self.own.rank}: no row of node {int(ids[rest[0]])} (type {t}) here: not owned, "
                            "not cached and not sent by its sampler (a partition lacks a HALO node of an inner edge?)")
-        return out
+        return self._as_fields(t, out)
+
+    def lookup(self, t: int, ids: torch.Tensor) -> torch.Tensor:
+        """Packed rows of type-``t`` nodes this rank owns or caches (``ids``: per-type IDs); not collective."""
+        out, rest = self._fill(t, ids, [])
+        if rest.numel():
+            raise GpfError(f"rank {self.own.rank}: asked for the row of node {int(ids[rest[0]])} (type {t}), "
+                           "which it neither owns nor caches")
+        return self.pack(t, out)
 
     def _fill(self, t: int, ids: torch.Tensor, received: list[tuple[torch.Tensor, torch.Tensor]]
-              ) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(rows, missing)``: the rows of ``ids`` found here (owned, cached, received) and the positions
+              ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        """``(fields, missing)``: the rows of ``ids`` found here (owned, cached, received) and the positions
         of the others (their rows left unset)."""
-        table, n = self.tables[t], self.num_owned[t]
-        lo = int(self.own.type_lo[t])
+        n, lo = self.num_owned[t], int(self.own.type_lo[t])
         slot = ids - lo
         other = torch.nonzero((slot < 0) | (slot >= n)).view(-1)
-        if other.numel() == 0:
-            return table.index_select(0, slot), other
-        want = ids[other]
-        cached = self.halo_ids[t]
-        hit = torch.zeros_like(other, dtype=torch.bool)
-        if cached.numel():
-            at = torch.searchsorted(cached, want).clamp_(max=cached.numel() - 1)
-            hit = cached[at] == want
-            slot[other] = torch.where(hit, at + n, 0)
+        if other.numel():
+            want = ids[other]
+            cached = self.halo_ids[t]
+            hit = torch.zeros_like(other, dtype=torch.bool)
+            if cached.numel():
+                at = torch.searchsorted(cached, want).clamp_(max=cached.numel() - 1)
+                hit = cached[at] == want
+                slot[other] = torch.where(hit, at + n, 0)
+            else:
+                slot[other] = 0
+            other = other[~hit]
+        if n + int(self.halo_ids[t].numel()) == 0:          # no row here at all
+            out = {name: col.new_zeros((ids.numel(), *col.shape[1:])) for name, col in self.columns[t].items()}
         else:
-            slot[other] = 0
-        out = table.index_select(0, slot)
-        rest = other[~hit]
-        if received and rest.numel():
+            out = {name: col.index_select(0, slot) for name, col in self.columns[t].items()}
+        if received and other.numel():
             got = torch.cat([i for i, _ in received])
             order = torch.argsort(got)
             got = got[order]
-            want = ids[rest]
+            want = ids[other]
             at = torch.searchsorted(got, want).clamp_(max=got.numel() - 1)
             found = got[at] == want
-            rows = torch.cat([r for _, r in received])
-            out.index_copy_(0, rest[found], rows.index_select(0, order[at[found]]))
-            rest = rest[~found]
-        return out, rest
+            rows = self.unpack(t, torch.cat([r for _, r in received]).index_select(0, order[at[found]]),
+                               as_bool=False)
+            for name, col in out.items():
+                col.index_copy_(0, other[found], rows[name])
+            other = other[~found]
+        return out, other
+
+    def _as_fields(self, t: int, cols: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        for fl in self.layouts[t]:
+            if fl.is_mask:
+                cols[fl.name] = cols[fl.name].bool()
+        return cols
+
+    # -- rows between ranks ---------------------------------------------------------------------
+    def pack(self, t: int, fields: dict[str, torch.Tensor]) -> torch.Tensor:
+        """``(m, words)`` int64: the rows ``fields`` (as stored), packed."""
+        layout = self.layouts[t]
+        m = next(iter(fields.values())).shape[0] if fields else 0
+        out = torch.zeros((m, self.words[t]), dtype=torch.int64, device=self.device)
+        raw = out.view(torch.uint8)
+        for fl in layout:
+            flat = fields[fl.name].reshape(m, int(np.prod(fl.shape)))
+            raw[:, fl.offset * 8:fl.offset * 8 + fl.nbytes] = flat.view(torch.uint8)
+        return out
+
+    def unpack(self, t: int, rows: torch.Tensor, as_bool: bool = True) -> dict[str, torch.Tensor]:
+        """The fields of packed rows (masks as bool unless ``as_bool=False``: as stored)."""
+        out = {}
+        m = rows.shape[0]
+        raw = rows.contiguous().view(torch.uint8)
+        for fl in self.layouts[t]:
+            col = raw[:, fl.offset * 8:fl.offset * 8 + fl.nbytes].contiguous()
+            val = col.view(_torch_dtype(fl.dtype)).reshape(m, *fl.shape)
+            out[fl.name] = val.bool() if (fl.is_mask and as_bool) else val
+        return out
 
     def _remote(self, t: int, ids: torch.Tensor, exchange: Exchange | None = None,
                 asked: list[torch.Tensor] | None = None) -> torch.Tensor:
-        """Rows of ``ids`` from their owners: one size, one request and one reply exchange.  ``asked``: filled
-        with the sorted IDs each rank asked this one for."""
+        """Packed rows of ``ids`` from their owners: one size, one request and one reply exchange.  ``asked``:
+        filled with the sorted IDs each rank asked this one for."""
         W = self.own.world_size
         owner = torch.searchsorted(self._type_end[t], ids, right=True)
         order = torch.argsort(owner, stable=True)
@@ -190,21 +239,15 @@ class NodeRows:
             raise GpfError(f"rank {self.own.rank}: asked for node rows outside its range [{lo}, {hi}) of node type {t}")
         if asked is not None:
             asked.extend(torch.sort(c).values for c in torch.split(req, req_counts))
-        rows, _ = exchange.all_to_all(self.tables[t].index_select(0, req - lo), req_counts, recv_counts=counts)
+        mine = {name: col.index_select(0, req - lo) for name, col in self.columns[t].items()}
+        rows, _ = exchange.all_to_all(self.pack(t, mine), req_counts, recv_counts=counts)
         out = torch.empty_like(rows)
         out.index_copy_(0, order, rows)
         return out
 
-    def unpack(self, t: int, rows: torch.Tensor) -> dict[str, torch.Tensor]:
-        out = {}
-        n = rows.shape[0]
-        rows = rows.view(torch.uint8)
-        for fl in self.layouts[t]:
-            col = rows[:, fl.offset:fl.offset + fl.nbytes].contiguous()
-            dtype = torch.from_numpy(np.zeros(0, fl.dtype)).dtype
-            val = col.view(dtype).reshape(n, *fl.shape)
-            out[fl.name] = val.bool() if fl.is_mask else val
-        return out
-
     def nbytes(self) -> int:
-        return sum(int(t.numel() * t.element_size()) for t in self.tables.values())
+        return sum(int(c.numel() * c.element_size()) for cols in self.columns.values() for c in cols.values())
+
+
+def _torch_dtype(dtype: str) -> torch.dtype:
+    return torch.from_numpy(np.zeros(0, dtype)).dtype

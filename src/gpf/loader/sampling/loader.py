@@ -246,9 +246,8 @@ class DistNeighborLoader:
             ids = per_type[idx]
             fields = {}
             if t in self.rows.layouts:  # with rows attached to the answers, all here; else collective per type
-                rows = self.rows.rows_of(t, ids, received[t]) if self._attach is not None else \
+                fields = self.rows.rows_of(t, ids, received[t]) if self._attach is not None else \
                     self.rows.gather(t, ids, lane.exchange)
-                fields = self.rows.unpack(t, rows)
             fields["n_id"] = ids
             nodes[nt], num_nodes[nt] = fields, int(idx.numel())
         s, d = (src, dst) if type_pos is None else (type_pos[src], type_pos[dst])

@@ -7,7 +7,7 @@ never asks again.  It leaves out the rows the asker already has:
 
 * nodes the asker owns;
 * nodes the answerer owns that the asker cached when it was built (the answerer
-  recorded which of its rows each rank asked for, :attr:`NodeRows.peer_cached`).
+  recorded which of its rows each rank asked for, :meth:`NodeRows.cached_by`).
 
 One answer chunk (``int64`` words) is ``[E, n_0, n_1..., edges (E x C), ids_0, rows_0, ids_1,
 rows_1...]``: ``E`` sampled edges of ``C`` columns (position * R + etype, neighbour hid, edge ID
@@ -35,16 +35,15 @@ class AttachedRows:
     def to_send(self, nbr: torch.Tensor, asker: int) -> dict[int, torch.Tensor]:
         """Answering ``asker``: sorted per-type IDs (per type with fields) of the neighbours ``nbr`` (hids)
         found for it whose rows go with the answer."""
-        nbr = nbr[self.own.owner_rank(nbr) != asker]
+        owner = self.own.owner_rank(nbr)
         types, ids = self.own.split(nbr) if self.own.num_types > 1 else (None, nbr)
         out = {}
         for t in self.rows.types:
-            u = torch.unique(ids if types is None else ids[types == t])
-            cached = self.rows.peer_cached[t][asker]
-            if cached.numel() and u.numel():
-                slot = torch.searchsorted(cached, u).clamp_(max=cached.numel() - 1)
-                u = u[cached[slot] != u]
-            out[t] = u
+            sel = owner != asker if types is None else (owner != asker) & (types == t)
+            mine = torch.nonzero(sel & (owner == self.own.rank)).view(-1)
+            drop = torch.zeros_like(sel)
+            drop[mine] = self.rows.cached_by(t, asker, ids[mine])
+            out[t] = torch.unique(ids[sel & ~drop])
         return out
 
 

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from gpf.errors import GpfError
+from gpf.loader.sampling.dense import fits_dense, hugepage_empty
 from gpf.loader.sampling.exchange import Exchange
 from gpf.loader.sampling.ownership import Ownership, owned_feature_chunks
 
@@ -78,7 +79,7 @@ class NodeRows:
             total = n + int(self.halo_ids[t].numel())
             cols = {}
             for fl in layout:
-                col = torch.empty((total, *fl.shape), dtype=_torch_dtype(fl.dtype), device=device)
+                col = hugepage_empty((total, *fl.shape), _torch_dtype(fl.dtype), device)
                 if n:
                     have = local[nt].get(fl.name)
                     assert have is not None, (nt, fl.name)  # the layout lists the partition's own fields
@@ -88,14 +89,43 @@ class NodeRows:
             self.layouts[t], self.words[t], self.columns[t], self.num_owned[t] = layout, off, cols, n
         self.types = sorted(self.layouts)
         self._type_end = {t: torch.from_numpy(own.type_end[t].copy()).to(device) for t in self.types}
-        #: ``peer_cached[t][j]``: the sorted type-``t`` IDs of this rank's nodes that rank ``j`` caches
-        self.peer_cached: dict[int, list[torch.Tensor]] = {}
+        # which of this rank's rows each rank caches: per type, per rank, sorted IDs or (dense) a mask
+        self._peer_cached: dict[int, list[torch.Tensor]] = {}
         for t in self.types:                       # collective: every rank, every type, same order
             n = self.num_owned[t]
-            rows = self.unpack(t, self._remote(t, self.halo_ids[t], asked=self.peer_cached.setdefault(t, [])),
-                               as_bool=False)
+            asked: list[torch.Tensor] = []
+            rows = self.unpack(t, self._remote(t, self.halo_ids[t], asked=asked), as_bool=False)
             for name, col in self.columns[t].items():
                 col[n:] = rows[name]
+            if fits_dense(n * own.world_size // 4):
+                masks = []
+                for ids in asked:
+                    mask = torch.zeros(n, dtype=torch.bool, device=device)
+                    mask[ids - int(own.type_lo[t])] = True
+                    masks.append(mask)
+                asked = masks
+            self._peer_cached[t] = asked
+        #: ``slot_of[t][id]``: where a type-``t`` node's row is in the columns (-1: not here), where it fits
+        self._slot_of: dict[int, torch.Tensor | None] = {}
+        for t in self.types:
+            size = int(own.type_end[t, -1])
+            if not fits_dense(size):
+                self._slot_of[t] = None
+                continue
+            n, lo = self.num_owned[t], int(own.type_lo[t])
+            slot = torch.full((size,), -1, dtype=torch.int32, device=device)
+            slot[lo:lo + n] = torch.arange(n, dtype=torch.int32, device=device)
+            slot[self.halo_ids[t]] = torch.arange(n, n + self.halo_ids[t].numel(), dtype=torch.int32, device=device)
+            self._slot_of[t] = slot
+
+    def cached_by(self, t: int, rank: int, ids: torch.Tensor) -> torch.Tensor:
+        """Which of ``ids`` (type ``t``, owned by this rank) ``rank`` caches."""
+        have = self._peer_cached[t][rank]
+        if have.dtype == torch.bool:
+            return have[ids - int(self.own.type_lo[t])]
+        if have.numel() == 0 or ids.numel() == 0:
+            return torch.zeros_like(ids, dtype=torch.bool)
+        return have[torch.searchsorted(have, ids).clamp_(max=have.numel() - 1)] == ids
 
     # -- building ---------------------------------------------------------------------------
     @staticmethod
@@ -164,9 +194,15 @@ class NodeRows:
         """``(fields, missing)``: the rows of ``ids`` found here (owned, cached, received) and the positions
         of the others (their rows left unset)."""
         n, lo = self.num_owned[t], int(self.own.type_lo[t])
-        slot = ids - lo
-        other = torch.nonzero((slot < 0) | (slot >= n)).view(-1)
-        if other.numel():
+        dense = self._slot_of[t]
+        if dense is not None:
+            slot = dense[ids].to(torch.int64)
+            other = torch.nonzero(slot < 0).view(-1)
+            slot[other] = 0
+        else:
+            slot = ids - lo
+            other = torch.nonzero((slot < 0) | (slot >= n)).view(-1)
+        if other.numel() and dense is None:
             want = ids[other]
             cached = self.halo_ids[t]
             hit = torch.zeros_like(other, dtype=torch.bool)

@@ -38,6 +38,7 @@ from gpf.loader.cluster import node_field_request, open_partition_set
 from gpf.loader.distributed import rank_and_world_size
 from gpf.loader.sampling.answers import AttachedRows, pack_answers, unpack_answers
 from gpf.loader.sampling.batch import SampledBatch
+from gpf.loader.sampling.dense import BatchIndex
 from gpf.loader.sampling.exchange import Exchange
 from gpf.loader.sampling.features import NodeRows
 from gpf.loader.sampling.local_graph import LocalGraph
@@ -91,8 +92,8 @@ class DistNeighborLoader:
             if dist.get_backend(groups[0]) == "nccl":
                 work = self.device if self.device.type == "cuda" else torch.device("cuda", torch.cuda.current_device())
         self.work_device = work
-        self._lanes = [_Lane(Exchange(pg, self.rank, self.world_size, work), torch.Generator(device=work))
-                       for pg in groups]
+        self._lanes = [_Lane(Exchange(pg, self.rank, self.world_size, work), torch.Generator(device=work),
+                             BatchIndex(ps.num_nodes, work)) for pg in groups]
         self.exchange = self._lanes[0].exchange
         self.own = own = Ownership(ps, self.rank, self.world_size, work)
         self.parts = own.parts
@@ -160,15 +161,20 @@ class DistNeighborLoader:
         received: dict[int, list] = {t: [] for t in self.rows.types}
         frontier, start = n_id, 0                 # the frontier is n_id[start:], the nodes the last hop found
         src_l, dst_l, et_l, eid_l = [], [], [], []
-        for hop in range(self.num_hops):
-            src, at, et, eid = self._hop(frontier, hop, lane, received)
-            frontier, src_local = _new_nodes(n_id, src)
-            src_l.append(src_local)
-            dst_l.append(at + start)
-            et_l.append(et)
-            eid_l.append(eid)
-            start = n_id.numel()
-            n_id = torch.cat([n_id, frontier])
+        index = lane.index
+        index.start(n_id)
+        try:
+            for hop in range(self.num_hops):
+                src, at, et, eid = self._hop(frontier, hop, lane, received)
+                frontier, src_local = index.add(src)
+                src_l.append(src_local)
+                dst_l.append(at + start)
+                et_l.append(et)
+                eid_l.append(eid)
+                start = n_id.numel()
+                n_id = torch.cat([n_id, frontier])
+        finally:
+            index.reset()
         src, dst, et = torch.cat(src_l), torch.cat(dst_l), torch.cat(et_l)
         eid = torch.cat(eid_l) if self.graph.eid is not None else None
         return self._assemble(n_id, src, dst, et, eid, int(seeds.numel()), lane, received)
@@ -272,10 +278,11 @@ class DistNeighborLoader:
 
 @dataclass
 class _Lane:
-    """What one worker needs of its own: a process group (in an Exchange) and a generator."""
+    """What one worker needs of its own: a process group (in an Exchange), a generator, a batch index."""
 
     exchange: Exchange
     generator: torch.Generator
+    index: BatchIndex
 
 
 class _Lanes:
@@ -322,23 +329,6 @@ class _Lanes:
 
     def __del__(self) -> None:
         self._stop.set()
-
-
-def _new_nodes(known: torch.Tensor, cand: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(fresh, local)``: the distinct nodes of ``cand`` not in ``known`` (distinct), ascending, and the
-    position of each ``cand`` entry in ``cat([known, fresh])``."""
-    if cand.numel() == 0:
-        return cand, cand
-    narrow = cand.to(torch.int32) if int(cand.max()) < 2 ** 31 else cand   # sorts faster
-    uniq, inv = torch.unique(narrow, return_inverse=True)
-    uniq = uniq.to(cand.dtype)
-    ks, kpos = torch.sort(known)
-    at = torch.searchsorted(ks, uniq).clamp_(max=max(ks.numel() - 1, 0))
-    is_known = ks[at] == uniq if ks.numel() else torch.zeros_like(uniq, dtype=torch.bool)
-    fresh = uniq[~is_known]
-    local = torch.where(is_known, kpos[at] if ks.numel() else at,
-                        known.numel() + torch.cumsum(~is_known, 0) - 1)
-    return fresh, local[inv]
 
 
 def _resolve_fanouts(ps, fanouts) -> list[list[int]]:

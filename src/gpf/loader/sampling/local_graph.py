@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from gpf.errors import GpfError
+from gpf.loader.sampling.dense import hugepage_empty
 
 __all__ = ["LocalGraph"]
 
@@ -48,8 +49,8 @@ class LocalGraph:
         src_dtype = np.int32 if ps.num_nodes < 2 ** 31 else np.int64
         src = (np.concatenate(srcs) if srcs else np.zeros(0, np.int64))[order].astype(src_dtype)
         self.num_etypes = R
-        self.colptr = torch.from_numpy(colptr).to(device)
-        self.src = torch.from_numpy(src).to(device)
+        self.colptr = _table(colptr, device)
+        self.src = _table(src, device)
         self.eid = torch.from_numpy(np.concatenate(eids)[order]).to(device) if with_eids else None
 
     @property
@@ -58,3 +59,10 @@ class LocalGraph:
 
     def nbytes(self) -> int:
         return sum(t.numel() * t.element_size() for t in (self.colptr, self.src, self.eid) if t is not None)
+
+
+def _table(a: np.ndarray, device: torch.device) -> torch.Tensor:
+    """``a`` on ``device``, sampled from at random: in huge-page-advised memory on the CPU."""
+    out = hugepage_empty(a.shape, torch.from_numpy(a[:0]).dtype, device)
+    out.copy_(torch.from_numpy(a))
+    return out

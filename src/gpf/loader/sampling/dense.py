@@ -45,7 +45,7 @@ def hugepage_empty(shape: tuple[int, ...], dtype: torch.dtype, device: torch.dev
 
 
 class BatchIndex:
-    """Positions of a batch's nodes: ``add(cand)`` returns the nodes of ``cand`` not seen yet (ascending)
+    """Positions of a batch's nodes: ``add(cand)`` returns the distinct nodes of ``cand`` not seen yet
     and the position of every ``cand`` entry among all nodes added so far; :meth:`reset` forgets them.
 
     Dense (an ``int32`` scratch entry per node of the set, reset after each batch) where that fits the
@@ -62,7 +62,7 @@ class BatchIndex:
         """Begin a batch with ``nodes`` (the seeds), in their order, at positions ``0..len - 1``."""
         self.reset()
         if self._map is not None:
-            self._map[nodes] = torch.arange(nodes.numel(), dtype=torch.int32, device=nodes.device)
+            self._map.index_copy_(0, nodes, torch.arange(nodes.numel(), dtype=torch.int32, device=nodes.device))
         self._nodes.append(nodes)
         self._count = int(nodes.numel())
 
@@ -72,11 +72,17 @@ class BatchIndex:
             fresh, local = _new_nodes_sorted(known, cand)
         else:
             m = self._map
-            seen = m[cand]
-            fresh = torch.unique(cand[seen < 0])             # sorts only the unseen entries
-            m[fresh] = torch.arange(self._count, self._count + fresh.numel(), dtype=torch.int32,
-                                    device=cand.device)
-            local = m[cand].to(torch.int64)
+            unseen = cand[m.index_select(0, cand) < 0]
+            if unseen.numel():
+                # one representative per distinct node: its last entry (max position; deterministic, no sort)
+                pos = torch.arange(unseen.numel(), dtype=torch.int32, device=cand.device)
+                m.scatter_reduce_(0, unseen, pos, "amax")
+                fresh = unseen[m.index_select(0, unseen) == pos]
+                m.index_copy_(0, fresh, torch.arange(self._count, self._count + fresh.numel(), dtype=torch.int32,
+                                                     device=cand.device))
+            else:
+                fresh = unseen
+            local = m.index_select(0, cand).to(torch.int64)
         self._nodes.append(fresh)
         self._count += int(fresh.numel())
         return fresh, local
@@ -84,7 +90,7 @@ class BatchIndex:
     def reset(self) -> None:
         if self._map is not None:
             for nodes in self._nodes:
-                self._map[nodes] = -1
+                self._map.index_fill_(0, nodes, -1)
         self._nodes, self._count = [], 0
 
 

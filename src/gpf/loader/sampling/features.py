@@ -122,7 +122,7 @@ class NodeRows:
         """Which of ``ids`` (type ``t``, owned by this rank) ``rank`` caches."""
         have = self._peer_cached[t][rank]
         if have.dtype == torch.bool:
-            return have[ids - int(self.own.type_lo[t])]
+            return have.index_select(0, ids - int(self.own.type_lo[t]))
         if have.numel() == 0 or ids.numel() == 0:
             return torch.zeros_like(ids, dtype=torch.bool)
         return have[torch.searchsorted(have, ids).clamp_(max=have.numel() - 1)] == ids
@@ -196,7 +196,7 @@ class NodeRows:
         n, lo = self.num_owned[t], int(self.own.type_lo[t])
         dense = self._slot_of[t]
         if dense is not None:
-            slot = dense[ids].to(torch.int64)
+            slot = dense.index_select(0, ids).to(torch.int64)
             other = torch.nonzero(slot < 0).view(-1)
             slot[other] = 0
         else:

@@ -189,14 +189,15 @@ class DistNeighborLoader:
         W, R = self.world_size, self.graph.num_etypes
         owner = self.own.owner_rank(frontier)
         order = torch.argsort(owner, stable=True)
-        sent = frontier[order]
+        sent = frontier.index_select(0, order)
         counts = torch.bincount(owner, minlength=W)
         req, req_counts = lane.exchange.all_to_all(sent, counts.tolist())
         pos, nbr, et, eid = self._serve(req, hop, lane.generator)
         # group the answers by the rank that asked (pos is sorted): position within its request
         req_ends = torch.tensor(np.cumsum(req_counts), dtype=torch.int64, device=pos.device)
         asker = torch.searchsorted(req_ends, pos, right=True)
-        cols = [(pos - (req_ends - torch.tensor(req_counts, device=pos.device))[asker]) * R + et, nbr]
+        req_starts = req_ends - torch.tensor(req_counts, device=pos.device)
+        cols = [(pos - req_starts.index_select(0, asker)) * R + et, nbr]
         if eid is not None:
             cols.append(eid)
         words, word_counts = pack_answers(torch.stack(cols, 1), asker, W, self._attach)
@@ -204,7 +205,8 @@ class DistNeighborLoader:
         back, answers = unpack_answers(back_words, back_counts, len(cols), self._attach, received)
         peer = torch.repeat_interleave(torch.arange(W, device=back.device), torch.tensor(answers, device=back.device))
         sent_off = torch.cumsum(counts, 0) - counts
-        at = order[sent_off.to(back.device)[peer] + torch.div(back[:, 0], R, rounding_mode="floor")]
+        at = order.index_select(0, sent_off.to(back.device).index_select(0, peer)
+                                + torch.div(back[:, 0], R, rounding_mode="floor"))
         return back[:, 1], at, back[:, 0] % R, (back[:, 2] if eid is not None else None)
 
     def _serve(self, req: torch.Tensor, hop: int, generator: torch.Generator):
@@ -214,6 +216,12 @@ class DistNeighborLoader:
         if req.numel() and (int(local.min()) < 0 or int(req.max()) >= self.own.hi):
             raise RuntimeError(f"rank {self.rank}: asked to sample nodes outside its range "
                                f"[{self.own.lo}, {self.own.hi})")
+        if R == 1:                     # one edge type: every requested node, in request order
+            start = g.colptr.index_select(0, local)
+            pos, slot = sample_slots(start, g.colptr.index_select(0, local + 1) - start, self.fanouts[0][hop],
+                                     self.replace, generator)
+            eid = g.eid.index_select(0, slot) if g.eid is not None else None
+            return pos, g.src.index_select(0, slot).to(torch.int64), torch.zeros_like(pos), eid
         ntype = self.own.split(req)[0] if self.own.num_types > 1 else None
         pos_l, slot_l, et_l = [], [], []
         for r in range(R):
@@ -221,17 +229,16 @@ class DistNeighborLoader:
             sel = torch.nonzero(ntype == self._dst_type[r]).view(-1) if ntype is not None else \
                 torch.arange(req.numel(), device=req.device)
             key = local[sel] * R + r
-            start = g.colptr[key]
-            which, slot = sample_slots(start, g.colptr[key + 1] - start, k, self.replace, generator)
-            pos_l.append(sel[which])
+            start = g.colptr.index_select(0, key)
+            which, slot = sample_slots(start, g.colptr.index_select(0, key + 1) - start, k, self.replace, generator)
+            pos_l.append(sel.index_select(0, which))
             slot_l.append(slot)
             et_l.append(torch.full_like(slot, r))
         pos, slot, et = torch.cat(pos_l), torch.cat(slot_l), torch.cat(et_l)
-        if R > 1:                      # one edge type: sample_slots kept the request order already
-            order = torch.argsort(pos, stable=True)
-            pos, slot, et = pos[order], slot[order], et[order]
-        eid = g.eid[slot] if g.eid is not None else None
-        return pos, g.src[slot].to(torch.int64), et, eid
+        order = torch.argsort(pos, stable=True)
+        pos, slot, et = pos[order], slot[order], et[order]
+        eid = g.eid.index_select(0, slot) if g.eid is not None else None
+        return pos, g.src.index_select(0, slot).to(torch.int64), et, eid
 
     def _assemble(self, n_id, src, dst, et, eid, batch_size: int, lane: _Lane, received: dict) -> SampledBatch:
         """Relabel (positions in ``n_id``) to per-type positions, fetch rows, build the batch."""

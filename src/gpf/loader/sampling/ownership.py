@@ -60,7 +60,7 @@ class Ownership:
     def split(self, hids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(type, per-type ID)`` of each hid."""
         block = torch.searchsorted(self._block_ends, hids, right=True)
-        return self._block_type[block], hids + self._block_shift[block]
+        return self._block_type.index_select(0, block), hids + self._block_shift.index_select(0, block)
 
     def to_hid(self, t: int, per_type: torch.Tensor) -> torch.Tensor:
         p = torch.searchsorted(self._typed_ends[t], per_type, right=True)

@@ -44,7 +44,7 @@ def sample_slots(start: torch.Tensor, deg: torch.Tensor, k: int, replace: bool =
     if replace:
         has = torch.nonzero(deg > 0).view(-1)
         which = has.repeat_interleave(k)
-        return which, start[which] + _randint_below(deg[which], generator)
+        return which, start.index_select(0, which) + _randint_below(deg.index_select(0, which), generator)
     count = deg.clamp(max=k)
     which, slot = _all_slots(torch.arange(n, device=device), start, count)   # nodes with deg <= k: every slot
     idx_big = torch.nonzero(deg > k).view(-1)
@@ -52,15 +52,15 @@ def sample_slots(start: torch.Tensor, deg: torch.Tensor, k: int, replace: bool =
         return which, slot
     # Floyd: for j = d-k .. d-1: t ~ U[0, j]; take t unless already taken, else j.  Every draw at once;
     # only the "already taken" test runs step by step.
-    j = deg[idx_big][:, None] - k + torch.arange(k, device=device)
+    j = deg.index_select(0, idx_big)[:, None] - k + torch.arange(k, device=device)
     chosen = _randint_below(j + 1, generator)
     for i in range(1, k):
         t = chosen[:, i]
         taken = (chosen[:, :i] == t[:, None]).any(1)
         chosen[:, i] = torch.where(taken, j[:, i], t)
     offset = torch.cumsum(count, 0) - count                   # where each node's edges start in the output
-    at = (offset[idx_big][:, None] + torch.arange(k, device=device)).reshape(-1)
-    slot[at] = (start[idx_big][:, None] + chosen).reshape(-1)
+    at = (offset.index_select(0, idx_big)[:, None] + torch.arange(k, device=device)).reshape(-1)
+    slot.index_copy_(0, at, (start.index_select(0, idx_big)[:, None] + chosen).reshape(-1))
     return which, slot
 
 

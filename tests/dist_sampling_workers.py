@@ -148,3 +148,18 @@ def hetero_worker(rank: int, world_size: int, config: str, out_dir: str) -> None
            "batches": [_record(b, False) for b in loader]}
     res["pyg_types"] = [str(type(b.to_pyg()).__name__) for b in loader]
     torch.save(res, os.path.join(out_dir, f"hetero-{rank}.pt"))
+
+
+def rows_worker(rank: int, world_size: int, config: str, out_dir: str, dense: bool) -> None:
+    """2 and 3 hops on any number of ranks, with the dense lookups or (``dense=False``) the sorted ones."""
+    import gpf.loader.sampling.dense as lookups
+    from gpf.loader import DistNeighborLoader
+
+    if not dense:
+        lookups.DENSE_BUDGET_BYTES = 0
+    kw = dict(batch_size=64, node_feats="feat", label="label", with_edge_ids=True, seed=5)
+    two = DistNeighborLoader(config, [4, 3], **kw)
+    three = DistNeighborLoader(config, [3, 2, 2], **kw)
+    assert (two._lanes[0].index._map is None) != dense
+    res = {"two": [_record(b, True) for b in two], "three": [_record(b, True) for b in three]}
+    torch.save(res, os.path.join(out_dir, f"rows-{world_size}-{int(dense)}-{rank}.pt"))

@@ -25,6 +25,7 @@ from tests.dist_sampling_workers import (
     hetero_worker,
     homo_graph,
     homo_worker,
+    rows_worker,
     run_ranks,
 )
 
@@ -163,6 +164,39 @@ def _edge_ids(ps, graph, b):
     inv = np.empty_like(orig_e)
     inv[orig_e] = np.arange(orig_e.size)
     return torch.from_numpy(inv[at])
+
+
+def _check_rows_and_edges(b, graph, ps) -> None:
+    """Any number of hops: each node once, its original features and label, every edge a real one."""
+    src, dst, _, orig_n, orig_e = _original(graph, ps)
+    nd = graph.ndata["_N"]
+    o = orig_n[b["n_id"].numpy()]
+    assert np.unique(o).size == o.size
+    np.testing.assert_array_equal(b["x"].numpy(), nd["feat"][o])
+    np.testing.assert_array_equal(b["y"].numpy(), nd["label"][o])
+    s, d = b["edge_index"].numpy()
+    e = orig_e[b["e_id"].numpy()]
+    np.testing.assert_array_equal(src[e], o[s])
+    np.testing.assert_array_equal(dst[e], o[d])
+    assert np.unique(np.stack([d, e], 1), axis=0).shape[0] == e.size         # no neighbour twice
+
+
+@pytest.mark.parametrize("world,dense", [(3, True), (3, False), (2, False)])
+def test_rows_come_with_answers_on_any_number_of_ranks(homo, tmp_path, world, dense):
+    """With 3 ranks a neighbour may be owned by neither the asker nor the answerer (its row comes from the
+    answerer's HALO cache); ``dense=False`` runs the sorted lookups that sets too large for the dense
+    ones use."""
+    graph, ps, _ = homo
+    run_ranks(rows_worker, world, (str(ps.path), str(tmp_path), dense), str(tmp_path / "init"))
+    edges = 0
+    for r in range(world):
+        res = _load(tmp_path / f"rows-{world}-{int(dense)}-{r}.pt")
+        for b in res["two"]:
+            _check_batch(b, graph, ps, [4, 3])
+        for b in res["three"]:
+            _check_rows_and_edges(b, graph, ps)
+            edges += b["edge_index"].shape[1]
+    assert edges > 1000
 
 
 def test_heterogeneous_batches(tmp_path):

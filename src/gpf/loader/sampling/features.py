@@ -28,6 +28,7 @@ from gpf.errors import GpfError
 from gpf.loader.sampling.dense import fits_dense, hugepage_empty
 from gpf.loader.sampling.exchange import Exchange
 from gpf.loader.sampling.ownership import Ownership, owned_feature_chunks
+from gpf.sdk.codecs.mapped import release
 
 __all__ = ["NodeRows", "FieldLayout"]
 
@@ -84,6 +85,7 @@ class NodeRows:
                     have = local[nt].get(fl.name)
                     assert have is not None, (nt, fl.name)  # the layout lists the partition's own fields
                     col[:n] = torch.from_numpy(np.ascontiguousarray(have.astype(fl.dtype, copy=False)))
+                    release(have)                            # a mapped file's pages: copied, let go
                 cols[fl.name] = col
             local[nt] = {}                                   # the file's arrays are no longer needed
             self.layouts[t], self.words[t], self.columns[t], self.num_owned[t] = layout, off, cols, n

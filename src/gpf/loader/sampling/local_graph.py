@@ -16,42 +16,59 @@ import torch
 
 from gpf.errors import GpfError
 from gpf.loader.sampling.dense import hugepage_empty
+from gpf.sdk.codecs.mapped import release
 
 __all__ = ["LocalGraph"]
+
+
+#: edges read, keyed and placed at a time (bounds the build's memory beyond the result)
+CHUNK_EDGES = 1 << 20
 
 
 class LocalGraph:
     def __init__(self, ps, parts: np.ndarray, lo: int, hi: int, device: torch.device, with_eids: bool) -> None:
         R = len(ps.etypes)
-        n_local = hi - lo
-        keys, srcs, eids = [], [], []
-        for p in parts.tolist():
-            part = ps.partition(p)
-            inner = np.asarray(part.inner_edge)
-            nid = part.global_nid
-            src = nid[np.asarray(part.src)[inner]]
-            dst = nid[np.asarray(part.dst)[inner]]
-            bad = np.flatnonzero((dst < lo) | (dst >= hi))
-            if bad.size:
-                e = int(np.flatnonzero(inner)[bad[0]])
-                raise GpfError(f"{part.graph.source}: partition {p}: inner edge {e} (EID {int(part.global_eid[e])}) "
-                               f"ends at node {int(dst[bad[0]])}, which this partition does not own")
-            r = np.asarray(part.etype_ids)[inner].astype(np.int64)
-            keys.append((dst - lo) * R + r)
-            srcs.append(src)
-            if with_eids:
-                eids.append(ps.book.map_to_per_etype(part.global_eid[inner])[1])
-        key = np.concatenate(keys) if keys else np.zeros(0, np.int64)
-        order = np.argsort(key, kind="stable")
-        counts = np.bincount(key, minlength=n_local * R)
-        colptr = np.zeros(n_local * R + 1, np.int64)
-        np.cumsum(counts, out=colptr[1:])
+        n_keys = (hi - lo) * R
         src_dtype = np.int32 if ps.num_nodes < 2 ** 31 else np.int64
-        src = (np.concatenate(srcs) if srcs else np.zeros(0, np.int64))[order].astype(src_dtype)
+        key_dtype = np.int32 if n_keys < 2 ** 31 else np.int64
+        parts_ = [ps.partition(p) for p in parts.tolist()]
+        for part in parts_:              # reading checked every edge: let go of the pages that touched
+            release(part.src)
+            release(part.dst)
+        # pass 1: how many in-edges each (node, type) key has -> colptr
+        counts = np.zeros(n_keys, np.int64)
+        for part in parts_:
+            for _, key, _ in _keyed_chunks(part, lo, hi, R, key_dtype, with_src=False):
+                counts += np.bincount(key, minlength=n_keys)
+        colptr = np.zeros(n_keys + 1, np.int64)
+        np.cumsum(counts, out=colptr[1:])
+        total = int(colptr[-1])
+        # pass 2: place each chunk's edges at their keys' next free slots (file order within a key)
+        src_t = hugepage_empty((total,), torch.from_numpy(np.zeros(0, src_dtype)).dtype, torch.device("cpu"))
+        src = src_t.numpy()
+        eid = np.empty(total, np.int64) if with_eids else None
+        fill = colptr[:-1].copy()
+        for part in parts_:
+            for sel, key, src_hid in _keyed_chunks(part, lo, hi, R, key_dtype):
+                order = np.argsort(key, kind="stable")
+                ks = key[order]
+                new_run = np.empty(ks.size, bool)
+                new_run[:1] = True
+                np.not_equal(ks[1:], ks[:-1], out=new_run[1:])
+                run_start = np.flatnonzero(new_run)
+                within = np.arange(ks.size) - np.repeat(run_start, np.diff(np.append(run_start, ks.size)))
+                at = fill[ks] + within
+                src[at] = src_hid[order]
+                if eid is not None:
+                    geid = part.global_eid[sel]
+                    eid[at] = ps.book.map_to_per_etype(geid)[1][order]
+                    release(part.global_eid[sel.start:sel.stop] if isinstance(sel, slice) else geid)
+                fill += np.bincount(ks, minlength=n_keys)
+        del parts_
         self.num_etypes = R
         self.colptr = _table(colptr, device)
-        self.src = _table(src, device)
-        self.eid = torch.from_numpy(np.concatenate(eids)[order]).to(device) if with_eids else None
+        self.src = src_t.to(device)
+        self.eid = torch.from_numpy(eid).to(device) if eid is not None else None
 
     @property
     def num_edges(self) -> int:
@@ -66,3 +83,37 @@ def _table(a: np.ndarray, device: torch.device) -> torch.Tensor:
     out = hugepage_empty(a.shape, torch.from_numpy(a[:0]).dtype, device)
     out.copy_(torch.from_numpy(a))
     return out
+
+
+def _keyed_chunks(part, lo: int, hi: int, R: int, key_dtype, with_src: bool = True):
+    """``(edges, key, src hid)`` per chunk of the partition's inner edges (``edges``: their local
+    edge IDs, a slice or an index array; ``src hid`` None without ``with_src``); the mapped input pages
+    of each chunk are released after it."""
+    nid = part.global_nid
+    inner = part.inner_edge
+    all_inner = bool(inner.all())
+    for a in range(0, part.num_edges, CHUNK_EDGES):
+        b = min(a + CHUNK_EDGES, part.num_edges)
+        s_raw, d_raw = part.src[a:b], part.dst[a:b]
+        if all_inner:
+            sel: slice | np.ndarray = slice(a, b)
+            s, d = s_raw, d_raw
+        else:
+            idx = np.flatnonzero(inner[a:b])
+            sel = idx + a
+            s, d = s_raw[idx], d_raw[idx]
+        dst = nid[d]
+        bad = np.flatnonzero((dst < lo) | (dst >= hi))
+        if bad.size:
+            e = a + int(bad[0]) if isinstance(sel, slice) else int(sel[bad[0]])
+            raise GpfError(f"{part.graph.source}: partition {part.part_id}: inner edge {e} "
+                           f"(EID {int(part.global_eid[e])}) ends at node {int(dst[bad[0]])}, which this "
+                           "partition does not own")
+        key = (dst - lo).astype(key_dtype)
+        if R > 1:
+            key *= R
+            key += part.etype_ids[sel].astype(key_dtype)
+        src_hid = nid[s] if with_src else None
+        release(s_raw)
+        release(d_raw)
+        yield sel, key, src_hid

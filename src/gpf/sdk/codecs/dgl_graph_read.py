@@ -31,6 +31,7 @@ from gpf.sdk.codecs.dgl_graph_types import (
     StoredGraph,
     _Sparse,
 )
+from gpf.sdk.codecs.mapped import release
 
 __all__ = ["read_v1", "read_v2"]
 
@@ -268,10 +269,18 @@ def _check_dim(cur: ByteReader, at: int, what: str, num_rows: int, num_cols: int
             raise cur.error(f"{what}: {name} = {v} is outside 0..{limit} ({idt.name} indices)", at)
 
 
+_SCAN_CHUNK = 1 << 22   # IDs checked at a time: the pages of a mapped file are let go after each chunk
+
+
 def _check_range(cur: ByteReader, at: int, what: str, name: str, ids: np.ndarray, bound: int) -> None:
-    if not ids.shape[0]:
-        return
-    if umax(ids) < bound:  # one reduction: seen unsigned, a negative ID is larger than any bound
+    ok = True
+    for a in range(0, ids.shape[0], _SCAN_CHUNK):
+        chunk = ids[a:a + _SCAN_CHUNK]
+        ok = umax(chunk) < bound  # one reduction: seen unsigned, a negative ID is larger than any bound
+        release(chunk)            # a mapped file stays in the page cache, not in this process
+        if not ok:
+            break
+    if ok:
         return
     lo, hi = min_max(ids)
     if lo < 0 or hi >= bound:

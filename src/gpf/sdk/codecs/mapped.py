@@ -24,7 +24,7 @@ from typing import Any
 
 from gpf.errors import FileChangedError
 
-__all__ = ["map_file", "check_unchanged", "changed_files", "guard_installed"]
+__all__ = ["map_file", "check_unchanged", "changed_files", "guard_installed", "release"]
 
 _LOCK = threading.Lock()
 _REGIONS: dict[int, tuple[int, int, str]] = {}  # id -> (start, end, file)
@@ -32,6 +32,7 @@ _FILES: dict[int, tuple[str, int, int, int]] = {}  # id -> (file, device, inode,
 _CHANGED: list[str] = []
 _STATE: dict[str, Any] = {"installed": None}
 _MAP_FIXED = 0x10
+_MADV_DONTNEED = 4
 _SA_SIGINFO = 4
 _SI_ADDR_OFFSET = 16  # siginfo_t on Linux (64-bit): three ints, padding, then the fault address
 
@@ -149,3 +150,27 @@ def check_unchanged() -> None:
         more = f" (and {len(changed) - 1} other file(s))" if len(changed) > 1 else ""
         raise FileChangedError(changed[0], None, "the file was truncated or replaced while gpf had it "
                                f"memory-mapped; the data read from it is not valid{more}")
+
+
+def release(array: Any) -> None:
+    """Drop this process's pages of ``array`` if it lies inside a mapping made by :func:`map_file`.
+
+    The mapping is read-only, so the pages stay in the page cache and a later read faults them back
+    in; only the process's resident size shrinks (a reader that streams through a large mapped file
+    chunk by chunk keeps one chunk resident, not the file).  Anything else is left alone.
+    """
+    import numpy as np
+
+    a = np.asarray(array)
+    if not a.flags.c_contiguous:
+        return
+    start = int(a.ctypes.data)
+    end = start + int(a.nbytes)
+    with _LOCK:
+        inside = any(lo <= start and end <= hi for lo, hi, _ in _REGIONS.values())
+    page = mmap.PAGESIZE
+    first, last = -(-start // page) * page, end // page * page
+    if not inside or last <= first:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.madvise(ctypes.c_void_p(first), ctypes.c_size_t(last - first), _MADV_DONTNEED)

@@ -151,12 +151,15 @@ def hetero_worker(rank: int, world_size: int, config: str, out_dir: str) -> None
 
 
 def rows_worker(rank: int, world_size: int, config: str, out_dir: str, dense: bool) -> None:
-    """2 and 3 hops on any number of ranks, with the dense lookups or (``dense=False``) the sorted ones."""
+    """2 and 3 hops on any number of ranks, with the dense lookups or (``dense=False``) the sorted ones
+    (and HALO rows fetched in rounds of a size that differs per rank: they must agree on the count)."""
     import gpf.loader.sampling.dense as lookups
+    import gpf.loader.sampling.features as rows
     from gpf.loader import DistNeighborLoader
 
-    if not dense:
+    if not dense:                       # and the HALO cache fetched in many small rounds
         lookups.DENSE_BUDGET_BYTES = 0
+        rows.HALO_CHUNK_ROWS = 50 + 20 * rank
     kw = dict(batch_size=64, node_feats="feat", label="label", with_edge_ids=True, seed=5)
     two = DistNeighborLoader(config, [4, 3], **kw)
     three = DistNeighborLoader(config, [3, 2, 2], **kw)

@@ -32,6 +32,9 @@ from gpf.sdk.codecs.mapped import release
 
 __all__ = ["NodeRows", "FieldLayout"]
 
+#: HALO rows fetched per exchange while a loader is built (bounds its buffers)
+HALO_CHUNK_ROWS = 1 << 16
+
 
 @dataclass(frozen=True)
 class FieldLayout:
@@ -55,8 +58,9 @@ class NodeRows:
         local = {nt: self._read_owned(ps, own, ntypes.index(nt), fields, mask_fields)
                  for nt, fields in request.items()}
         # Every rank must agree on each field's dtype and shape (a rank may own no row of a type).
-        metas = exchange.all_gather_object({nt: [(f, a.dtype.str, a.shape[1:]) for f, a in cols.items()]
-                                            for nt, cols in local.items() if cols and next(iter(cols.values())).shape[0]})
+        metas = exchange.all_gather_object({nt: [(f, c[0].dtype.str, c[0].shape[1:]) for f, c in cols.items()]
+                                            for nt, cols in local.items()
+                                            if cols and sum(a.shape[0] for a in next(iter(cols.values())))})
         self.layouts: dict[int, list[FieldLayout]] = {}
         self.words: dict[int, int] = {}          # words per packed row
         #: ``columns[t][field]``: the owned nodes' rows, then the HALO cache's (module docstring)
@@ -70,7 +74,7 @@ class NodeRows:
                 raise GpfError(f"{ps.path}: node type {nt!r}: the stored features differ between partitions "
                                f"(fields, dtypes, shapes: {sorted(seen)})")
             if not seen:                                     # no rank owns a row of this type
-                seen = {tuple((f, a.dtype.str, a.shape[1:]) for f, a in local[nt].items())}
+                seen = {tuple((f, c[0].dtype.str, c[0].shape[1:]) for f, c in local[nt].items())}
             layout, off = [], 0
             for f, d, shape in next(iter(seen)):
                 words = -(-int(np.dtype(d).itemsize * int(np.prod(shape))) // 8)
@@ -81,11 +85,15 @@ class NodeRows:
             cols = {}
             for fl in layout:
                 col = hugepage_empty((total, *fl.shape), _torch_dtype(fl.dtype), device)
-                if n:
-                    have = local[nt].get(fl.name)
-                    assert have is not None, (nt, fl.name)  # the layout lists the partition's own fields
-                    col[:n] = torch.from_numpy(np.ascontiguousarray(have.astype(fl.dtype, copy=False)))
+                at = 0
+                for have in local[nt].get(fl.name, []) if n else []:   # the layout lists the rank's own fields
+                    m = have.shape[0]
+                    col[at:at + m] = torch.from_numpy(np.ascontiguousarray(have.astype(fl.dtype, copy=False)))
                     release(have)                            # a mapped file's pages: copied, let go
+                    at += m
+                if at != n:
+                    raise GpfError(f"{ps.path}: node type {nt!r}: field {fl.name!r} has {at} rows on rank "
+                                   f"{own.rank}, which owns {n} nodes of the type")
                 cols[fl.name] = col
             local[nt] = {}                                   # the file's arrays are no longer needed
             self.layouts[t], self.words[t], self.columns[t], self.num_owned[t] = layout, off, cols, n
@@ -94,11 +102,18 @@ class NodeRows:
         # which of this rank's rows each rank caches: per type, per rank, sorted IDs or (dense) a mask
         self._peer_cached: dict[int, list[torch.Tensor]] = {}
         for t in self.types:                       # collective: every rank, every type, same order
-            n = self.num_owned[t]
-            asked: list[torch.Tensor] = []
-            rows = self.unpack(t, self._remote(t, self.halo_ids[t], asked=asked), as_bool=False)
-            for name, col in self.columns[t].items():
-                col[n:] = rows[name]
+            n, h = self.num_owned[t], int(self.halo_ids[t].numel())
+            rounds = exchange.all_reduce_max(-(-h // HALO_CHUNK_ROWS))  # bounded buffers, same count everywhere
+            per_round: list[list[torch.Tensor]] = []
+            for i in range(rounds):
+                ids = self.halo_ids[t][i * HALO_CHUNK_ROWS:(i + 1) * HALO_CHUNK_ROWS]
+                asked_now: list[torch.Tensor] = []
+                rows = self.unpack(t, self._remote(t, ids, asked=asked_now), as_bool=False)
+                for name, col in self.columns[t].items():
+                    col[n + i * HALO_CHUNK_ROWS:n + i * HALO_CHUNK_ROWS + ids.numel()] = rows[name]
+                per_round.append(asked_now)
+            asked = [torch.sort(torch.cat([r[j] for r in per_round])).values if per_round
+                     else torch.zeros(0, dtype=torch.int64, device=device) for j in range(own.world_size)]
             if fits_dense(n * own.world_size // 4):
                 masks = []
                 for ids in asked:
@@ -132,22 +147,21 @@ class NodeRows:
     # -- building ---------------------------------------------------------------------------
     @staticmethod
     def _read_owned(ps, own: Ownership, t: int, fields: dict[str, list[str]], mask_fields: set[str]) -> dict:
-        """``{field: array}`` with the rows of the type-``t`` nodes this rank owns, in per-type ID order."""
+        """``{field: [array per owned partition]}``: the rows of the type-``t`` nodes this rank owns, in
+        per-type ID order (several keys of one field side by side)."""
         out = {}
         for field, keys in fields.items():
-            cols = []
-            for key in keys:
-                chunks = owned_feature_chunks(ps, own, t, key, "node feature")
-                if chunks:
-                    cols.append(np.concatenate(chunks) if len(chunks) > 1 else chunks[0])
-            if not cols:
-                cols = [np.zeros(0, np.uint8 if field in mask_fields else np.float32)]
-            if len(cols) == 1:
-                a = cols[0]
+            per_key = [owned_feature_chunks(ps, own, t, key, "node feature") for key in keys]
+            per_key = [c for c in per_key if c]
+            if not per_key:
+                chunks = [np.zeros(0, np.uint8 if field in mask_fields else np.float32)]
+            elif len(per_key) == 1:
+                chunks = per_key[0]
             else:
-                dtype = np.result_type(*cols)
-                a = np.concatenate([c.reshape(c.shape[0], -1).astype(dtype, copy=False) for c in cols], axis=1)
-            out[field] = a.astype(np.uint8) if a.dtype == np.bool_ else a
+                dtype = np.result_type(*[c[0] for c in per_key])
+                chunks = [np.concatenate([c.reshape(c.shape[0], -1).astype(dtype, copy=False) for c in parts], axis=1)
+                          for parts in zip(*per_key)]
+            out[field] = [c.astype(np.uint8) if c.dtype == np.bool_ else c for c in chunks]
         return out
 
     def _halo_ids(self, ps, enabled: bool) -> dict[int, torch.Tensor]:

@@ -45,6 +45,7 @@ from gpf.loader.sampling.local_graph import LocalGraph
 from gpf.loader.sampling.ownership import Ownership
 from gpf.loader.sampling.seeds import EpochPlan, owned_seeds, resolve_seed_type
 from gpf.loader.sampling.uniform import sample_slots
+from gpf.native.heap import trim_heap
 
 __all__ = ["DistNeighborLoader"]
 
@@ -105,10 +106,12 @@ class DistNeighborLoader:
         self._dst_type = [ps.ntypes.index(d) for _, _, d in self.etypes]
 
         self.graph = LocalGraph(ps, own.parts, own.lo, own.hi, work, with_edge_ids)
+        trim_heap()                              # the build's temporaries: back to the OS before the rows
         names = _OwnedFeatureNames(ps, own.parts, self.exchange)
         node_req = node_field_request(names, node_feats, label, list(masks) if masks else [])
         mask_fields = {f for t in node_req.values() for f in t if f not in ("x", "y")}
         self.rows = NodeRows(ps, own, node_req, mask_fields, self.exchange, work, halo_cache)
+        trim_heap()
         # answers carry the rows the asker lacks when every rank caches its HALO rows (answers.py)
         self._attach = AttachedRows(own, self.rows) if not self.exchange.all_reduce_max(not halo_cache) else None
 

@@ -22,7 +22,7 @@ __all__ = ["LocalGraph"]
 
 
 #: edges read, keyed and placed at a time (bounds the build's memory beyond the result)
-CHUNK_EDGES = 1 << 20
+CHUNK_EDGES = 1 << 18
 
 
 class LocalGraph:

@@ -92,7 +92,7 @@ def gpf_trainer(rank: int, world: int, config: str, port: int, fanouts: list[int
     dist.init_process_group("gloo", rank=rank, world_size=world)
     t0 = time.perf_counter()
     loader = DistNeighborLoader(config, fanouts, batch_size, seeds="train_mask", node_feats="feat", label="label",
-                                seed=0, workers=workers)
+                                seed=0, workers=workers or None)
     load_s = time.perf_counter() - t0
     orig = torch.from_numpy(loader.set.orig_nids())
     times, nodes, edges, wrong = [], 0, 0, 0
@@ -119,7 +119,7 @@ def run_gpf(config: Path, args) -> list[dict]:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(
         [str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
     procs = [subprocess.Popen([sys.executable, __file__, "--gpf-trainer", str(r), str(args.trainers), str(config),
-                               str(port), args.fanouts, str(args.batch_size), str(args.epochs), str(args.workers)],
+                               str(port), args.fanouts, str(args.batch_size), str(args.epochs), str(args.workers or 0)],
                               stdout=subprocess.PIPE, env=env, text=True) for r in range(args.trainers)]
     return [_result(p, "gpf trainer", args.timeout) for p in procs]
 
@@ -192,7 +192,7 @@ def main() -> None:
     ap.add_argument("--train-frac", type=float, default=0.1)
     ap.add_argument("--method", default="metis")
     ap.add_argument("--timeout", type=float, default=1800)
-    ap.add_argument("--workers", type=int, default=2, help="DistNeighborLoader(workers=)")
+    ap.add_argument("--workers", type=int, default=None, help="DistNeighborLoader(workers=) (default: its own)")
     ap.add_argument("--no-dgl", action="store_true", help="gpf only")
     args = ap.parse_args()
     if not args.no_dgl and not DGL_PYTHON.exists():
@@ -210,6 +210,8 @@ def main() -> None:
                     t, s = run_distdgl(config, P, args, tmp)
                     d = summary(t)
                     d["server_rss"] = max(x["peak_rss_mib"] for x in s)
+                    # what DistDGL needs per trainer: every trainer and server process, per trainer
+                    d["per_trainer"] = (sum(x["peak_rss_mib"] for x in t) + sum(x["peak_rss_mib"] for x in s)) / len(t)
                     print(f"  DistDGL scale {scale} P={P}: {d}", flush=True)
                 rows.append((scale, P, g, d))
         finally:
@@ -217,16 +219,18 @@ def main() -> None:
     print(f"\nfan-outs [{args.fanouts}], batch {args.batch_size}, {args.trainers} trainers, {args.method} partitions, "
           f"{args.epochs} timed epochs after 1 warm-up\n")
     print("| scale | parts | gpf batches/s | DistDGL batches/s | speed-up | gpf s/epoch | DistDGL s/epoch "
-          "| gpf trainer RSS MiB | DistDGL trainer RSS MiB | DistDGL server RSS MiB | nodes/batch gpf / DGL |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| gpf trainer RSS MiB | DistDGL trainer RSS MiB | DistDGL server RSS MiB "
+          "| DistDGL per trainer (trainers + servers) MiB | nodes/batch gpf / DGL |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for scale, P, g, d in rows:
         if d is None:
             print(f"| {scale} | {P} | {g['batches_per_s']:.1f} | - | - | {g['epoch_s']:.2f} | - | {g['rss']:.0f} | - | - "
-                  f"| {g['nodes']:.0f} / - |")
+                  f"| - | {g['nodes']:.0f} / - |")
             continue
         print(f"| {scale} | {P} | {g['batches_per_s']:.1f} | {d['batches_per_s']:.1f} | "
               f"{g['batches_per_s'] / d['batches_per_s']:.2f}x | {g['epoch_s']:.2f} | {d['epoch_s']:.2f} | "
-              f"{g['rss']:.0f} | {d['rss']:.0f} | {d['server_rss']:.0f} | {g['nodes']:.0f} / {d['nodes']:.0f} |")
+              f"{g['rss']:.0f} | {d['rss']:.0f} | {d['server_rss']:.0f} | {d['per_trainer']:.0f} | "
+              f"{g['nodes']:.0f} / {d['nodes']:.0f} |")
 
 
 if __name__ == "__main__":

@@ -63,7 +63,9 @@ class DistNeighborLoader:
     ``(seed, rank, epoch, step)`` (whatever ``workers``); :meth:`set_epoch` picks the epoch.
     ``workers``: batches built at once, each by a thread with its own process group (step
     ``i`` by worker ``i % workers``), so one batch's computation overlaps another's waits on
-    the other ranks; 1 builds them one by one in the caller's thread.  Consume whole
+    the other ranks; 1 builds them one by one in the caller's thread.  Default: 2 with gloo,
+    1 with nccl (NCCL may deadlock when several communicators of one rank run collectives from
+    different threads; ask for more at that risk).  Consume whole
     epochs: a rank that stops early leaves the others waiting in a collective.  ``group``:
     the process group to copy (default: the world; ``rank``/``world_size`` without one, for
     a single process).
@@ -72,7 +74,7 @@ class DistNeighborLoader:
     def __init__(self, config, fanouts, batch_size: int = 1024, *, seeds="train_mask", seed_type: str | None = None,
                  shuffle: bool = True, drop_last: bool = False, fill: str = "empty", replace: bool = False,
                  device="cpu", node_feats=(), label: str | None = None, masks=(), with_edge_ids: bool = False,
-                 halo_cache: bool = True, seed: int = 0, workers: int = 2, group=None,
+                 halo_cache: bool = True, seed: int = 0, workers: int | None = None, group=None,
                  rank: int | None = None, world_size: int | None = None) -> None:
         import torch.distributed as dist
 
@@ -81,16 +83,17 @@ class DistNeighborLoader:
             rank, world_size = dist.get_rank(group), dist.get_world_size(group)
         self.rank, self.world_size = rank_and_world_size(rank, world_size)
         self.device = torch.device(device)
-        if int(workers) < 1:
+        if workers is not None and int(workers) < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
-        groups: list = [None] * int(workers)
+        groups: list = [None] * int(workers or 1)
         work = torch.device("cpu")
         if self.world_size > 1:
             if not (dist.is_available() and dist.is_initialized()):
                 raise RuntimeError("DistNeighborLoader with world_size > 1 needs torch.distributed initialised")
             ranks = list(range(self.world_size)) if group is None else dist.get_process_group_ranks(group)
-            groups = [dist.new_group(ranks) for _ in range(int(workers))]
-            if dist.get_backend(groups[0]) == "nccl":
+            nccl = dist.get_backend(group) == "nccl"
+            groups = [dist.new_group(ranks) for _ in range(int(workers or (1 if nccl else 2)))]
+            if nccl:
                 work = self.device if self.device.type == "cuda" else torch.device("cuda", torch.cuda.current_device())
         self.work_device = work
         self._lanes = [_Lane(Exchange(pg, self.rank, self.world_size, work), torch.Generator(device=work),

@@ -10,9 +10,9 @@ never asks again.  It leaves out the rows the asker already has:
   recorded which of its rows each rank asked for, :meth:`NodeRows.cached_by`).
 
 One answer chunk (``int64`` words) is ``[E, n_0, n_1..., edges (E x C), ids_0, rows_0, ids_1,
-rows_1...]``: ``E`` sampled edges of ``C`` columns (position * R + etype, neighbour hid, edge ID
-when kept), then per node type with fields (in type order) ``n_t`` per-type IDs and their
-packed rows.
+rows_1...]``: ``E`` sampled edges of ``C`` words each (position * R + etype, neighbour hid, edge
+ID when kept; two int32 to a word where every value fits), then per node type with fields (in
+type order) ``n_t`` per-type IDs and their packed rows.
 """
 
 from __future__ import annotations
@@ -47,16 +47,18 @@ class AttachedRows:
         return out
 
 
-def pack_answers(edges: torch.Tensor, asker: torch.Tensor, world_size: int, attach: AttachedRows | None
-                 ) -> tuple[torch.Tensor, list[int]]:
-    """One chunk of words per asker (module docstring); ``edges`` (E, C) sorted by ``asker``."""
+def pack_answers(edges: torch.Tensor, nbr: torch.Tensor, asker: torch.Tensor, world_size: int,
+                 attach: AttachedRows | None) -> tuple[torch.Tensor, list[int]]:
+    """One chunk of words per asker (module docstring); ``edges`` (E, C) words and ``nbr`` (E,) the
+    neighbour of each edge, both sorted by ``asker``."""
     per = torch.bincount(asker, minlength=world_size).tolist()
     types = attach.rows.types if attach is not None else []
     chunks, counts, at = [], [], 0
     for j, n in enumerate(per):
         e = edges[at:at + n]
+        found = nbr[at:at + n]
         at += n
-        sending = attach.to_send(e[:, 1], j) if attach is not None and j != attach.own.rank else \
+        sending = attach.to_send(found, j) if attach is not None and j != attach.own.rank else \
             {t: e.new_zeros(0) for t in types}
         head = [n] + [int(sending[t].numel()) for t in types]
         parts = [torch.tensor(head, dtype=torch.int64, device=edges.device), e.reshape(-1)]

@@ -107,6 +107,8 @@ class DistNeighborLoader:
         self.num_hops = len(self.fanouts[0])
         self.replace = bool(replace)
         self._dst_type = [ps.ntypes.index(d) for _, _, d in self.etypes]
+        # answers travel as int32 pairs where positions * R, node and edge IDs all fit
+        self._narrow = ps.num_nodes * len(self.etypes) < 2 ** 31 and ps.num_edges < 2 ** 31
 
         self.graph = LocalGraph(ps, own.parts, own.lo, own.hi, work, with_edge_ids)
         trim_heap()                              # the build's temporaries: back to the OS before the rows
@@ -206,9 +208,12 @@ class DistNeighborLoader:
         cols = [(pos - req_starts.index_select(0, asker)) * R + et, nbr]
         if eid is not None:
             cols.append(eid)
-        words, word_counts = pack_answers(torch.stack(cols, 1), asker, W, self._attach)
+        edges = _edge_words(torch.stack(cols, 1), self._narrow)
+        words, word_counts = pack_answers(edges, nbr, asker, W, self._attach)
         back_words, back_counts = lane.exchange.all_to_all(words, word_counts)
-        back, answers = unpack_answers(back_words, back_counts, len(cols), self._attach, received)
+        back, answers = unpack_answers(back_words, back_counts, edges.shape[1], self._attach, received)
+        if self._narrow:
+            back = back.view(torch.int32)[:, :len(cols)].to(torch.int64)
         peer = torch.repeat_interleave(torch.arange(W, device=back.device), torch.tensor(answers, device=back.device))
         sent_off = torch.cumsum(counts, 0) - counts
         at = order.index_select(0, sent_off.to(back.device).index_select(0, peer)
@@ -342,6 +347,16 @@ class _Lanes:
 
     def __del__(self) -> None:
         self._stop.set()
+
+
+def _edge_words(edges: torch.Tensor, narrow: bool) -> torch.Tensor:
+    """(E, C) int64 columns as (E, words): unchanged, or (``narrow``) two int32 values to a word."""
+    if not narrow:
+        return edges
+    e32 = edges.to(torch.int32)
+    if e32.shape[1] % 2:
+        e32 = torch.cat([e32, e32.new_zeros((e32.shape[0], 1))], 1)
+    return e32.view(torch.int64)
 
 
 def _resolve_fanouts(ps, fanouts) -> list[list[int]]:

@@ -196,11 +196,19 @@ class DistNeighborLoader:
             return nbr, pos, et, eid
         W, R = self.world_size, self.graph.num_etypes
         owner = self.own.owner_rank(frontier)
-        order = torch.argsort(owner, stable=True)
+        mine = torch.nonzero(owner == self.rank).view(-1)       # this rank's share never leaves it
+        owner = owner.masked_fill(owner == self.rank, W)        # ... and sorts last, out of the exchange
+        counts = torch.bincount(owner, minlength=W + 1)[:W]
+        order = torch.argsort(owner, stable=True)[:frontier.numel() - mine.numel()]
         sent = frontier.index_select(0, order)
-        counts = torch.bincount(owner, minlength=W)
         req, req_counts = lane.exchange.all_to_all(sent, counts.tolist())
-        pos, nbr, et, eid = self._serve(req, hop, lane.generator)
+        n_own = mine.numel()                                     # one sampling call for both
+        pos, nbr, et, eid = self._serve(torch.cat([frontier.index_select(0, mine), req]), hop, lane.generator)
+        cut = int(torch.searchsorted(pos, n_own))                # pos ascends: own requests' edges first
+        own_at, own_nbr, own_et = mine.index_select(0, pos[:cut]), nbr[:cut], et[:cut]
+        own_eid = eid[:cut] if eid is not None else None
+        pos, nbr, et = pos[cut:] - n_own, nbr[cut:], et[cut:]
+        eid = eid[cut:] if eid is not None else None
         # group the answers by the rank that asked (pos is sorted): position within its request
         req_ends = torch.tensor(np.cumsum(req_counts), dtype=torch.int64, device=pos.device)
         asker = torch.searchsorted(req_ends, pos, right=True)
@@ -218,7 +226,8 @@ class DistNeighborLoader:
         sent_off = torch.cumsum(counts, 0) - counts
         at = order.index_select(0, sent_off.to(back.device).index_select(0, peer)
                                 + torch.div(back[:, 0], R, rounding_mode="floor"))
-        return back[:, 1], at, back[:, 0] % R, (back[:, 2] if eid is not None else None)
+        return (torch.cat([own_nbr, back[:, 1]]), torch.cat([own_at, at]), torch.cat([own_et, back[:, 0] % R]),
+                torch.cat([own_eid, back[:, 2]]) if eid is not None else None)
 
     def _serve(self, req: torch.Tensor, hop: int, generator: torch.Generator):
         """Sample the in-edges of the requested nodes (all owned here); sorted by request position."""

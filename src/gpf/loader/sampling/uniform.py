@@ -52,12 +52,13 @@ def sample_slots(start: torch.Tensor, deg: torch.Tensor, k: int, replace: bool =
         return which, slot
     # Floyd: for j = d-k .. d-1: t ~ U[0, j]; take t unless already taken, else j.  Every draw at once;
     # only the "already taken" test runs step by step.
-    j = deg.index_select(0, idx_big)[:, None] - k + torch.arange(k, device=device)
+    # Rows are steps (k x n): each step is a contiguous row, written in place.
+    j = deg.index_select(0, idx_big)[None, :] - k + torch.arange(k, device=device)[:, None]
     chosen = _randint_below(j + 1, generator)
     for i in range(1, k):
-        t = chosen[:, i]
-        taken = (chosen[:, :i] == t[:, None]).any(1)
-        chosen[:, i] = torch.where(taken, j[:, i], t)
+        t = chosen[i]
+        torch.where((chosen[:i] == t).any(0), j[i], t, out=t)
+    chosen = chosen.t()
     offset = torch.cumsum(count, 0) - count                   # where each node's edges start in the output
     at = (offset.index_select(0, idx_big)[:, None] + torch.arange(k, device=device)).reshape(-1)
     slot.index_copy_(0, at, (start.index_select(0, idx_big)[:, None] + chosen).reshape(-1))

@@ -1,7 +1,7 @@
 """Distributed neighbour sampling: gpf ``DistNeighborLoader`` vs DistDGL 1.1.3, same partition set.
 
     python benchmarks/bench_dist_sampling.py [--scales 18 20] [--parts 2 4] [--trainers 2]
-                                             [--fanouts 15,10] [--batch-size 1024] [--epochs 2]
+                                             [--fanouts 15,10] [--batch-size 1024] [--epochs 2] [--repeat 3]
 
 Per scale: one R-MAT graph (``rmat.py``; a float32 ``feat`` of ``--feat-dim`` columns, an
 int64 ``label``, ``train_mask`` on ``--train-frac`` of the nodes), written once per
@@ -16,7 +16,8 @@ partition count by ``gpf.partition`` (``--method``, DGL's on-disk format).  Then
   ``NeighborSampler`` (the same fan-outs, hop 1 first), plus per batch the features of
   every sampled node and the labels of the seeds.
 
-Both run ``--epochs`` timed epochs after one warm-up epoch.  "batches/s" = the trainers'
+Both run ``--epochs`` timed epochs after one warm-up epoch, ``--repeat`` times, alternating (the
+table shows the median run; memory is the largest of the runs).  "batches/s" = the trainers'
 batches per second, summed; "s/epoch" = the slowest trainer's mean epoch time; memory =
 peak RSS (``VmHWM``) per trainer (gpf's trainer holds its partitions; DistDGL's servers
 hold them, so their RSS is listed too).  Numbers go to RESULTS.md by hand.
@@ -179,6 +180,17 @@ def summary(trainers: list[dict]) -> dict:
             "batches": [t["batches_per_epoch"] for t in trainers], "wrong_rows": sum(t["wrong_rows"] for t in trainers)}
 
 
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median batches/s (its other numbers with it); memory: the largest of the runs."""
+    ordered = sorted(runs, key=lambda r: r["batches_per_s"])
+    out = dict(ordered[(len(ordered) - 1) // 2])
+    for key in ("rss", "server_rss", "per_trainer"):
+        if key in out:
+            out[key] = max(r[key] for r in runs)
+    out["rates"] = [round(r["batches_per_s"], 1) for r in runs]
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--scales", type=int, nargs="+", default=[18, 20])
@@ -194,6 +206,7 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=1800)
     ap.add_argument("--workers", type=int, default=None, help="DistNeighborLoader(workers=) (default: its own)")
     ap.add_argument("--no-dgl", action="store_true", help="gpf only")
+    ap.add_argument("--repeat", type=int, default=1, help="runs of each, alternating; the table shows medians")
     args = ap.parse_args()
     if not args.no_dgl and not DGL_PYTHON.exists():
         raise SystemExit(f"{DGL_PYTHON} is missing: `make test` builds the DGL 1.1.3 environment")
@@ -203,21 +216,24 @@ def main() -> None:
         try:
             configs = make_set(scale, args.parts, args, tmp)
             for P, config in configs.items():
-                g = summary(run_gpf(config, args))
-                print(f"  gpf     scale {scale} P={P}: {g}", flush=True)
-                d = None
-                if not args.no_dgl:
-                    t, s = run_distdgl(config, P, args, tmp)
-                    d = summary(t)
-                    d["server_rss"] = max(x["peak_rss_mib"] for x in s)
-                    # what DistDGL needs per trainer: every trainer and server process, per trainer
-                    d["per_trainer"] = (sum(x["peak_rss_mib"] for x in t) + sum(x["peak_rss_mib"] for x in s)) / len(t)
-                    print(f"  DistDGL scale {scale} P={P}: {d}", flush=True)
-                rows.append((scale, P, g, d))
+                gs, ds = [], []
+                for _ in range(args.repeat):           # alternate the two, take the medians
+                    gs.append(summary(run_gpf(config, args)))
+                    print(f"  gpf     scale {scale} P={P}: {gs[-1]}", flush=True)
+                    if not args.no_dgl:
+                        t, s = run_distdgl(config, P, args, tmp)
+                        d = summary(t)
+                        d["server_rss"] = max(x["peak_rss_mib"] for x in s)
+                        # what DistDGL needs per trainer: every trainer and server process, per trainer
+                        d["per_trainer"] = (sum(x["peak_rss_mib"] for x in t)
+                                            + sum(x["peak_rss_mib"] for x in s)) / len(t)
+                        ds.append(d)
+                        print(f"  DistDGL scale {scale} P={P}: {d}", flush=True)
+                rows.append((scale, P, median_run(gs), median_run(ds) if ds else None))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     print(f"\nfan-outs [{args.fanouts}], batch {args.batch_size}, {args.trainers} trainers, {args.method} partitions, "
-          f"{args.epochs} timed epochs after 1 warm-up\n")
+          f"{args.epochs} timed epochs after 1 warm-up, median of {args.repeat} alternating runs\n")
     print("| scale | parts | gpf batches/s | DistDGL batches/s | speed-up | gpf s/epoch | DistDGL s/epoch "
           "| gpf trainer RSS MiB | DistDGL trainer RSS MiB | DistDGL server RSS MiB "
           "| DistDGL per trainer (trainers + servers) MiB | nodes/batch gpf / DGL |")

@@ -27,8 +27,7 @@ import torch
 from gpf.errors import GpfError
 from gpf.loader.sampling.dense import fits_dense, hugepage_empty
 from gpf.loader.sampling.exchange import Exchange
-from gpf.loader.sampling.ownership import Ownership, owned_feature_chunks
-from gpf.sdk.codecs.mapped import release
+from gpf.loader.sampling.ownership import Ownership, owned_columns, owned_rows
 
 __all__ = ["NodeRows", "FieldLayout"]
 
@@ -55,12 +54,13 @@ class NodeRows:
                  exchange: Exchange, device: torch.device, halo_cache: bool = True) -> None:
         self.own, self.exchange, self.device = own, exchange, device
         ntypes = list(ps.ntypes)
-        local = {nt: self._read_owned(ps, own, ntypes.index(nt), fields, mask_fields)
-                 for nt, fields in request.items()}
+        # per type and field: where its stored features lie in this rank's partitions (checked there)
+        where = {nt: {f: owned_columns(ps, own, ntypes.index(nt), [k.split("/", 1)[1] for k in keys])
+                      for f, keys in fields.items()} for nt, fields in request.items()}
         # Every rank must agree on each field's dtype and shape (a rank may own no row of a type).
-        metas = exchange.all_gather_object({nt: [(f, c[0].dtype.str, c[0].shape[1:]) for f, c in cols.items()]
-                                            for nt, cols in local.items()
-                                            if cols and sum(a.shape[0] for a in next(iter(cols.values())))})
+        metas = exchange.all_gather_object(
+            {nt: [(f, _stored_dtype(c, f in mask_fields), c.shape(0)[1:]) for f, c in cols.items()]
+             for nt, cols in where.items() if own.type_hi[ntypes.index(nt)] > own.type_lo[ntypes.index(nt)]})
         self.layouts: dict[int, list[FieldLayout]] = {}
         self.words: dict[int, int] = {}          # words per packed row
         #: ``columns[t][field]``: the owned nodes' rows, then the HALO cache's (module docstring)
@@ -74,7 +74,8 @@ class NodeRows:
                 raise GpfError(f"{ps.path}: node type {nt!r}: the stored features differ between partitions "
                                f"(fields, dtypes, shapes: {sorted(seen)})")
             if not seen:                                     # no rank owns a row of this type
-                seen = {tuple((f, c[0].dtype.str, c[0].shape[1:]) for f, c in local[nt].items())}
+                seen = {tuple((f, _stored_dtype(c, f in mask_fields), c.shape(0)[1:])
+                              for f, c in where[nt].items())}
             layout, off = [], 0
             for f, d, shape in next(iter(seen)):
                 words = -(-int(np.dtype(d).itemsize * int(np.prod(shape))) // 8)
@@ -85,17 +86,13 @@ class NodeRows:
             cols = {}
             for fl in layout:
                 col = hugepage_empty((total, *fl.shape), _torch_dtype(fl.dtype), device)
-                at = 0
-                for have in local[nt].get(fl.name, []) if n else []:   # the layout lists the rank's own fields
-                    m = have.shape[0]
-                    col[at:at + m] = torch.from_numpy(np.ascontiguousarray(have.astype(fl.dtype, copy=False)))
-                    release(have)                            # a mapped file's pages: copied, let go
-                    at += m
-                if at != n:
-                    raise GpfError(f"{ps.path}: node type {nt!r}: field {fl.name!r} has {at} rows on rank "
-                                   f"{own.rank}, which owns {n} nodes of the type")
+                if n:                                        # the set-level gather, straight into the column
+                    names = [k.split("/", 1)[1] for k in request[nt][fl.name]]
+                    host = col[:n].numpy() if device.type == "cpu" else np.empty((n, *fl.shape), fl.dtype)
+                    owned_rows(ps, own, t, names, out=host, columns=where[nt][fl.name])
+                    if device.type != "cpu":
+                        col[:n] = torch.from_numpy(host)
                 cols[fl.name] = col
-            local[nt] = {}                                   # the file's arrays are no longer needed
             self.layouts[t], self.words[t], self.columns[t], self.num_owned[t] = layout, off, cols, n
         self.types = sorted(self.layouts)
         self._type_end = {t: torch.from_numpy(own.type_end[t].copy()).to(device) for t in self.types}
@@ -145,25 +142,6 @@ class NodeRows:
         return have[torch.searchsorted(have, ids).clamp_(max=have.numel() - 1)] == ids
 
     # -- building ---------------------------------------------------------------------------
-    @staticmethod
-    def _read_owned(ps, own: Ownership, t: int, fields: dict[str, list[str]], mask_fields: set[str]) -> dict:
-        """``{field: [array per owned partition]}``: the rows of the type-``t`` nodes this rank owns, in
-        per-type ID order (several keys of one field side by side)."""
-        out = {}
-        for field, keys in fields.items():
-            per_key = [owned_feature_chunks(ps, own, t, key, "node feature") for key in keys]
-            per_key = [c for c in per_key if c]
-            if not per_key:
-                chunks = [np.zeros(0, np.uint8 if field in mask_fields else np.float32)]
-            elif len(per_key) == 1:
-                chunks = per_key[0]
-            else:
-                dtype = np.result_type(*[c[0] for c in per_key])
-                chunks = [np.concatenate([c.reshape(c.shape[0], -1).astype(dtype, copy=False) for c in parts], axis=1)
-                          for parts in zip(*per_key)]
-            out[field] = [c.astype(np.uint8) if c.dtype == np.bool_ else c for c in chunks]
-        return out
-
     def _halo_ids(self, ps, enabled: bool) -> dict[int, torch.Tensor]:
         """Per node type, the sorted per-type IDs of this rank's partitions' HALO nodes owned by other ranks."""
         halo = []
@@ -303,3 +281,8 @@ class NodeRows:
 
 def _torch_dtype(dtype: str) -> torch.dtype:
     return torch.from_numpy(np.zeros(0, dtype)).dtype
+
+
+def _stored_dtype(columns, is_mask: bool) -> str:
+    """How a field is kept: its promoted dtype; masks and bools as uint8."""
+    return "|u1" if is_mask or columns.dtype == np.bool_ else columns.dtype.str

@@ -227,7 +227,7 @@ class DistNeighborLoader:
         at = order.index_select(0, sent_off.to(back.device).index_select(0, peer)
                                 + torch.div(back[:, 0], R, rounding_mode="floor"))
         return (torch.cat([own_nbr, back[:, 1]]), torch.cat([own_at, at]), torch.cat([own_et, back[:, 0] % R]),
-                torch.cat([own_eid, back[:, 2]]) if eid is not None else None)
+                torch.cat([own_eid, back[:, 2]]) if own_eid is not None else None)
 
     def _serve(self, req: torch.Tensor, hop: int, generator: torch.Generator):
         """Sample the in-edges of the requested nodes (all owned here); sorted by request position."""

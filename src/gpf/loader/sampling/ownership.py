@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from gpf.errors import GpfError
 from gpf.loader.distributed import rank_partitions
+from gpf.sdk.read.features import feature_columns, gather_features
 
 __all__ = ["Ownership"]
 
@@ -67,25 +67,15 @@ class Ownership:
         return self._ranges_start[t, p] + per_type - self._typed_start[t, p]
 
 
-def owned_feature_chunks(ps, own: Ownership, t: int, key: str, what: str, *, one_column: bool = False
-                         ) -> list[np.ndarray]:
-    """The stored node feature ``key`` of each partition this rank owns (type ``t``), one row per owned node.
+def owned_columns(ps, own: Ownership, t: int, names: list[str]):
+    """Where the stored node features ``names`` (bare names, side by side) of type ``t`` lie in the
+    partitions this rank owns, checked as the set-level gather checks them; no other partition is opened."""
+    return feature_columns(ps, "node", ps.ntypes[t], names, parts=own.parts.tolist())
 
-    A partition that owns no type-``t`` node may lack the feature; any other that lacks it, or stores a row
-    count other than its owned count, is an error naming the partition (``what`` names the use).
-    """
-    chunks = []
-    for p in own.parts.tolist():
-        want = int(ps.book.nodes.ranges[t, p, 1] - ps.book.nodes.ranges[t, p, 0])
-        feats = ps.partition(p).node_feats
-        if key not in feats:
-            if want:
-                raise GpfError(f"{ps.path}: partition {p}: {what} {key!r} is not a stored node feature "
-                               f"(have {sorted(feats)})")
-            continue
-        arr = np.asarray(feats[key])
-        if arr.shape[:1] != (want,) or (one_column and arr.ndim != 1):
-            raise GpfError(f"{ps.path}: partition {p}: {what} {key!r} has shape {arr.shape}, "
-                           f"expected {(want,) if one_column else f'{want} rows'} (one per owned node)")
-        chunks.append(arr)
-    return chunks
+
+def owned_rows(ps, own: Ownership, t: int, names: list[str], out: np.ndarray | None = None, columns=None
+               ) -> np.ndarray:
+    """The rows of ``names`` for the type-``t`` nodes this rank owns, in per-type ID order (into ``out``)."""
+    cols = columns if columns is not None else owned_columns(ps, own, t, names)
+    return gather_features(ps, "node", ps.ntypes[t], names, slice(int(own.type_lo[t]), int(own.type_hi[t])),
+                           out=out, columns=cols)

@@ -25,7 +25,8 @@ import math
 import numpy as np
 import torch
 
-from gpf.loader.sampling.ownership import owned_feature_chunks
+from gpf.errors import GpfError
+from gpf.loader.sampling.ownership import owned_rows
 
 __all__ = ["resolve_seed_type", "owned_seeds", "EpochPlan"]
 
@@ -53,10 +54,14 @@ def owned_seeds(ps, own, t: int, seeds) -> np.ndarray:
     if seeds is None:
         return np.arange(lo, hi, dtype=np.int64)
     if isinstance(seeds, str):
-        key = f"{nt}/{seeds}"
-        chunks = [m != 0 for m in owned_feature_chunks(ps, own, t, key, "seed mask", one_column=True)]
-        mask = np.concatenate(chunks) if chunks else np.zeros(0, bool)
-        return lo + np.flatnonzero(mask).astype(np.int64)
+        try:
+            mask = owned_rows(ps, own, t, [seeds])
+        except GpfError as exc:
+            raise GpfError(f"seed mask {nt}/{seeds}: {exc}") from None
+        if mask.ndim != 1:
+            raise GpfError(f"{ps.path}: seed mask {nt}/{seeds} has shape {mask.shape[1:]} per node, expected "
+                           "one value per node")
+        return lo + np.flatnonzero(mask != 0).astype(np.int64)
     arr = seeds.cpu().numpy() if isinstance(seeds, torch.Tensor) else np.asarray(seeds)
     count = ps.book.nodes.count(t)
     if arr.dtype == np.bool_:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from gpf.errors import GpfError
+from gpf.sdk.codecs.mapped import release
 
 __all__ = ["FeatureColumns", "feature_columns", "gather_features", "type_offsets"]
 
@@ -58,8 +59,9 @@ class FeatureColumns:
 
 
 def feature_columns(ps: object, kind: str, tname: str, names: Sequence[str],
-                    part: PartOpener | None = None) -> FeatureColumns:
-    """Locate and check features ``names`` (bare names) of type ``tname`` in every partition."""
+                    part: PartOpener | None = None, parts: Sequence[int] | None = None) -> FeatureColumns:
+    """Locate and check features ``names`` (bare names) of type ``tname`` in every partition, or only in
+    ``parts`` (the others are not opened: a rank that holds only its own partitions reads those)."""
     if kind not in ("node", "edge"):
         raise ValueError(f"kind must be 'node' or 'edge', got {kind!r}")
     opener: PartOpener = part or ps.partition  # type: ignore[attr-defined]
@@ -67,12 +69,16 @@ def feature_columns(ps: object, kind: str, tname: str, names: Sequence[str],
     counts = np.diff(off)
     path = ps.path  # type: ignore[attr-defined]
     keys = [f"{tname}/{n}" for n in names]
+    wanted = set() if parts is None else {int(p) for p in parts}
     blocks: list[list[object | None]] = []
     trailing: list[tuple[int, ...]] = []
     dtype: np.dtype | None = None
     for key in keys:
         per_part: list[object | None] = []
         for p in range(counts.shape[0]):
+            if parts is not None and p not in wanted:
+                per_part.append(None)
+                continue
             prt = opener(p)
             feats = prt.node_feats if kind == "node" else prt.edge_feats  # type: ignore[attr-defined]
             want = int(counts[p])
@@ -102,12 +108,14 @@ def feature_columns(ps: object, kind: str, tname: str, names: Sequence[str],
 
 
 def gather_features(ps: object, kind: str, tname: str, names: str | Sequence[str],
-                    ids: np.ndarray | None = None, *, out: np.ndarray | None = None,
+                    ids: np.ndarray | slice | None = None, *, out: np.ndarray | None = None,
                     part: PartOpener | None = None, columns: FeatureColumns | None = None) -> np.ndarray:
     """Rows of features ``names`` of ``kind`` type ``tname``, by gpf per-type ID.
 
-    ``ids=None`` gives every row, in per-type ID order; otherwise the rows of ``ids``, each read
-    from its owner partition.  Several names are concatenated along the feature axis.  ``out``
+    ``ids=None`` gives every row, in per-type ID order; a ``slice`` (step 1) the rows of that ID range,
+    copied block by block from the partitions that own them (no index arrays); otherwise the rows of
+    ``ids``, each read from its owner partition.  Pages of memory-mapped files are let go once
+    copied.  Several names are concatenated along the feature axis.  ``out``
     (e.g. a pinned host buffer) receives the rows (values cast as ``np.copyto(casting="unsafe")``)
     and is returned; its shape must be the result's.  ``part`` opens partition p (default
     ``ps.partition``); ``columns`` reuses a :func:`feature_columns` already computed.
@@ -115,7 +123,15 @@ def gather_features(ps: object, kind: str, tname: str, names: str | Sequence[str
     names = [names] if isinstance(names, str) else list(names)
     cols = columns or feature_columns(ps, kind, tname, names, part)
     off = cols.offsets
-    if ids is None:
+    span: tuple[int, int] | None = None
+    if isinstance(ids, slice):
+        lo, hi, step = ids.indices(cols.total)
+        if step != 1:
+            raise ValueError(f"gather_features: a slice of IDs must have step 1, got {ids}")
+        span, ids = (lo, max(lo, hi)), None
+    if span is not None:
+        rows = span[1] - span[0]
+    elif ids is None:
         rows = cols.total
     else:
         ids = np.asarray(ids, dtype=np.int64)
@@ -137,10 +153,18 @@ def gather_features(ps: object, kind: str, tname: str, names: str | Sequence[str
         width = int(np.prod(trailing))
         dst = out if len(cols.blocks) == 1 else out[:, col:col + width]
         if ids is None:
+            first, last = span if span is not None else (0, cols.total)
             for p, arr in enumerate(per_part):
-                lo, hi = int(off[p]), int(off[p + 1])
-                if arr is not None and hi > lo:
-                    np.copyto(dst[lo:hi], np.asarray(arr).reshape(dst[lo:hi].shape), casting="unsafe")
+                lo, hi = max(int(off[p]), first), min(int(off[p + 1]), last)
+                if hi <= lo:
+                    continue
+                if arr is None:
+                    raise GpfError(f"{ps.path}: partition {p}: {kind} type {tname!r}: rows [{lo}, {hi}) "  # type: ignore[attr-defined]
+                                   "asked for, but the partition was not opened")
+                block = np.asarray(arr[lo - int(off[p]):hi - int(off[p])])  # type: ignore[index]  # Zarr: those chunks
+                np.copyto(dst[lo - first:hi - first], block.reshape(dst[lo - first:hi - first].shape),
+                          casting="unsafe")
+                release(block)
         else:
             for p in present.tolist():
                 sel = np.flatnonzero(owner == p)

@@ -11,12 +11,17 @@ Data path (DistDGL's, without servers):
 * rank ``r`` reads only its own partitions (``rank_partitions``) through the reader: the
   in-edges of every node it owns (:class:`LocalGraph`), its nodes' feature rows and, once,
   its HALO nodes' rows from their owners (:class:`NodeRows`);
-* per hop, the frontier is split by owner rank and sent in one ``all_to_all`` (a rank's
-  own share goes to itself); each rank samples every node it was asked for, all at once,
-  and sends the sampled edges back in a second ``all_to_all``;
-* per batch, the rows of the sampled nodes that are neither owned nor HALO-cached come
-  from their owners in one more exchange per node type.
+* the first hop samples the seeds, which the rank owns: no exchange;
+* every later hop sends the frontier nodes other ranks own to their owners in one
+  ``all_to_all`` (after one of the counts); each rank samples its own share and every node
+  it was asked for in one call and sends the sampled edges back in a second one (after its
+  counts).  Each answer carries the rows of the neighbours it found that the asker neither
+  owns nor caches (the answerer has them: every in-neighbour of an owned node is owned or
+  HALO), so no rows are fetched afterwards (:mod:`gpf.loader.sampling.answers`): 4
+  collectives per batch for 2 hops, 4 more per further hop.
 
+Without HALO caches (``halo_cache=False``) the rows come from their owners instead, one
+more exchange per node type and batch.
 Every step is collective, so every rank runs the same number of steps per epoch (see
 :mod:`gpf.loader.sampling.seeds` for ``drop_last``/``fill``).  Sampling and exchanges run
 on the CPU with ``gloo`` and on the GPU with ``nccl`` (the tables then live on the

@@ -96,8 +96,17 @@ class NodeRows:
             self.layouts[t], self.words[t], self.columns[t], self.num_owned[t] = layout, off, cols, n
         self.types = sorted(self.layouts)
         self._type_end = {t: torch.from_numpy(own.type_end[t].copy()).to(device) for t in self.types}
-        # which of this rank's rows each rank caches: per type, per rank, sorted IDs or (dense) a mask
-        self._peer_cached: dict[int, list[torch.Tensor]] = {}
+        #: which of this rank's rows each rank caches: per type, per rank, sorted IDs or (dense) a mask
+        self._peer_cached = self._fetch_halo_rows(exchange)
+        #: ``slot_of[t][id]``: where a type-``t`` node's row is in the columns (-1: not here), where it fits
+        self._slot_of = {t: self._slot_map(t) for t in self.types}
+
+    # -- building ---------------------------------------------------------------------------
+    def _fetch_halo_rows(self, exchange: Exchange) -> dict[int, list[torch.Tensor]]:
+        """Fill the HALO part of every column from the owners, in bounded rounds; returns, per type and
+        rank, which of this rank's rows that rank asked for (it caches them)."""
+        own, device = self.own, self.device
+        peer_cached: dict[int, list[torch.Tensor]] = {}
         for t in self.types:                       # collective: every rank, every type, same order
             n, h = self.num_owned[t], int(self.halo_ids[t].numel())
             rounds = exchange.all_reduce_max(-(-h // HALO_CHUNK_ROWS))  # bounded buffers, same count everywhere
@@ -118,19 +127,19 @@ class NodeRows:
                     mask[ids - int(own.type_lo[t])] = True
                     masks.append(mask)
                 asked = masks
-            self._peer_cached[t] = asked
-        #: ``slot_of[t][id]``: where a type-``t`` node's row is in the columns (-1: not here), where it fits
-        self._slot_of: dict[int, torch.Tensor | None] = {}
-        for t in self.types:
-            size = int(own.type_end[t, -1])
-            if not fits_dense(size):
-                self._slot_of[t] = None
-                continue
-            n, lo = self.num_owned[t], int(own.type_lo[t])
-            slot = torch.full((size,), -1, dtype=torch.int32, device=device)
-            slot[lo:lo + n] = torch.arange(n, dtype=torch.int32, device=device)
-            slot[self.halo_ids[t]] = torch.arange(n, n + self.halo_ids[t].numel(), dtype=torch.int32, device=device)
-            self._slot_of[t] = slot
+            peer_cached[t] = asked
+        return peer_cached
+
+    def _slot_map(self, t: int) -> torch.Tensor | None:
+        """Dense ``int32`` slot of every type-``t`` node's row (-1: not here), or None where it does not fit."""
+        size = int(self.own.type_end[t, -1])
+        if not fits_dense(size):
+            return None
+        n, lo, device = self.num_owned[t], int(self.own.type_lo[t]), self.device
+        slot = torch.full((size,), -1, dtype=torch.int32, device=device)
+        slot[lo:lo + n] = torch.arange(n, dtype=torch.int32, device=device)
+        slot[self.halo_ids[t]] = torch.arange(n, n + self.halo_ids[t].numel(), dtype=torch.int32, device=device)
+        return slot
 
     def cached_by(self, t: int, rank: int, ids: torch.Tensor) -> torch.Tensor:
         """Which of ``ids`` (type ``t``, owned by this rank) ``rank`` caches."""
@@ -141,7 +150,6 @@ class NodeRows:
             return torch.zeros_like(ids, dtype=torch.bool)
         return have[torch.searchsorted(have, ids).clamp_(max=have.numel() - 1)] == ids
 
-    # -- building ---------------------------------------------------------------------------
     def _halo_ids(self, ps, enabled: bool) -> dict[int, torch.Tensor]:
         """Per node type, the sorted per-type IDs of this rank's partitions' HALO nodes owned by other ranks."""
         halo = []

@@ -44,6 +44,26 @@ def test_several_names_concatenate_promoted_into_a_callers_buffer(het):
         gather_features(ps, "node", "item", "feat", out=np.empty((50, 5)))
 
 
+def test_an_id_range_reads_only_the_partitions_that_own_it(het):
+    from gpf.sdk.read.features import feature_columns, type_offsets
+
+    g, ps = het
+    want = by_gpf_id(ps, "user", g.ndata["user"]["feat"])
+    off = type_offsets(ps, "node", "user")
+    for lo, hi in [(0, 70), (int(off[1]) - 3, int(off[2]) + 2), (int(off[1]), int(off[2])), (5, 5)]:
+        np.testing.assert_array_equal(gather_features(ps, "node", "user", "feat", slice(lo, hi)), want[lo:hi])
+    opened = []
+    cols = feature_columns(ps, "node", "user", ["feat"], part=lambda p: opened.append(p) or ps.partition(p),
+                           parts=[1])
+    assert opened == [1]                                                  # partitions 0 and 2 stay closed
+    mine = slice(int(off[1]), int(off[2]))
+    np.testing.assert_array_equal(gather_features(ps, "node", "user", "feat", mine, columns=cols), want[mine])
+    with pytest.raises(gpf.GpfError, match="partition 0: .*not opened"):
+        gather_features(ps, "node", "user", "feat", slice(0, int(off[1]) + 1), columns=cols)
+    with pytest.raises(ValueError, match="step 1"):
+        gather_features(ps, "node", "user", "feat", slice(0, 10, 2))
+
+
 def test_a_partition_missing_the_feature_is_named(het, tmp_path):
     _, ps = het
     broken = ps.partition(1)

@@ -542,3 +542,181 @@ def test_truncation_test_really_faults(dgl_sets, tmp_path, monkeypatch):
     p = subprocess.run([sys.executable, "-c", code, "validate", str(cfg), "--json"], capture_output=True,
                        timeout=SECONDS, env=env)
     assert p.returncode == -7, (p.returncode, p.stderr.decode()[-500:])  # SIGBUS
+
+
+# -- 10: hostile chunked-graph inputs of `gpf partition` (metadata.json + chunk files) ------------------------------
+def _chunked(tmp_path: Path, fmt: str, zarr_format: int = 3, compressor: str | None = None) -> tuple[Path, dict, str]:
+    """A valid chunked graph in ``tmp_path/in``: (its folder, its metadata, the first edge type's key)."""
+    from tests.helpers.writer import write_chunked
+
+    root = write_chunked(tmp_path / "in", make_hetero(seed=1), fmt, zarr_format=zarr_format, compressor=compressor)
+    meta = json.loads((root / "metadata.json").read_text())
+    counts = [sum(c) for c in meta["num_edges_per_chunk"]]
+    return root, meta, meta["edge_type"][counts.index(max(counts))]  # the type with most edges: no empty chunk
+
+
+def partition_fails(root: Path, tmp_path: Path, *needles: str, extra: tuple = ()) -> str:
+    """``gpf partition`` of ``root`` exits 2 with one ``gpf: error:`` line naming metadata.json and ``needles``,
+    and leaves no config in its output folder."""
+    out = tmp_path / "out"
+    rc, _doc, err = run_gpf("partition", root, out, "--parts", "2", "--method", "random", *extra)
+    lines = err.strip().splitlines()
+    assert rc == 2 and len(lines) == 1 and lines[0].startswith("gpf: error: "), err
+    assert str(root / "metadata.json") in lines[0], err
+    for needle in needles:
+        assert needle in lines[0], (needle, err)
+    if out.exists():
+        assert not list(out.rglob("*.json")), sorted(out.rglob("*"))  # nothing that looks like a set
+        assert_secret_absent(out)
+    return lines[0]
+
+
+def test_chunked_valid_input_partitions_under_the_limits(tmp_path):
+    """The control of the tests below: the same inputs unharmed partition under the same limits."""
+    for fmt, zf in (("numpy", 3), ("zarr", 3), ("zarr", 2)):
+        root, _meta, _key = _chunked(tmp_path / f"{fmt}{zf}", fmt, zf)
+        rc, _doc, err = run_gpf("partition", root, tmp_path / f"out-{fmt}{zf}", "--parts", "2", "--method", "random")
+        assert rc == 0 and (tmp_path / f"out-{fmt}{zf}" / "chunky.json").is_file(), err
+
+
+@pytest.mark.parametrize("how", ["dotdot", "absolute", "symlink", "nested_dotdot", "symlinked_folder"])
+def test_chunked_paths_out_of_the_metadata_folder_are_refused(tmp_path, secret, how):
+    root, meta, key = _chunked(tmp_path, "numpy")
+    target = secret.with_suffix(".npy")
+    np.save(target, np.frombuffer(SECRET * 64, dtype=np.int64).reshape(-1, 2) % 4)
+    (root / "link.npy").symlink_to(target)
+    (root / "linkdir").symlink_to(secret.parent, target_is_directory=True)
+    rel = os.path.relpath(target, root)  # ../outside/secret.npy
+    name = {"dotdot": rel, "absolute": str(target), "symlink": "link.npy", "nested_dotdot": f"e/../{rel}",
+            "symlinked_folder": "linkdir/secret.npy"}[how]
+    meta["edges"][key]["data"][1] = name
+    (root / "metadata.json").write_text(json.dumps(meta))
+    line = partition_fails(root, tmp_path, f"edges[{key!r}]", repr(name), "outside")
+    assert "the folder of metadata.json" in line
+
+
+def test_chunked_zarr_key_symlinked_out_of_the_array_is_refused(tmp_path, secret):
+    root, meta, key = _chunked(tmp_path, "zarr")
+    rel = meta["edges"][key]["data"][1]
+    chunk = _zarr_chunk(root, rel)
+    chunk.unlink()
+    chunk.symlink_to(secret)
+    partition_fails(root, tmp_path, rel, "c/0/0: Zarr key 'c/0/0' resolves to", "outside the store")
+
+
+@pytest.mark.parametrize("kind", ["csv", "numpy", "parquet", "zarr"])
+def test_chunked_fifo_chunk_is_refused_not_a_hang(tmp_path, kind):
+    root, meta, key = _chunked(tmp_path, kind)
+    rel = meta["edges"][key]["data"][0]
+    target = root / rel / "c" / "0" / "0" if kind == "zarr" else root / rel
+    target.unlink()
+    os.mkfifo(target)
+    partition_fails(root, tmp_path, rel, "FIFO")
+
+
+def _npy_header(shape: tuple, dtype: str = "<i8") -> bytes:
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": dtype, "fortran_order": False, "shape": shape})
+    return buf.getvalue()
+
+
+def test_chunked_npy_claims_and_pickles_are_refused(tmp_path):
+    root, meta, key = _chunked(tmp_path, "numpy")
+    rel = meta["edges"][key]["data"][0]
+    saved = (root / rel).read_bytes()
+    (root / rel).write_bytes(_npy_header((1 << 36, 2)) + bytes(64))  # claims 1 TiB, holds 64 bytes
+    partition_fails(root, tmp_path, rel, "header says shape (68719476736, 2)", "holds 64 bytes")
+    marker = tmp_path / "pwned"
+    np.save(root / rel, np.array([_Exploit(marker), 1], dtype=object), allow_pickle=True)
+    partition_fails(root, tmp_path, rel, "pickles are never loaded")
+    (root / rel).write_bytes(saved)
+    feat = next(iter(meta["node_data"].values()))
+    frel = next(iter(feat.values()))["data"][0]
+    (root / frel).write_bytes(_npy_header((1 << 33, 64), "<f4") + bytes(128))
+    partition_fails(root, tmp_path, frel, "header says shape (8589934592, 64)", extra=("--out-of-core",))
+    assert not marker.exists()
+
+
+def _zarr_chunk(root: Path, rel: str) -> Path:
+    folder = root / rel
+    return folder / "0.0" if (folder / ".zarray").exists() else folder / "c" / "0" / "0"
+
+
+@pytest.mark.parametrize("zarr_format, compressor", [(3, "zstd"), (3, "gzip"), (3, "blosc"), (2, "zstd"), (2, "gzip"),
+                                                     (2, "zlib"), (2, "blosc"), (2, "lz4")])
+def test_chunked_zarr_bombs_are_refused_before_decompressing(tmp_path, zarr_format, compressor):
+    import zlib
+
+    root, meta, key = _chunked(tmp_path, "zarr", zarr_format, compressor)
+    rel = meta["edges"][key]["data"][0]
+    chunk = _zarr_chunk(root, rel)
+    if compressor == "zstd":
+        bomb = _zstd_rle_frame(6 << 30, True)
+    elif compressor in ("gzip", "zlib"):
+        z = zlib.compressobj(9, zlib.DEFLATED, 31 if compressor == "gzip" else 15)
+        bomb = (z.compress(bytes(64 << 20)) + z.flush()) * 32  # 2 GiB in ~2 MB
+    elif compressor == "blosc":
+        real = bytearray(chunk.read_bytes())
+        real[4:8] = struct.pack("<I", 0xFFFFFFF0)  # header: nbytes 4 GiB
+        bomb = bytes(real)
+    else:
+        bomb = struct.pack("<I", 0x7FFFFFFF) + chunk.read_bytes()[4:]  # numcodecs LZ4: a 2 GiB size prefix
+    chunk.write_bytes(bomb)
+    partition_fails(root, tmp_path, rel, f"{compressor} chunk")
+
+
+@pytest.mark.parametrize("zarr_format", [3, 2])
+def test_chunked_zarr_shape_claims_are_checked_against_the_stored_chunks(tmp_path, zarr_format):
+    root, meta, key = _chunked(tmp_path, "zarr", zarr_format)
+    rel = meta["edges"][key]["data"][0]
+    doc_path = root / rel / (".zarray" if zarr_format == 2 else "zarr.json")
+    saved = doc_path.read_text()
+    doc = json.loads(saved)
+    doc["shape"] = [1 << 36, 2]  # 1 TiB of int64 pairs over a few stored chunks (the rest would be fill values)
+    doc_path.write_text(json.dumps(doc))
+    partition_fails(root, tmp_path, rel, "claims 1099511627776 bytes but its chunks store")
+    doc_path.write_text(saved)
+    feat = next(iter(meta["node_data"].values()))
+    frel = next(iter(feat.values()))["data"][0]
+    doc_path = root / frel / (".zarray" if zarr_format == 2 else "zarr.json")
+    doc = json.loads(doc_path.read_text())
+    doc["shape"][0] = 1 << 32
+    doc_path.write_text(json.dumps(doc))
+    partition_fails(root, tmp_path, frel, "bytes but its chunks store", extra=("--out-of-core",))
+
+
+@pytest.mark.parametrize("edit, why", [
+    ({"compressor": {"id": "bz2", "level": 1}}, "compressor 'bz2' is not one gpf decodes"),
+    ({"filters": [{"id": "pickle"}]}, "filters"),
+    ({"dtype": "|O"}, "not a plain bool, int, uint or float dtype"),
+    ({"dtype": [["a", "<i8"]]}, "not a plain bool, int, uint or float dtype"),
+])
+def test_chunked_zarr_v2_metadata_outside_the_allow_list_is_refused(tmp_path, edit, why):
+    root, meta, key = _chunked(tmp_path, "zarr", 2)
+    rel = meta["edges"][key]["data"][1]
+    doc_path = root / rel / ".zarray"
+    doc = json.loads(doc_path.read_text())
+    doc.update(edit)
+    doc_path.write_text(json.dumps(doc))
+    partition_fails(root, tmp_path, rel, "Zarr metadata refused", why)
+
+
+def test_chunked_zarr_v3_unknown_codec_is_refused(tmp_path):
+    root, meta, key = _chunked(tmp_path, "zarr", 3)
+    rel = meta["edges"][key]["data"][0]
+    doc_path = root / rel / "zarr.json"
+    doc = json.loads(doc_path.read_text())
+    doc["codecs"].append({"name": "numcodecs.pickle"})
+    doc_path.write_text(json.dumps(doc))
+    partition_fails(root, tmp_path, rel, "numcodecs.pickle")
+
+
+@pytest.mark.extra("parquet")
+def test_chunked_parquet_non_numeric_column_is_refused_before_reading(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    root, meta, key = _chunked(tmp_path, "parquet")
+    rel = meta["edges"][key]["data"][0]
+    pq.write_table(pa.table({"src": ["x" * 1000] * 10, "dst": [1] * 10}), root / rel)
+    partition_fails(root, tmp_path, rel, "is not numeric (BYTE_ARRAY)")

@@ -10,7 +10,7 @@ from __future__ import annotations
 __all__ = [
     "MAX_JSON_BYTES", "MAX_JSON_DEPTH", "MAX_NPY_HEADER", "MAX_PICKLE_BYTES", "MAX_PICKLE_OPS",
     "MAX_PICKLE_DEPTH", "MAX_PICKLE_ITEMS", "HDF5_MAX_RATIO", "HDF5_FILTERS", "ZARR_CODECS", "ZARR_MAX_CHUNK_BYTES",
-    "ZARR_MAX_ROW_BYTES", "ZARR_MAX_SHARD_CHUNKS", "ZARR_MAX_RATIO",
+    "ZARR_MAX_ROW_BYTES", "ZARR_MAX_SHARD_CHUNKS", "ZARR_MAX_RATIO", "ZARR_V2_COMPRESSORS", "PARQUET_MAX_RATIO",
 ]
 
 #: Largest JSON document read: a partition config, a Zarr store's ``zarr.json`` (which holds the config).
@@ -37,6 +37,8 @@ HDF5_FILTERS = frozenset({1, 2, 3, 32000})
 
 #: The Zarr v3 codecs gpf decodes; any other (or any storage transformer) is refused.
 ZARR_CODECS = frozenset({"bytes", "zstd", "gzip", "blosc", "crc32c", "transpose", "sharding_indexed"})
+#: The Zarr v2 compressors gpf decodes (only in a chunked-graph input's Zarr chunks; no v2 filter is decoded).
+ZARR_V2_COMPRESSORS = frozenset({"zstd", "gzip", "zlib", "blosc", "lz4"})
 #: Largest Zarr chunk (its declared shape times the item size): gpf writes 64 KiB feature and 1 MiB graph chunks.
 ZARR_MAX_CHUNK_BYTES = 256 << 20
 #: Largest row of a Zarr array (its trailing dimensions times the item size).
@@ -45,3 +47,7 @@ ZARR_MAX_ROW_BYTES = 256 << 20
 ZARR_MAX_SHARD_CHUNKS = 1 << 20
 #: Largest ratio of an array read whole to the bytes of its stored chunks (zstd reaches ~32000:1).
 ZARR_MAX_RATIO = 1 << 16
+
+#: Largest ratio of the values a parquet chunk of a chunked-graph input declares (rows times column widths,
+#: from its footer) to the file's size (run-length and dictionary encodings of constant columns reach it).
+PARQUET_MAX_RATIO = 1 << 16

@@ -199,7 +199,10 @@ def read_config(path: Path) -> dict:
     return json.loads(Path(path).read_text())
 
 
-def write_chunked(root: Path, g: Graph, fmt: str = "csv") -> Path:
+def write_chunked(root: Path, g: Graph, fmt: str = "csv", *, zarr_format: int = 3, compressor: str | None = None) -> Path:
+    """``g`` as a chunked graph (metadata.json) with ``fmt`` chunks; ``zarr``: Zarr v``zarr_format`` arrays
+    compressed with ``compressor`` (zarr-python's default when None; "none", "zstd", "gzip", "blosc", and
+    for v2 also "zlib", "lz4")."""
     meta = {"graph_name": "chunky", "node_type": list(g.ntypes[::-1]),
             "num_nodes_per_chunk": [[g.num_nodes(nt) // 2, g.num_nodes(nt) - g.num_nodes(nt) // 2] for nt in g.ntypes[::-1]],
             "edge_type": [], "num_edges_per_chunk": [], "edges": {}, "node_data": {}, "edge_data": {}}
@@ -218,7 +221,7 @@ def write_chunked(root: Path, g: Graph, fmt: str = "csv") -> Path:
                 save_parquet(root / f, np.stack([src[sl], dst[sl]], 1), shape=False)
             elif fmt == "zarr":
                 f = f"e/{i}-{c}.zarr"
-                save_zarr(root / f, np.stack([src[sl], dst[sl]], 1))
+                save_zarr(root / f, np.stack([src[sl], dst[sl]], 1), zarr_format, compressor)
             else:
                 f = f"e/{i}-{c}.npy"
                 np.save(root / f, np.stack([src[sl], dst[sl]], 1))
@@ -230,7 +233,7 @@ def write_chunked(root: Path, g: Graph, fmt: str = "csv") -> Path:
         if fmt == "zarr":  # two chunks, each its own Zarr array
             half = len(arr) // 2
             for c, part in enumerate((arr[:half], arr[half:])):
-                save_zarr(root / f"{stem}-{c}.zarr", part)
+                save_zarr(root / f"{stem}-{c}.zarr", part, zarr_format, compressor)
             return {"format": {"name": "zarr"}, "data": [f"{stem}-0.zarr", f"{stem}-1.zarr"]}
         if fmt != "parquet":
             np.save(root / f"{stem}.npy", arr)
@@ -266,11 +269,24 @@ def save_parquet(path: Path, arr: np.ndarray, shape: bool = True, vector_rows: b
     pq.write_table(table, path)
 
 
-def save_zarr(path, arr: np.ndarray) -> None:
-    """One chunk of a chunked graph as a Zarr v3 array (small inner chunks, so reads span several)."""
+def save_zarr(path, arr: np.ndarray, zarr_format: int = 3, compressor: str | None = None) -> None:
+    """One chunk of a chunked graph as a Zarr array (small inner chunks, so reads span several)."""
     import zarr
 
+    extra: dict = {}
+    if compressor == "none":
+        extra["compressors"] = None
+    elif compressor is not None and zarr_format == 2:
+        import numcodecs
+
+        extra["compressors"] = {"zstd": numcodecs.Zstd, "gzip": numcodecs.GZip, "zlib": numcodecs.Zlib,
+                                "blosc": numcodecs.Blosc, "lz4": numcodecs.LZ4}[compressor]()
+    elif compressor is not None:
+        from zarr.codecs import BloscCodec, GzipCodec, ZstdCodec
+
+        extra["compressors"] = {"zstd": ZstdCodec, "gzip": GzipCodec, "blosc": BloscCodec}[compressor]()
     z = zarr.create_array(str(path), shape=arr.shape, dtype=arr.dtype,
-                          chunks=(max(1, min(len(arr), 16)), *arr.shape[1:]) if arr.ndim else (), zarr_format=3)
+                          chunks=(max(1, min(len(arr), 16)), *arr.shape[1:]) if arr.ndim else (),
+                          zarr_format=zarr_format, **extra)
     if arr.size:
         z[...] = arr

@@ -13,6 +13,10 @@ for:
   most :data:`~gpf.limits.ZARR_MAX_CHUNK_BYTES` and shards of at most
   :data:`~gpf.limits.ZARR_MAX_SHARD_CHUNKS` chunks.
 
+A partition set is Zarr v3 only.  A store opened with ``zarr_formats=(2, 3)`` (the Zarr chunks of a
+chunked-graph input) also reads a Zarr v2 array: its ``.zarray`` names a plain numeric dtype, no filters
+and at most one compressor of :data:`~gpf.limits.ZARR_V2_COMPRESSORS`, bounded the same way.
+
 :func:`guarded_array` then swaps each decompressing codec of an array for one that checks, before it
 decompresses a chunk, that the chunk cannot expand past the size its declared chunk shape gives (zstd:
 every frame states its size; blosc: the header does; gzip: decompressed in bounded steps), so a chunk of
@@ -25,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
+import re
 import stat
 import zlib
 from typing import Any
@@ -40,9 +45,11 @@ from gpf.limits import (
     ZARR_MAX_RATIO,
     ZARR_MAX_ROW_BYTES,
     ZARR_MAX_SHARD_CHUNKS,
+    ZARR_V2_COMPRESSORS,
 )
 
-__all__ = ["GuardedStore", "guarded_store", "guarded_array", "check_backed", "check_key_path"]
+__all__ = ["GuardedStore", "guarded_store", "guarded_array", "check_backed", "check_key_path", "stored_bytes",
+           "settle_failed_read", "ChunkRefused"]
 
 _META_NAMES = ("zarr.json", ".zarray", ".zgroup", ".zattrs", ".zmetadata")
 
@@ -59,10 +66,19 @@ def _within(real: str, real_root: str) -> bool:
     return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
 
 
-def _metadata_problem(doc: Any) -> str | None:
-    """Why a decoded ``zarr.json`` is refused, or None."""
+def _metadata_problem(doc: Any, name: str = "zarr.json", formats: tuple[int, ...] = (3,)) -> str | None:
+    """Why a decoded metadata document ``name`` (``zarr.json``; with Zarr v2 allowed also ``.zarray``,
+    ``.zgroup``, ``.zattrs``, ``.zmetadata``) is refused, or None."""
     if not isinstance(doc, dict):
         return "metadata is not a JSON object"
+    if name != "zarr.json":
+        if 2 not in formats:
+            return f"{name} is Zarr v2 metadata, gpf reads Zarr v3 only here"
+        if name in (".zattrs", ".zmetadata"):
+            return None  # attributes; a consolidated listing is never used to open an input array
+        if doc.get("zarr_format") != 2:
+            return f"zarr_format is {_short(doc.get('zarr_format'))} in {name}, expected 2"
+        return _v2_array_problem(doc) if name == ".zarray" else None
     if doc.get("zarr_format") != 3:
         return f"zarr_format is {doc.get('zarr_format')!r}, gpf reads Zarr v3 only"
     if doc.get("node_type") != "array":
@@ -79,6 +95,33 @@ def _metadata_problem(doc: Any) -> str | None:
     sep = (enc.get("configuration") or {}).get("separator", "/" if enc.get("name") == "default" else ".")
     if enc.get("name") not in ("default", "v2") or sep not in ("/", "."):
         return f"chunk_key_encoding {_short(enc)} is not one gpf reads"
+    return None
+
+
+_V2_DTYPE = re.compile(r"[<>|=]?(b1|[iu][1248]|f[248])")
+
+
+def _v2_array_problem(doc: dict) -> str | None:
+    """Why a Zarr v2 ``.zarray`` (or zarr-python's parsed form of one) is refused, or None."""
+    dtype = doc.get("dtype")
+    if not (isinstance(dtype, str) and _V2_DTYPE.fullmatch(dtype)):
+        return f"dtype {_short(dtype)} is not a plain bool, int, uint or float dtype"
+    shape: Any = doc.get("shape")
+    chunks: Any = doc.get("chunks")
+    for key, value in (("shape", shape), ("chunks", chunks)):
+        if not (isinstance(value, (list, tuple)) and all(type(c) is int and c >= 0 for c in value)):
+            return f"{key} is {_short(value)}, expected a list of sizes"
+    if len(shape) != len(chunks):
+        return f"shape {_short(shape)} and chunks {_short(chunks)} differ in length"
+    if doc.get("filters"):
+        return f"filters {_short(doc.get('filters'))} (gpf decodes no Zarr v2 filter: refused)"
+    comp = doc.get("compressor")
+    name = comp.get("id") if isinstance(comp, dict) else comp
+    if comp is not None and name not in ZARR_V2_COMPRESSORS:
+        return f"compressor {_short(name)} is not one gpf decodes ({', '.join(sorted(ZARR_V2_COMPRESSORS))})"
+    if doc.get("order", "C") not in ("C", "F") or doc.get("dimension_separator", ".") not in (".", "/", None):
+        return f"order {_short(doc.get('order'))} / dimension_separator {_short(doc.get('dimension_separator'))} " \
+            "is not one gpf reads"
     return None
 
 
@@ -106,7 +149,7 @@ def _short(value: Any) -> str:
     return r.repr(value)
 
 
-def _guard_json(data: bytes, label: str) -> None:
+def _guard_json(data: bytes, label: str, formats: tuple[int, ...] = (3,)) -> None:
     from gpf.spec.io import decode_config_json
 
     if len(data) > MAX_JSON_BYTES:
@@ -115,7 +158,7 @@ def _guard_json(data: bytes, label: str) -> None:
         doc = decode_config_json(data, source=label)
     except ConfigError as e:
         raise FormatError(label, None, f"Zarr metadata refused: {e.message}") from None
-    problem = _metadata_problem(doc)
+    problem = _metadata_problem(doc, label.rsplit("/", 1)[-1], formats)
     if problem:
         raise FormatError(label, None, f"Zarr metadata refused: {problem}")
 
@@ -126,15 +169,17 @@ def _make_store_class():
     class _Guarded(WrapperStore):
         """A store that refuses what SPEC 11 refuses (see the module docstring); read-only."""
 
-        def __init__(self, store, label: str = "", local_root: str | None = None) -> None:
+        def __init__(self, store, label: str = "", local_root: str | None = None,
+                     formats: tuple[int, ...] = (3,)) -> None:
             super().__init__(store)
+            self._formats = formats
             self._label = label
             self._local_root = local_root
             self._real_root = os.path.realpath(local_root) if local_root is not None else ""
             self._folders: dict[str, bool] = {}
 
         def _with_store(self, store):
-            return type(self)(store, self._label, self._local_root)
+            return type(self)(store, self._label, self._local_root, self._formats)
 
         def _check(self, key: str) -> None:
             check_key_path(key, self._label)
@@ -174,7 +219,7 @@ def _make_store_class():
             meta = key.rsplit("/", 1)[-1] in _META_NAMES
             buf = await self._store.get(key, prototype, byte_range)
             if meta and buf is not None:
-                _guard_json(buf.to_bytes(), f"{self._label}/{key}")
+                _guard_json(buf.to_bytes(), f"{self._label}/{key}", self._formats)
             return buf
 
         async def get_partial_values(self, prototype, key_ranges):
@@ -197,25 +242,50 @@ def _make_store_class():
 _STORE_CLASS: list[type] = []
 
 
-def GuardedStore(store, label: str = "", local_root: str | None = None):  # noqa: N802 - a class, made lazily
-    """Wrap a zarr ``store`` (see the module docstring); ``local_root``: its folder when it is on a local disk."""
+def GuardedStore(store, label: str = "", local_root: str | None = None,  # noqa: N802 - a class, made lazily
+                 formats: tuple[int, ...] = (3,)):
+    """Wrap a zarr ``store`` (see the module docstring); ``local_root``: its folder when it is on a local disk;
+    ``formats``: the Zarr formats whose metadata is read (a partition set: v3 only)."""
     if not _STORE_CLASS:
         _STORE_CLASS.append(_make_store_class())
-    return _STORE_CLASS[0](store, label, local_root)
+    return _STORE_CLASS[0](store, label, local_root, formats)
 
 
-def guarded_store(root: str):
+def guarded_store(root: str, formats: tuple[int, ...] = (3,)):
     """The read-only guarded store over ``root`` (a local folder or an fsspec URL)."""
     from gpf.sdk import paths
 
     if paths.is_url(root):
         from zarr.storage import FsspecStore
 
-        return GuardedStore(FsspecStore.from_url(root, read_only=True), root, None)
+        return GuardedStore(FsspecStore.from_url(root, read_only=True), root, None, formats)
     from zarr.storage import LocalStore
 
     local = root[len("file://"):] if root.startswith("file://") else root
-    return GuardedStore(LocalStore(local, read_only=True), root, local)
+    return GuardedStore(LocalStore(local, read_only=True), root, local, formats)
+
+
+def stored_bytes(root: str, skip: tuple[str, ...] = _META_NAMES) -> int:
+    """Bytes of the chunk objects under ``root`` (a local folder or an fsspec URL), metadata documents
+    (``skip``) excluded; symlinks count as their own size (what they point to is refused when read)."""
+    from gpf.sdk import paths
+
+    if paths.is_url(root):
+        import fsspec
+
+        fs, p = fsspec.core.url_to_fs(root)
+        return int(sum(size for name, size in fs.du(p, total=False).items()
+                       if name.rstrip("/").rsplit("/", 1)[-1] not in skip))
+    local = root[len("file://"):] if root.startswith("file://") else root
+    total = 0
+    for dirpath, _dirs, files in os.walk(local):
+        for f in files:
+            if f not in skip:
+                try:
+                    total += os.lstat(os.path.join(dirpath, f)).st_size
+                except OSError:
+                    pass
+    return total
 
 
 # -- codecs ---------------------------------------------------------------------------------------
@@ -282,46 +352,123 @@ def _make_codec_classes() -> dict[str, type]:
         return Bounded
 
     def zstd(_codec, data: bytes, limit: int):
-        try:
-            size = _zstd_sizes(data)
-        except (ValueError, IndexError) as exc:
-            raise _Bomb(f"zstd chunk refused: {exc}") from None
-        if size > limit:
-            raise _Bomb(f"zstd chunk declares {size} bytes, more than its chunk's {limit - _SLACK}")
+        _zstd_check(data, limit)
         return None
 
     def blosc(_codec, data: bytes, limit: int):
-        if len(data) < 16:
-            raise _Bomb("blosc chunk shorter than its header")
-        nbytes = int.from_bytes(data[4:8], "little")
-        cbytes = int.from_bytes(data[12:16], "little")
-        if nbytes > limit:
-            raise _Bomb(f"blosc chunk declares {nbytes} bytes, more than its chunk's {limit - _SLACK}")
-        if cbytes != len(data):
-            raise _Bomb(f"blosc chunk header says {cbytes} compressed bytes, the chunk has {len(data)}")
+        _blosc_check(data, limit)
         return None
 
     def gzip(_codec, data: bytes, limit: int):
-        out = bytearray()
-        rest = data
-        while rest:
-            d = zlib.decompressobj(wbits=47)  # gzip or zlib header
-            try:
-                out += d.decompress(rest, limit + 1 - len(out))
-            except zlib.error as exc:
-                raise _Bomb(f"gzip chunk does not decode: {exc}") from None
-            if len(out) > limit or d.unconsumed_tail:
-                raise _Bomb(f"gzip chunk expands past its chunk's {limit - _SLACK} bytes")
-            if not d.eof:
-                raise _Bomb("gzip chunk is truncated")
-            rest = d.unused_data
-        return bytes(out)
+        return _inflate(data, limit, "gzip")
 
     return {"zstd": bounded(ZstdCodec, zstd), "blosc": bounded(BloscCodec, blosc), "gzip": bounded(GzipCodec, gzip)}
 
 
+def _zstd_check(data: bytes, limit: int) -> None:
+    try:
+        size = _zstd_sizes(data)
+    except (ValueError, IndexError) as exc:
+        raise _Bomb(f"zstd chunk refused: {exc}") from None
+    if size > limit:
+        raise _Bomb(f"zstd chunk declares {size} bytes, more than its chunk's {limit - _SLACK}")
+
+
+def _blosc_check(data: bytes, limit: int) -> None:
+    if len(data) < 16:
+        raise _Bomb("blosc chunk shorter than its header")
+    nbytes = int.from_bytes(data[4:8], "little")
+    cbytes = int.from_bytes(data[12:16], "little")
+    if nbytes > limit:
+        raise _Bomb(f"blosc chunk declares {nbytes} bytes, more than its chunk's {limit - _SLACK}")
+    if cbytes != len(data):
+        raise _Bomb(f"blosc chunk header says {cbytes} compressed bytes, the chunk has {len(data)}")
+
+
+def _inflate(data: bytes, limit: int, what: str) -> bytes:
+    """gzip or zlib streams (one or more) inflated in bounded steps: at most ``limit`` bytes."""
+    out = bytearray()
+    rest = data
+    while rest:
+        d = zlib.decompressobj(wbits=47)  # gzip or zlib header
+        try:
+            out += d.decompress(rest, limit + 1 - len(out))
+        except zlib.error as exc:
+            raise _Bomb(f"{what} chunk does not decode: {exc}") from None
+        if len(out) > limit or d.unconsumed_tail:
+            raise _Bomb(f"{what} chunk expands past its chunk's {limit - _SLACK} bytes")
+        if not d.eof:
+            raise _Bomb(f"{what} chunk is truncated")
+        rest = d.unused_data
+    return bytes(out)
+
+
+def _lz4_check(data: bytes, limit: int) -> None:
+    if len(data) < 4:
+        raise _Bomb("lz4 chunk shorter than its header")
+    size = int.from_bytes(data[:4], "little")
+    if size > limit:
+        raise _Bomb(f"lz4 chunk declares {size} bytes, more than its chunk's {limit - _SLACK}")
+
+
+class _BoundedV2:
+    """A Zarr v2 (numcodecs) compressor whose output is bounded by the array's chunk size (decode only)."""
+
+    def __init__(self, inner: Any, limit: int) -> None:
+        self.inner, self.limit = inner, limit
+        self.codec_id = inner.codec_id
+
+    def decode(self, buf: Any, out: Any = None) -> Any:
+        from numcodecs.compat import ensure_bytes, ensure_contiguous_ndarray
+
+        data = ensure_bytes(ensure_contiguous_ndarray(buf))
+        name = self.codec_id
+        if name in ("gzip", "zlib"):
+            return _inflate(data, self.limit, name)
+        {"zstd": _zstd_check, "blosc": _blosc_check, "lz4": _lz4_check}[name](data, self.limit)
+        return self.inner.decode(data, out)
+
+    def encode(self, buf: Any) -> Any:
+        raise FormatError("", None, "the store is opened read-only")
+
+    def get_config(self) -> dict:
+        return dict(self.inner.get_config())
+
+    @classmethod
+    def from_config(cls, config: dict) -> Any:  # never used: zarr rebuilds nothing from a bounded codec
+        raise NotImplementedError
+
+
 class _Bomb(ValueError):
     """A chunk that would decompress past its declared size."""
+
+
+ChunkRefused = _Bomb
+
+
+def settle_failed_read(timeout: float = 30.0) -> None:
+    """Wait (at most ``timeout`` seconds) for the tasks on zarr-python's I/O loop to finish after a read
+    failed: a failed gather leaves its sibling chunk reads running, and a task still pending when the
+    process exits is reported by asyncio on stderr.  Nothing is cancelled (another thread's read may
+    share the loop); every sibling's work is bounded by the rules above."""
+    try:
+        from zarr.core import sync as zsync
+    except ImportError:
+        return
+    loop = zsync.loop[0]
+    if loop is None or loop.is_closed():
+        return
+
+    async def wait_others() -> None:
+        me = asyncio.current_task()
+        others = [t for t in asyncio.all_tasks() if t is not me]
+        if others:
+            await asyncio.wait(others, timeout=timeout)
+
+    try:
+        asyncio.run_coroutine_threadsafe(wait_others(), loop).result(timeout + 1)
+    except Exception:  # noqa: BLE001 - best effort: the read's own error is what gets reported
+        pass
 
 
 _CODEC_CLASSES: dict[str, type] = {}
@@ -357,18 +504,23 @@ def _rebuild(cls: type, codec: Any, fields: dict) -> Any:
 
 def guarded_array(a, where: str):
     """``a`` (a zarr Array) with its decompressing codecs bounded by the declared chunk size, after
-    checking its chunk and shard sizes."""
+    checking its chunk and shard sizes.  A Zarr v2 array (opened through a store that allows v2) is
+    checked by the rules of ``.zarray`` and its compressor bounded the same way."""
     import zarr
     from zarr.core.array import AsyncArray
+    from zarr.core.metadata.v2 import ArrayV2Metadata
     from zarr.core.metadata.v3 import ArrayV3Metadata
 
     meta = a.metadata
-    if not isinstance(meta, ArrayV3Metadata):
-        raise FormatError(where, None, "not a Zarr v3 array")
-    problem = _metadata_problem(meta.to_dict())  # again on the parsed form, wherever zarr-python took it from
+    if isinstance(meta, ArrayV3Metadata):  # checked again on the parsed form, wherever zarr-python took it from
+        problem = _metadata_problem(meta.to_dict())
+    elif isinstance(meta, ArrayV2Metadata):
+        problem = _v2_array_problem(meta.to_dict())
+    else:
+        raise FormatError(where, None, "not a Zarr v3 or v2 array")
     if problem:
         raise FormatError(where, None, f"Zarr metadata refused: {problem}")
-    itemsize = np.dtype(meta.data_type.to_native_dtype()).itemsize
+    itemsize = np.dtype(a.dtype).itemsize
     chunk = tuple(int(c) for c in a.chunks)
     chunk_bytes = int(np.prod(chunk, dtype=object)) * itemsize
     shards = getattr(a, "shards", None)
@@ -383,7 +535,11 @@ def guarded_array(a, where: str):
     if chunk_bytes > ZARR_MAX_CHUNK_BYTES:
         raise FormatError(where, None, f"chunks of shape {chunk} ({chunk_bytes} bytes) are over the "
                           f"{ZARR_MAX_CHUNK_BYTES}-byte limit for a chunk")
-    safe = dataclasses.replace(meta, codecs=_guard_codecs(meta.codecs))
+    if isinstance(meta, ArrayV2Metadata):
+        comp = meta.compressor
+        safe: Any = meta if comp is None else _rebuild(type(meta), meta, {"compressor": _BoundedV2(comp, chunk_bytes + _SLACK)})
+    else:
+        safe = dataclasses.replace(meta, codecs=_guard_codecs(meta.codecs))
     inner = a._async_array
     return zarr.Array(AsyncArray(safe, inner.store_path, inner.config))
 
@@ -393,7 +549,7 @@ def check_backed(a, where: str, stored: int, rows: int | None = None) -> None:
     objects can hold (:data:`~gpf.limits.ZARR_MAX_RATIO` times, plus one chunk: a chunk of fill values
     is not stored), unless ``rows`` (a count already backed by another array) gives its length and its
     rows are narrow (at most 64 bytes: a flag, type or owner per node may be all fill values)."""
-    itemsize = np.dtype(a.metadata.data_type.to_native_dtype()).itemsize
+    itemsize = np.dtype(a.dtype).itemsize
     declared = int(np.prod(a.shape, dtype=object)) * itemsize
     chunk = int(np.prod(a.chunks, dtype=object)) * itemsize
     if rows is not None and a.shape and int(a.shape[0]) == rows and declared <= 64 * max(rows, 1):

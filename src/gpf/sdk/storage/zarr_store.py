@@ -273,20 +273,9 @@ class ZarrStore:
 
     def _stored_bytes(self, path: str) -> int:
         """Bytes of the chunk objects stored for the array at ``path`` (its metadata excluded)."""
-        if paths.is_url(self.root):
-            import fsspec
+        from gpf.sdk.storage.zarr_guard import stored_bytes
 
-            fs, p = fsspec.core.url_to_fs(f"{self.root}/{path}")
-            return int(sum(size for name, size in fs.du(p, total=False).items() if not name.endswith(ROOT_META)))
-        total = 0
-        for dirpath, _dirs, files in os.walk(os.path.join(_local(self.root), *path.split("/"))):
-            for f in files:
-                if f != ROOT_META:
-                    try:
-                        total += os.lstat(os.path.join(dirpath, f)).st_size
-                    except OSError:
-                        pass
-        return total
+        return stored_bytes(f"{self.root}/{path}")
 
     def _read(self, part_id: int, name: str, rows: int | None = None) -> np.ndarray:
         import zarr

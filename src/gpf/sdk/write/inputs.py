@@ -12,7 +12,12 @@
   original IDs when the set stores ``orig_nids``/``orig_eids``, else in the set's own
   per-type IDs, for re-partitioning.
 
-Every error is a :class:`~gpf.sdk.write.graph.GraphError` naming the file and key.
+Every error is a :class:`~gpf.sdk.write.graph.GraphError` naming the file and key, except a chunk that
+leaves the folder of ``metadata.json`` (:class:`~gpf.errors.PathEscapeError`) or is not a regular file
+(:class:`~gpf.errors.FileKindError`).  Chunks are read under the rules of SPEC.md section 11 ("Hostile
+inputs"): paths stay inside the folder of ``metadata.json``; ``.npy`` headers are checked against the file
+size and never unpickled; only regular files are opened; Zarr chunks go through
+:mod:`gpf.sdk.storage.zarr_guard`; a parquet footer's values are bounded by the file size.
 """
 
 from __future__ import annotations
@@ -25,8 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from gpf.errors import GpfError
-from gpf.sdk.paths import is_url
+from gpf.errors import FileKindError, FormatError, GpfError, PathEscapeError
+from gpf.limits import PARQUET_MAX_RATIO
+from gpf.sdk.paths import inside, is_url
 from gpf.sdk.write.graph import CanonicalEtype, Graph, GraphError, etype_key, load_numpy, parse_etype
 
 __all__ = ["load_graph", "load_chunked", "parse_chunked", "ChunkedMeta", "DataSpec", "read_data", "read_data_chunk",
@@ -173,7 +179,7 @@ def parse_chunked(metadata_path: str | os.PathLike[str]) -> ChunkedMeta:
             raise GraphError(f"{meta_path}: edges has no entry for edge type {key!r}")
         where = f"{meta_path}: edges[{key!r}]"
         fmt = _format(spec, where)
-        edge_files[et] = [(_chunk_path(root, f), fmt) for f in _files(spec, where)]
+        edge_files[et] = [(_chunk_path(root, f, where, fmt["name"]), fmt) for f in _files(spec, where)]
         edge_counts[et] = [int(x) for x in want[i]] if isinstance(want, list) and len(want) == len(etypes) \
             and isinstance(want[i], list) else None
     order = sorted(edge_files)
@@ -238,19 +244,24 @@ def _read_edge_chunk(path: str, fmt: dict, where: str) -> np.ndarray:
         arr = _zarr_array(path, where)
         if arr.ndim != 2 or arr.shape[1] < 2 or arr.dtype.kind not in "iu":
             raise GraphError(f"{where}: must be an (E, 2) integer array, got {arr.dtype} {arr.shape}")
-        return np.asarray(arr[:, :2]).astype(np.int64)
-    if not os.path.isfile(path):
-        raise GraphError(f"{where}: no such file")
+        return _zarr_read(arr, path, where, (slice(None), slice(0, 2))).astype(np.int64)
+    if name not in ("csv", "numpy", "parquet"):
+        raise GraphError(f"{where}: unknown edge format {name!r} (csv, numpy, parquet or zarr)")
     if name == "csv":
+        import io
+
         delim = fmt.get("delimiter") or None
+        if not (delim is None or isinstance(delim, str) and len(delim) == 1):
+            raise GraphError(f"{where}: 'delimiter' must be one character, got {delim!r}")
         if delim == " ":
             delim = None  # any whitespace
         try:
-            with warnings.catch_warnings():
+            with _open_chunk(path, where) as fh, warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # an empty file means "no edges"
-                arr = np.loadtxt(path, dtype=np.int64, delimiter=delim, ndmin=2, usecols=(0, 1))
-        except ValueError as exc:
-            raise GraphError(f"{where}: not 'src dst' integer rows ({exc})") from None
+                arr = np.loadtxt(io.TextIOWrapper(fh, encoding="latin-1"), dtype=np.int64, delimiter=delim,
+                                 ndmin=2, usecols=(0, 1))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise GraphError(f"{where}: not 'src dst' integer rows ({' '.join(str(exc).split())[:200]})") from None
         return arr.reshape(-1, 2)
     if name == "numpy":
         arr = _load_npy(path, where)
@@ -265,7 +276,7 @@ def _read_edge_chunk(path: str, fmt: dict, where: str) -> np.ndarray:
         if any(c.dtype.kind not in "iu" for c in cols):
             raise GraphError(f"{where}: src/dst columns must be integers, got {cols[0].dtype}/{cols[1].dtype}")
         return np.stack(cols, axis=1).astype(np.int64)
-    raise GraphError(f"{where}: unknown edge format {name!r} (csv, numpy or parquet)")
+    raise AssertionError(name)
 
 
 def _data_specs(feats: Any, root: str, where: str) -> list[DataSpec]:
@@ -277,7 +288,7 @@ def _data_specs(feats: Any, root: str, where: str) -> list[DataSpec]:
         fmt = _format(spec, w)["name"]
         if fmt not in ("numpy", "parquet", "zarr"):
             raise GraphError(f"{w}: unknown data format {fmt!r} (numpy, parquet or zarr)")
-        out.append(DataSpec(str(name), fmt, [_chunk_path(root, f) for f in _files(spec, w)], w))
+        out.append(DataSpec(str(name), fmt, [_chunk_path(root, f, w, fmt) for f in _files(spec, w)], w))
     return out
 
 
@@ -286,9 +297,7 @@ def read_data_chunk(spec: DataSpec, c: int) -> np.ndarray:
     path = spec.files[c]
     where = f"{spec.where}: {os.path.basename(path)}"
     if spec.fmt == "zarr":
-        return np.asarray(_zarr_array(path, where)[...])
-    if not os.path.isfile(path):
-        raise GraphError(f"{where}: no such file")
+        return _zarr_read(_zarr_array(path, where), path, where, ...)
     return _load_npy(path, where) if spec.fmt == "numpy" else _read_parquet_array(path, where)
 
 
@@ -301,21 +310,12 @@ def data_chunk_rows(spec: DataSpec, c: int) -> int:
         if arr.ndim == 0:
             raise GraphError(f"{where}: a feature chunk must have one row per item, got a scalar")
         return int(arr.shape[0])
-    if not os.path.isfile(path):
-        raise GraphError(f"{where}: no such file")
     if spec.fmt == "numpy":
         arr = _load_npy(path, where, mmap=True)
         if arr.ndim == 0:
             raise GraphError(f"{where}: a feature chunk must have one row per item, got a scalar")
         return int(arr.shape[0])
-    try:
-        import pyarrow.parquet as pq
-
-        return int(pq.read_metadata(path).num_rows)
-    except ImportError:
-        raise GraphError(f"{where}: reading parquet needs pyarrow, which is not installed: pip install 'gpf[parquet]'") from None
-    except Exception as exc:  # pyarrow raises several types
-        raise GraphError(f"{where}: not a readable parquet file ({exc})") from None
+    return _parquet(path, where, rows_only=True)
 
 
 def read_data(spec: DataSpec) -> np.ndarray:
@@ -324,32 +324,98 @@ def read_data(spec: DataSpec) -> np.ndarray:
     return np.concatenate(chunks) if len(chunks) > 1 else chunks[0] if chunks else np.zeros(0)
 
 
-def _chunk_path(root: str, name: str) -> str:
-    """A chunk file named in metadata.json: relative to its folder, absolute, or (zarr) an fsspec URL."""
-    from gpf.sdk.paths import is_url
+def _chunk_path(root: str, name: str, where: str, fmt: str) -> str:
+    """A chunk file named in metadata.json (at ``where``): a path relative to its folder ``root`` (or an
+    absolute one) that must resolve, through symlinks, inside ``root``; for ``zarr`` also an fsspec URL."""
+    if not name or "\x00" in name:
+        raise GraphError(f"{where}: invalid chunk path {name!r}")
+    if is_url(name):
+        if fmt != "zarr":
+            raise GraphError(f"{where}: chunk {name!r}: an fsspec URL is read for zarr chunks only")
+        return name
+    path = os.path.join(root, name)
+    if not inside(root, path):
+        meta, _, key = where.partition(": ")
+        raise PathEscapeError(meta, None, f"{key}: chunk {name!r} resolves to {os.path.realpath(path)!r}, outside "
+                              f"{root}, the folder of metadata.json (refused: nothing outside it is read)")
+    return path
 
-    return name if is_url(name) else os.path.join(root, name)
+
+def _refused(exc: FormatError, where: str, path: str) -> GpfError:
+    """``exc`` (raised by a guarded reader about ``path`` or a file inside it) restated at ``where``."""
+    inner = exc.path[len(path):].lstrip("/" + os.sep) if exc.path.startswith(path) else ""
+    at = f" (at byte {exc.offset})" if exc.offset is not None else ""
+    message = f"{inner}: {exc.message}{at}" if inner else f"{exc.message}{at}"
+    if isinstance(exc, (PathEscapeError, FileKindError)):
+        return type(exc)(where, None, message)
+    return GraphError(f"{where}: {message}")
+
+
+def _open_chunk(path: str, where: str):
+    """A csv / numpy / parquet chunk, opened only if it is a regular file."""
+    from gpf.files import open_regular
+
+    if not os.path.lexists(path):
+        raise GraphError(f"{where}: no such file")
+    try:
+        return open_regular(path, where)
+    except FormatError as exc:
+        raise _refused(exc, where, path) from None
 
 
 def _zarr_array(path: str, where: str):
-    """A Zarr (v2 or v3) array chunk, opened read-only: local path or fsspec URL, read lazily."""
+    """A Zarr (v2 or v3) array chunk, opened read-only through :mod:`gpf.sdk.storage.zarr_guard`: local
+    path or fsspec URL, read lazily; refused unless its stored chunks back its declared size."""
     from gpf.extras import require
+    from gpf.sdk.storage.zarr_guard import check_backed, guarded_array, guarded_store, stored_bytes
 
     zarr = require("zarr", f"{where}: reading a zarr chunk")
     try:
-        arr = zarr.open_array(path, mode="r")
+        arr = guarded_array(zarr.open_array(guarded_store(path, formats=(2, 3)), mode="r"), where)
+        if arr.dtype.kind not in "biuf":
+            raise GraphError(f"{where}: Zarr array has dtype {arr.dtype}; only bool, int, uint and float are storable")
+        check_backed(arr, where, stored_bytes(path))
+    except FormatError as exc:
+        raise _refused(exc, where, path) from None
+    except GraphError:
+        raise
     except Exception as exc:  # zarr raises several types (missing store, not an array, bad metadata)
-        raise GraphError(f"{where}: not a readable Zarr array ({type(exc).__name__}: {exc})") from None
-    if arr.dtype.kind not in "biuf":
-        raise GraphError(f"{where}: Zarr array has dtype {arr.dtype}; only bool, int, uint and float are storable")
+        raise GraphError(f"{where}: not a readable Zarr array ({type(exc).__name__}: "
+                         f"{' '.join(str(exc).split())[:200]})") from None
     return arr
 
 
-def _load_npy(path: str, where: str, mmap: bool = False) -> np.ndarray:
+def _zarr_read(arr, path: str, where: str, selection: Any) -> np.ndarray:
+    """``arr[selection]`` of a guarded Zarr chunk; a refused or undecodable chunk is a one-line error."""
+    from gpf.sdk.storage.zarr_guard import ChunkRefused, settle_failed_read
+
     try:
-        return np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
-    except (OSError, ValueError) as exc:
-        raise GraphError(f"{where}: not a readable .npy file ({exc})") from None
+        return np.asarray(arr[selection])
+    except FormatError as exc:
+        settle_failed_read()
+        raise _refused(exc, where, path) from None
+    except ChunkRefused as exc:
+        settle_failed_read()
+        raise GraphError(f"{where}: {exc}") from None
+    except (ValueError, TypeError, RuntimeError, MemoryError, OSError, KeyError) as exc:
+        settle_failed_read()
+        raise GraphError(f"{where}: Zarr array cannot be read ({type(exc).__name__}: "
+                         f"{' '.join(str(exc).split())[:200]})") from None
+
+
+def _load_npy(path: str, where: str, mmap: bool = False) -> np.ndarray:
+    """A ``.npy`` chunk: never unpickled, its header checked against the file size before anything is
+    allocated (:func:`gpf.sdk.storage.npy_store.read_npy`); ``mmap``: mapped, not read."""
+    from gpf.sdk.storage.npy_store import read_npy
+
+    if not os.path.lexists(path):
+        raise GraphError(f"{where}: no such file")
+    try:
+        return read_npy(path, where, use_mmap=mmap)
+    except FormatError as exc:
+        if isinstance(exc, (PathEscapeError, FileKindError)):
+            raise type(exc)(exc.path, exc.offset, exc.message) from None
+        raise GraphError(f"{exc.path}: not a readable .npy file: {exc.message}") from None
 
 
 def _read_parquet_array(path: str, where: str) -> np.ndarray:
@@ -429,15 +495,40 @@ def _parquet_shape(raw: bytes | None, where: str) -> tuple[int, ...] | None:
     return tuple(int(x) for x in m.group(1).split(","))
 
 
-def _parquet(path: str, where: str):
+_PARQUET_WIDTH = {"BOOLEAN": 1, "INT32": 4, "INT64": 8, "FLOAT": 4, "DOUBLE": 8, "INT96": 12}
+
+
+def _parquet(path: str, where: str, rows_only: bool = False):
+    """A parquet chunk read whole (or, ``rows_only``, its row count from the footer), after checking that
+    its columns are fixed-width and that the values its footer declares (row groups' value counts times
+    the column widths) are at most :data:`~gpf.limits.PARQUET_MAX_RATIO` times the file's size."""
     try:
         import pyarrow.parquet as pq
     except ImportError:
         raise GraphError(f"{where}: reading parquet needs pyarrow, which is not installed: pip install 'gpf[parquet]'") from None
-    try:
-        return pq.read_table(path)
-    except Exception as exc:  # pyarrow raises several types
-        raise GraphError(f"{where}: not a readable parquet file ({exc})") from None
+    with _open_chunk(path, where) as fh:
+        size = os.fstat(fh.fileno()).st_size
+        try:
+            pf = pq.ParquetFile(fh)
+            md = pf.metadata
+            schema = md.schema
+            declared = 0
+            for c in range(md.num_columns):
+                col = schema.column(c)
+                width = col.length if col.physical_type == "FIXED_LEN_BYTE_ARRAY" else \
+                    _PARQUET_WIDTH.get(col.physical_type)
+                if width is None:
+                    raise GraphError(f"{where}: column {col.path!r} is not numeric ({col.physical_type})")
+                for g in range(md.num_row_groups):
+                    declared += max(int(md.row_group(g).column(c).num_values), 0) * int(width)
+            if declared > PARQUET_MAX_RATIO * size:
+                raise GraphError(f"{where}: parquet footer declares {declared} bytes of values in a file of {size} "
+                                 f"bytes (at most {PARQUET_MAX_RATIO}:1 is decoded)")
+            return int(md.num_rows) if rows_only else pf.read()
+        except GraphError:
+            raise
+        except Exception as exc:  # pyarrow raises several types
+            raise GraphError(f"{where}: not a readable parquet file ({' '.join(str(exc).split())[:200]})") from None
 
 
 # -- an existing partition set -------------------------------------------------------------------

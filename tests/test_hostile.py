@@ -720,3 +720,23 @@ def test_chunked_parquet_non_numeric_column_is_refused_before_reading(tmp_path):
     rel = meta["edges"][key]["data"][0]
     pq.write_table(pa.table({"src": ["x" * 1000] * 10, "dst": [1] * 10}), root / rel)
     partition_fails(root, tmp_path, rel, "is not numeric (BYTE_ARRAY)")
+
+
+@pytest.mark.parametrize("how", ["deep", "fifo", "huge"])
+def test_chunked_hostile_metadata_json_is_one_line_not_a_hang(tmp_path, how):
+    root, meta, _key = _chunked(tmp_path, "numpy")
+    path = root / "metadata.json"
+    if how == "deep":
+        meta["x"] = "@"
+        path.write_text(json.dumps(meta).replace('"@"', "[" * 100_000 + "]" * 100_000))
+    elif how == "huge":
+        with open(path, "a") as fh:  # 70 MB of trailing blanks: over the JSON size bound
+            fh.write(" " * (70 << 20))
+    else:
+        path.unlink()
+        os.mkfifo(path)
+    out = tmp_path / "out"
+    rc, _doc, err = run_gpf("partition", root, out, "--parts", "2", "--method", "random")
+    lines = err.strip().splitlines()
+    assert rc == 2 and len(lines) == 1 and lines[0].startswith(f"gpf: error: {root}"), err
+    assert not out.exists() or not list(out.rglob("*.json"))

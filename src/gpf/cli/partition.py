@@ -3,7 +3,6 @@ core (:mod:`gpf.sdk.write.streaming`) and write a DGL-loadable set."""
 
 from __future__ import annotations
 
-import json
 import os
 
 from gpf.cli.dgl_flags import add_dgl_output_flags, dgl_output_kwargs
@@ -74,15 +73,12 @@ def run(args) -> int:
 
 
 def _default_name(path: str) -> str:
-    meta = os.path.join(path, "metadata.json")
-    if os.path.isdir(path) and os.path.isfile(meta):  # chunked graph: its own graph_name
-        try:
-            with open(meta) as fh:
-                name = json.load(fh).get("graph_name")
-            if isinstance(name, str) and name and "/" not in name and not name.startswith("."):
-                return name
-        except (OSError, ValueError, AttributeError):
-            pass
+    if os.path.isdir(path):  # chunked graph: its own graph_name (read by the bounded JSON loader)
+        from gpf.sdk.write.inputs import chunked_graph_name
+
+        name = chunked_graph_name(path)
+        if name and "/" not in name and not name.startswith("."):
+            return name
     base = os.path.basename(os.path.normpath(path))
     for ext in (".npz", ".json"):
         if base.endswith(ext):

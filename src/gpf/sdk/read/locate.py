@@ -105,10 +105,13 @@ def _cause(exc: BaseException) -> str:
 
 
 def _read_local(path: str) -> bytes | None:
-    try:
-        with open(path, "rb") as fh:
+    from gpf.errors import GpfError
+    from gpf.files import open_regular
+
+    try:  # regular files only: a FIFO named *.json would block open()
+        with open_regular(path) as fh:
             return fh.read(_SNIFF_BYTES)
-    except OSError:
+    except (OSError, GpfError):
         return None
 
 
@@ -144,7 +147,7 @@ def _what_else(directory: str, names: list[str], read: Callable[[str], bytes | N
         data = read(join(directory, "metadata.json"))
         try:
             meta = json.loads(data) if data is not None else None
-        except ValueError:
+        except (ValueError, RecursionError):
             meta = None
         if isinstance(meta, dict) and ("node_type" in meta or "num_nodes_per_chunk" in meta):
             return ("is a DGL chunked-graph directory (metadata.json), not a partition set: "

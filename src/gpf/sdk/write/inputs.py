@@ -36,7 +36,7 @@ from gpf.sdk.paths import inside, is_url
 from gpf.sdk.write.graph import CanonicalEtype, Graph, GraphError, etype_key, load_numpy, parse_etype
 
 __all__ = ["load_graph", "load_chunked", "parse_chunked", "ChunkedMeta", "DataSpec", "read_data", "read_data_chunk",
-           "load_partition_set", "load_assignment"]
+           "load_partition_set", "load_assignment", "chunked_graph_name"]
 
 
 def load_graph(path: str | os.PathLike[str]) -> Graph:
@@ -70,6 +70,18 @@ def chunked_metadata(path: str) -> str | None:
     except GraphError:
         return None
     return meta if isinstance(raw, dict) and ("node_type" in raw or "edge_type" in raw) else None
+
+
+def chunked_graph_name(path: str) -> str | None:
+    """The ``graph_name`` of the chunked graph at ``path`` (its folder or its metadata.json), if it has one."""
+    meta = chunked_metadata(path)
+    if meta is None:
+        return None
+    try:
+        name = _read_json(meta).get("graph_name")
+    except GraphError:
+        return None
+    return name if isinstance(name, str) and name else None
 
 
 def _read_json(path: str) -> dict:

@@ -17,7 +17,7 @@ import numpy as np
 
 from gpf.sdk.aligned import ascending, blocks, mark, take
 from gpf.validators.guard import guarded
-from gpf.validators.partition_checks import HaloCopy, PartData, SetFacts, search_sorted
+from gpf.validators.part_data import HaloCopy, PartData, SetFacts, search_sorted
 from gpf.validators.report import Report
 
 __all__ = [

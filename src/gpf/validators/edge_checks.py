@@ -10,7 +10,7 @@ import numpy as np
 from gpf.sdk import aligned
 from gpf.sdk.aligned import ascending
 from gpf.sdk.storage.base import PartGraph
-from gpf.validators.id_coverage import duplicates, outside, owned_here, range_coverage
+from gpf.validators.id_coverage import duplicates, inner_coverage, outside, owned_here
 from gpf.validators.part_data import PartData, SetFacts, search_sorted
 from gpf.validators.report import Report
 
@@ -73,14 +73,7 @@ def check_inner_edges(rep: Report, f: SetFacts, d: PartData) -> None:
     if m_in <= d.num_edges and d.inner_e[:m_in].all() and not d.inner_e[m_in:].any() and d.eid_layout(m_in, lo)[0]:
         d.inner_edges_ok = True
         return
-    ids = d.eid[d.inner_e]
-    out = outside(ids, lo, hi)
-    if out.size:
-        rep.error("inner_edge.owner", f"{out.size} inner edge(s) have an _ID outside this partition's edge range "
-                  f"[{lo}, {hi})", partition=d.p, path=d.path, examples=ids[out])
-        ids = np.delete(ids, out)
-    ok = range_coverage(rep, ids, lo, hi, d.p, d.path, "edge") and not out.size
-    if ok:
+    if inner_coverage(rep, d.eid[d.inner_e], lo, hi, d.p, d.path, "edge", range_name="edge range"):
         first = np.flatnonzero(~d.inner_e)
         rep.error("inner_edge.order", "inner edges are not local edge IDs 0..m_inner-1 in ascending _ID "
                   f"(local = _ID - {lo})", partition=d.p, path=d.path, examples=first)

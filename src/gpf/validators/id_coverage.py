@@ -10,7 +10,7 @@ from gpf.sdk.arrays import unique
 from gpf.validators.part_data import SetFacts, search_sorted
 from gpf.validators.report import Report
 
-__all__ = ["outside", "is_range", "range_coverage", "duplicates", "owned_here"]
+__all__ = ["outside", "is_range", "range_coverage", "inner_coverage", "duplicates", "owned_here"]
 
 
 def outside(a: np.ndarray, lo: int, hi: int) -> np.ndarray:
@@ -50,6 +50,18 @@ def range_coverage(rep: Report, ids: np.ndarray, lo: int, hi: int, p: int, path:
                   partition=p, path=path, examples=dup + lo)
         ok = False
     return ok
+
+
+def inner_coverage(rep: Report, ids: np.ndarray, lo: int, hi: int, p: int, path: str, kind: str,
+                   range_name: str = "range", owner_note: str = "") -> bool:
+    """The _IDs of a partition's inner nodes or edges (``kind``) are exactly its range [lo, hi): report the
+    ones outside it (``inner_<kind>.owner``), then the range's missing and repeated IDs.  True when both hold."""
+    out = outside(ids, lo, hi)
+    if out.size:
+        rep.error(f"inner_{kind}.owner", f"{out.size} inner {kind}(s) have an _ID outside this partition's "
+                  f"{range_name} [{lo}, {hi}){owner_note}", partition=p, path=path, examples=ids[out])
+        ids = np.delete(ids, out)
+    return range_coverage(rep, ids, lo, hi, p, path, kind) and not out.size
 
 
 def _sparse_coverage(rep: Report, ids: np.ndarray, lo: int, hi: int, p: int, path: str, kind: str) -> bool:

@@ -7,7 +7,7 @@ import numpy as np
 
 from gpf.sdk.aligned import ascending
 from gpf.sdk.arrays import unique
-from gpf.validators.id_coverage import duplicates, is_range, outside, owned_here, range_coverage
+from gpf.validators.id_coverage import duplicates, inner_coverage, is_range, outside, owned_here
 from gpf.validators.part_data import IndexExtremes, PartData, SetFacts
 from gpf.validators.report import Report
 
@@ -54,14 +54,7 @@ def check_inner_nodes(rep: Report, f: SetFacts, d: PartData) -> None:
     if n_in <= d.num_nodes and d.inner[:n_in].all() and not d.inner[n_in:].any() and is_range(d.nid[:n_in], lo, hi):
         d.inner_nodes_ok = True
         return
-    ids = d.nid[d.inner]
-    out = outside(ids, lo, hi)
-    if out.size:
-        rep.error("inner_node.owner", f"{out.size} inner node(s) have an _ID outside this partition's range "
-                  f"[{lo}, {hi}) (owned elsewhere)", partition=d.p, path=d.path, examples=ids[out])
-        ids = np.delete(ids, out)
-    ok = range_coverage(rep, ids, lo, hi, d.p, d.path, "node") and not out.size
-    if ok:
+    if inner_coverage(rep, d.nid[d.inner], lo, hi, d.p, d.path, "node", owner_note=" (owned elsewhere)"):
         first_halo = np.flatnonzero(~d.inner)
         rep.error("inner_node.order", "inner nodes are not local IDs 0..n_inner-1 in ascending _ID (local = _ID - "
                   f"{lo}); first HALO node at local ID {int(first_halo[0]) if first_halo.size else '-'}",

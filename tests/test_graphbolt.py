@@ -25,10 +25,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gpf.errors import FormatError
-from gpf.sdk.codecs import graphbolt as gbmod
-from gpf.sdk.codecs.graphbolt import GraphBoltGraph, graphbolt_to_coo, read_graphbolt
+from gpf.sdk.codecs.graphbolt import ALLOWED_CLASSES, SCRIPT_QUALNAME, GraphBoltGraph, graphbolt_to_coo, read_graphbolt
 from gpf.sdk.codecs.graphbolt_writer import write_graphbolt
+from gpf.sdk.codecs.torch_unpickler import RestrictedUnpickler, Storage
 from tests.helpers.asserts import assert_same_array as _eq
+from tests.helpers.graphbolt_pickle import save_graphbolt_state
 from tests.oracle.dump import save_arrays, save_json
 from tests.oracle.runner import load_dump
 
@@ -272,7 +273,7 @@ def test_written_pickle_has_exactly_dgls_globals(tmp_path, pt):
     ref = [(op.name, arg) for op, arg, _ in pickletools.genops(dgls)]
     assert [o for o, _ in ops] == [o for o, _ in ref]
     assert ops == ref
-    assert ("BINUNICODE", gbmod.SCRIPT_QUALNAME) in ops
+    assert ("BINUNICODE", SCRIPT_QUALNAME) in ops
     with zipfile.ZipFile(out) as z:
         assert z.namelist()[0] == "fused_csc_sampling_graph/data.pkl"
     _graph_eq(read_graphbolt(pt), read_graphbolt(out))
@@ -417,9 +418,9 @@ def test_big_endian_archive(tmp_path):
 
     def load_storage(key, numel, dtype):
         dtypes[key] = dtype
-        return gbmod._Storage(np.frombuffer(recs[f"{prefix}data/{key}"], np.uint8), dtype, key)
+        return Storage(np.frombuffer(recs[f"{prefix}data/{key}"], np.uint8), dtype, key)
 
-    gbmod._RestrictedUnpickler(recs[pkl], load_storage, "little").load()
+    RestrictedUnpickler(recs[pkl], load_storage, "little", ALLOWED_CLASSES).load()
     assert dtypes
     for k, d in dtypes.items():
         name = f"{prefix}data/{k}"
@@ -459,15 +460,9 @@ def test_expanded_tensor_is_refused(tmp_path):
         read_graphbolt(tmp_path / "g.pt")
 
 
-def _save_state(path, state, qualname=gbmod.SCRIPT_QUALNAME):
+def _save_state(path, state, qualname=SCRIPT_QUALNAME):
     """torch.save an arbitrary GraphBolt-shaped state (bypassing write_graphbolt's checks)."""
-    obj = gbmod._FakeGraph.__new__(gbmod._FakeGraph)
-    writer = gbmod._ScriptObjectWriter(state, torch.ScriptObject)
-    if qualname != gbmod.SCRIPT_QUALNAME:
-        writer.__reduce_ex__ = lambda proto: (gbmod.copyreg.__newobj__, (torch.ScriptObject,), (state, qualname))
-    obj._c_csc_graph = writer
-    with gbmod._SAVE_LOCK, gbmod._fake_dgl_modules():
-        torch.save(obj, path)
+    save_graphbolt_state(path, state, qualname)
 
 
 def _state(**over):

@@ -13,6 +13,7 @@ import pytest
 
 from gpf.sdk.aligned import BLOCK
 from gpf.spec import parse_config
+from gpf.validators import edge_checks, id_coverage
 from gpf.validators import feature_checks as fc
 from gpf.validators import partition_checks as pc
 from gpf.validators import set_checks as sc
@@ -129,7 +130,7 @@ def ref_check_inner_edges(rep, f, d):
         rep.error("inner_edge.owner", f"{out.size} inner edge(s) have an _ID outside this partition's edge range "
                   f"[{lo}, {hi})", partition=d.p, path=d.path, examples=ids[out])
         ids = np.delete(ids, out)
-    ok = pc._range_coverage(rep, ids, lo, hi, d.p, d.path, "edge") and not out.size
+    ok = id_coverage.range_coverage(rep, ids, lo, hi, d.p, d.path, "edge") and not out.size
     if ok:
         first = np.flatnonzero(~d.inner_e)
         rep.error("inner_edge.order", "inner edges are not local edge IDs 0..m_inner-1 in ascending _ID "
@@ -429,14 +430,14 @@ def test_typed_checks_by_runs_equal_the_per_edge_lookup(hetero_set, seed, monkey
         out = []
         for runs in (True, False):
             if not runs:
-                monkeypatch.setattr(pc, "_edge_type_runs", lambda f, d: None)
+                monkeypatch.setattr(edge_checks, "_edge_type_runs", lambda f, d: None)
             rep = Report("g.json")
             d = pc.load_part(rep, p, read, "part")
             for check in pc.PARTITION_CHECKS:
                 check(rep, f, d)
             out.append(problems(rep))
             if runs:
-                assert (pc._edge_type_runs(f, d) is None) == (kind == 3)
+                assert (edge_checks._edge_type_runs(f, d) is None) == (kind == 3)
             monkeypatch.undo()
         assert out[0] == out[1]
         assert (kind != 1) or "edge_type.mismatch" in {c for c, *_ in out[0]}

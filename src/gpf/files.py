@@ -8,9 +8,9 @@ nothing can be swapped in between) that it holds a regular file, and only then r
 
 from __future__ import annotations
 
+import io
 import os
 import stat
-from typing import BinaryIO
 
 from gpf.errors import FileKindError, FormatError
 
@@ -27,7 +27,7 @@ def file_kind(mode: int) -> str:
     return "a special file"
 
 
-def open_regular(path: str | os.PathLike[str], label: str | None = None) -> BinaryIO:
+def open_regular(path: str | os.PathLike[str], label: str | None = None) -> io.BufferedReader:
     """Open ``path`` for binary reading if it is a regular file (a symlink to one is followed: where
     it may point is the caller's rule, :func:`gpf.sdk.paths.resolve`).
 

@@ -67,36 +67,36 @@ def _add_edge_features(batch: Any, fs: Any, attrs: list) -> Any:
     return batch
 
 
-class GpfNeighborLoader(NeighborLoader):
+class _GpfLoader:
+    """What both loaders add to PyG's (listed first among their bases): the gpf sampler built from the
+    loader's options, and edge features in store-backed batches (module docstring)."""
+
+    data: Any
+
+    def __init__(self, data: Any, num_neighbors: Any, *, neighbor_sampler: GpfNeighborSampler | None = None,
+                 seed: int | None = None, edge_features: bool = True, **kwargs: Any) -> None:
+        sampler = _sampler(data, num_neighbors, neighbor_sampler, kwargs, seed)
+        self._gpf_edge_attrs = _edge_attrs(data) if edge_features else []
+        loader: Any = super()  # PyG's loader, next in the subclass's MRO
+        loader.__init__(data, num_neighbors, neighbor_sampler=sampler, **kwargs)
+
+    def filter_fn(self, out: Any) -> Any:
+        loader: Any = super()
+        batch = loader.filter_fn(out)
+        if self._gpf_edge_attrs:
+            batch = _add_edge_features(batch, self.data[0], self._gpf_edge_attrs)
+        return batch
+
+
+class GpfNeighborLoader(_GpfLoader, NeighborLoader):
     """PyG's ``NeighborLoader`` over :class:`GpfNeighborSampler`, with edge features (module docstring).
 
     Extra arguments: ``seed`` (the sampler's private generator), ``edge_features``.
     """
 
-    def __init__(self, data: Any, num_neighbors: Any, *, neighbor_sampler: GpfNeighborSampler | None = None,
-                 seed: int | None = None, edge_features: bool = True, **kwargs: Any) -> None:
-        sampler = _sampler(data, num_neighbors, neighbor_sampler, kwargs, seed)
-        self._gpf_edge_attrs = _edge_attrs(data) if edge_features else []
-        super().__init__(data, num_neighbors, neighbor_sampler=sampler, **kwargs)
 
-    def filter_fn(self, out: Any) -> Any:
-        batch = super().filter_fn(out)
-        if self._gpf_edge_attrs:
-            batch = _add_edge_features(batch, self.data[0], self._gpf_edge_attrs)
-        return batch
+class GpfLinkNeighborLoader(_GpfLoader, LinkNeighborLoader):
+    """PyG's ``LinkNeighborLoader`` over :class:`GpfNeighborSampler`, with edge features (module docstring).
 
-
-class GpfLinkNeighborLoader(LinkNeighborLoader):
-    """PyG's ``LinkNeighborLoader`` over :class:`GpfNeighborSampler`, with edge features (module docstring)."""
-
-    def __init__(self, data: Any, num_neighbors: Any, *, neighbor_sampler: GpfNeighborSampler | None = None,
-                 seed: int | None = None, edge_features: bool = True, **kwargs: Any) -> None:
-        sampler = _sampler(data, num_neighbors, neighbor_sampler, kwargs, seed)
-        self._gpf_edge_attrs = _edge_attrs(data) if edge_features else []
-        super().__init__(data, num_neighbors, neighbor_sampler=sampler, **kwargs)
-
-    def filter_fn(self, out: Any) -> Any:
-        batch = super().filter_fn(out)
-        if self._gpf_edge_attrs:
-            batch = _add_edge_features(batch, self.data[0], self._gpf_edge_attrs)
-        return batch
+    Extra arguments: ``seed`` (the sampler's private generator), ``edge_features``.
+    """

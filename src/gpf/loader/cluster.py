@@ -28,6 +28,7 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import torch
@@ -151,7 +152,8 @@ class ClusterLoader:
             raise ValueError(f"prefetch must be >= 0, got {prefetch}")
         self.batch_size = min(int(batch_size), ps.num_parts)
         self.shuffle, self.drop_last, self.prefetch = shuffle, drop_last, int(prefetch)
-        self.seed = int(np.random.SeedSequence().entropy % (2 ** 63)) if seed is None else int(seed)
+        # a fresh SeedSequence draws its entropy: an int (a sequence or None only when given one)
+        self.seed = int(cast(int, np.random.SeedSequence().entropy) % (2 ** 63)) if seed is None else int(seed)
         self._epoch = 0
         self.transfer = tr = Transfer(device, pin_memory and cache == "host")
         self.device = tr.device

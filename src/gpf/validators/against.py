@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from gpf.sdk.write.graph import Graph
-from gpf.validators.partition_checks import SetFacts
+from gpf.validators.part_data import SetFacts
 from gpf.validators.report import Report
 from gpf.validators.set_checks import SetEdges
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from gpf.sdk.aligned import blocks
-from gpf.validators.partition_checks import SetFacts
+from gpf.validators.part_data import SetFacts
 from gpf.validators.report import Report
 
 __all__ = [

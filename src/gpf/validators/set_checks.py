@@ -17,7 +17,7 @@ import numpy as np
 
 from gpf.sdk.aligned import ascending, blocks, mark, take
 from gpf.validators.guard import guarded
-from gpf.validators.partition_checks import HaloCopy, PartData, SetFacts, search_sorted
+from gpf.validators.part_data import HaloCopy, PartData, SetFacts, search_sorted
 from gpf.validators.report import Report
 
 __all__ = [
@@ -141,7 +141,7 @@ def check_balance(rep: Report, f: SetFacts) -> None:
 def build_set_edges(f: SetFacts, parts: list[PartData]) -> SetEdges:
     """The inner edges' global endpoints of every partition (all of them sound), in partition order,
     computed on demand from each part (``part.inner_endpoints``)."""
-    compute = []
+    compute: list[Callable[[], tuple[np.ndarray, np.ndarray]]] = []
     for d in sorted(parts, key=lambda d: d.p):
         lo, hi = f.edge_range(d.p)
         compute.append(partial(d.inner_endpoints, hi - lo, f.node_range(d.p)[0]))
@@ -207,30 +207,35 @@ class _HaloEndpoints(_Pass):
     def __init__(self, e: SetEdges, halos: list[HaloCopy]) -> None:
         self.halos = halos
         self.bad: list[list[np.ndarray]] = [[] for _ in halos]
-        self.order: list[np.ndarray | None] = []
         self.bounds: list[list[int]] = []
-        self.ends: list[tuple[np.ndarray, np.ndarray] | None] = []
+        # None for a copy whose EIDs are ascending; else (argsort of the EIDs, src, dst): the positions
+        # scatter, so its endpoints are computed all at once
+        self.sorted: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = []
         for h in halos:
             up = bool(h.eid_ascending) or ascending(h.eid)
-            order = None if up else np.argsort(h.eid, kind="stable")
-            self.order.append(order)
-            self.bounds.append(search_sorted(h.eid if up else h.eid[order], e.starts.tolist()))
-            self.ends.append(None if up else h.endpoints())  # positions scatter: compute them all once
+            if up:
+                self.sorted.append(None)
+                self.bounds.append(search_sorted(h.eid, e.starts.tolist()))
+            else:
+                order = np.argsort(h.eid, kind="stable")
+                self.sorted.append((order, *h.endpoints()))
+                self.bounds.append(search_sorted(h.eid[order], e.starts.tolist()))
 
     def add(self, k: int, lo: int, s: np.ndarray, d: np.ndarray) -> bool:
         for i, h in enumerate(self.halos):
             a, b = self.bounds[i][k], self.bounds[i][k + 1]
             if b <= a:
                 continue
-            order = self.order[i]
-            if order is None:
+            sorted_i = self.sorted[i]
+            if sorted_i is None:
                 hs, hd = h.endpoints(a, b)
                 diff = _slice_mismatches(s, d, h.eid[a:b] - lo, hs, hd)
                 if diff is not None:
                     self.bad[i].append(diff + a)
             else:
+                order, src, dst = sorted_i
                 at = order[a:b]
-                diff = _slice_mismatches(s, d, h.eid[at] - lo, self.ends[i][0][at], self.ends[i][1][at])
+                diff = _slice_mismatches(s, d, h.eid[at] - lo, src[at], dst[at])
                 if diff is not None:
                     self.bad[i].append(at[diff])
         return True

@@ -55,10 +55,10 @@ def open_buffer(source: str | os.PathLike[str] | BytesLike | Buffer, name: str |
                 import numpy as np
 
                 data = np.empty(size, dtype=np.uint8)  # not zero-filled, unlike bytearray
-                got = fh.readinto(memoryview(data))
+                got = fh.readinto(data.data)
                 if got != size:
                     raise FormatError(label, got, f"file shrank while reading ({got} of {size} bytes)")
-                return Buffer(memoryview(data).toreadonly(), label)
+                return Buffer(data.data.toreadonly(), label)
             from gpf.sdk.codecs.mapped import map_file
 
             return Buffer(map_file(fh.fileno(), label), label)

@@ -360,7 +360,7 @@ def write_ndarray(fh: BinaryIO, arr: np.ndarray) -> None:
         fh.write(struct.pack(f"<{arr.ndim}q", *arr.shape))
     fh.write(_I64.pack(arr.nbytes))
     if arr.nbytes:
-        fh.write(memoryview(arr.reshape(-1).view(np.uint8)))
+        fh.write(arr.reshape(-1).view(np.uint8).data)
 
 
 def write_named_tensors(fh: BinaryIO, tensors: Mapping[str, np.ndarray]) -> None:

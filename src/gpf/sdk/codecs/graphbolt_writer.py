@@ -39,12 +39,18 @@ from typing import BinaryIO
 
 import numpy as np
 
-from gpf.sdk.codecs.graphbolt import PICKLE_VERSION, GraphBoltGraph, _validate
+from gpf.sdk.codecs.graphbolt_graph import (
+    GRAPHBOLT_CLASS,
+    GRAPHBOLT_MODULE,
+    PICKLE_VERSION,
+    SCRIPT_QUALNAME,
+    GraphBoltGraph,
+    validate_graphbolt,
+)
 
 __all__ = ["write_graphbolt", "write_graphbolt_file", "graphbolt_bytes", "STORAGE_NAMES"]
 
-_GRAPH_GLOBAL = b"dgl.graphbolt.impl.fused_csc_sampling_graph\nFusedCSCSamplingGraph\n"
-_SCRIPT_QUALNAME = "__torch__.torch.classes.graphbolt.FusedCSCSamplingGraph"
+_GRAPH_GLOBAL = f"{GRAPHBOLT_MODULE}\n{GRAPHBOLT_CLASS}\n".encode("ascii")
 
 #: numpy dtype -> the typed-storage class torch 2.2 pickles for it (``torch.<name>``).
 STORAGE_NAMES: dict[np.dtype, str] = {
@@ -204,7 +210,7 @@ def _pickle_graph(g: GraphBoltGraph) -> tuple[bytes, list[np.ndarray]]:
     pk.string("edge_attributes")
     pk.tensor_dict(list(g.edge_attributes.items()))
     pk.out += b"u"  # SETITEMS (the state has at least three keys)
-    pk.string(_SCRIPT_QUALNAME)
+    pk.string(SCRIPT_QUALNAME)
     pk.out += b"\x86"
     pk.put()
     pk.out += b"b"  # BUILD the ScriptObject
@@ -282,7 +288,7 @@ def _storage_array(name: str, a: np.ndarray) -> np.ndarray:
 
 
 def _prepare(g: GraphBoltGraph) -> GraphBoltGraph:
-    _validate(g, ValueError)
+    validate_graphbolt(g, ValueError)
     for what, a in (("indptr", g.indptr), ("indices", g.indices)):
         if a.dtype.newbyteorder("=") not in (np.dtype(np.int32), np.dtype(np.int64)):
             raise ValueError(f"{what}: dtype {a.dtype} is not int32/int64 (GraphBolt's sampler supports no other)")

@@ -25,6 +25,7 @@ from gpf.errors import ConfigError, FormatError, PathEscapeError, UnsupportedErr
 from gpf.files import check_regular
 from gpf.limits import HDF5_FILTERS, HDF5_MAX_RATIO
 from gpf.sdk import paths
+from gpf.sdk.codecs.buffer import Buffer
 from gpf.sdk.storage.base import Backend, PartGraph, materialize
 from gpf.sdk.storage.dir_writer import DirectoryWriter
 from gpf.sdk.storage.layout import (
@@ -126,7 +127,7 @@ class Hdf5Store:
         self.root = root
         self._pid = os.getpid()
         self._files: dict[int, object] = {}
-        self._buffers: dict[int, object] = {}  # part -> the file memory-mapped, for contiguous datasets
+        self._buffers: dict[int, Buffer] = {}  # part -> the file memory-mapped, for contiguous datasets
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Mapping
+from typing import Literal
 
 import numpy as np
 
@@ -75,7 +76,7 @@ def read_npy(path: str, label: str | None = None, *, use_mmap: bool = True) -> n
         if size - offset != nbytes:
             raise FormatError(label, offset, f"header says shape {shape} of {dtype} ({nbytes} bytes of data) "
                               f"but the file holds {size - offset} bytes after the header (truncated or padded)")
-        order = "F" if fortran else "C"
+        order: Literal["C", "F"] = "F" if fortran else "C"
         if nbytes == 0:
             return np.zeros(shape, dtype=dtype, order=order)
         if url or not use_mmap:

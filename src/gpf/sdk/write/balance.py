@@ -35,6 +35,7 @@ import numpy as np
 
 from gpf.errors import GpfError
 from gpf.sdk.write.graph import Graph
+from gpf.sdk.write.node_arrays import per_node_array
 
 __all__ = ["BalanceError", "BalancePlan", "balance_plan", "symmetric_csr", "in_degrees"]
 
@@ -124,16 +125,8 @@ def in_degrees(graph: Graph) -> np.ndarray:
 
 
 def _labels(arr: Any, n: int, where: str) -> np.ndarray:
-    a = np.asarray(arr)
-    if a.ndim != 1:
-        raise BalanceError(f"{where}: must be a 1-D array of labels, got shape {a.shape}")
-    if a.shape[0] != n:
-        raise BalanceError(f"{where}: has {a.shape[0]} entries but there are {n} nodes")
-    if a.dtype.kind not in "biu":
-        if a.size:
-            raise BalanceError(f"{where}: must hold integer or boolean labels, got dtype {a.dtype}")
-        a = a.astype(np.int64)
-    return a
+    return per_node_array(arr, n, where, BalanceError, kinds="biu", holds="integer or boolean labels",
+                          array_of=" of labels")
 
 
 def balance_plan(graph: Graph, balance_ntypes: Any = None, balance_edges: bool = False,

@@ -26,6 +26,7 @@ import numpy as np
 from gpf.errors import GpfError
 from gpf.sdk.write.balance import symmetric_csr  # noqa: F401  (re-exported: METIS's input graph)
 from gpf.sdk.write.graph import Graph
+from gpf.sdk.write.node_arrays import per_node_array
 
 __all__ = ["Assignment", "AssignmentError", "assign_nodes", "random_assignment", "metis_assignment",
            "given_assignment", "homogeneous_offsets", "part_dtype"]
@@ -119,15 +120,7 @@ def given_assignment(graph: Graph, num_parts: int, given: np.ndarray | Mapping[s
 
 
 def _check_parts(arr: Any, n: int, num_parts: int, where: str, hint: str = "") -> np.ndarray:
-    a = np.asarray(arr)
-    if a.ndim != 1:
-        raise AssignmentError(f"{where}: must be a 1-D array, got shape {a.shape}")
-    if a.shape[0] != n:
-        raise AssignmentError(f"{where}: has {a.shape[0]} entries but there are {n} nodes{hint}")
-    if a.dtype.kind not in "iu":
-        if a.size:
-            raise AssignmentError(f"{where}: must hold integer partition IDs, got dtype {a.dtype}")
-        a = a.astype(np.int64)
+    a = per_node_array(arr, n, where, AssignmentError, kinds="iu", holds="integer partition IDs", hint=hint)
     if a.size:
         lo, hi = int(a.min()), int(a.max())
         if lo < 0 or hi >= num_parts:

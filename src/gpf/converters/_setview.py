@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from gpf.errors import GpfError
+from gpf.sdk.aligned import umax
 from gpf.sdk.read.features import FeatureColumns, feature_columns, gather_features, type_offsets
 from gpf.sdk.write.graph import Graph
 
@@ -105,18 +106,41 @@ class SetView:
             self.__dict__["_eids"] = all(self.part(p).has_edge_ids for p in range(self.ps.num_parts))
         return self.__dict__["_eids"]
 
-    def part_edges(self, part) -> PartEdges:
-        """The owned edges of one partition in gpf per-type IDs.  Without stored edge IDs the edges of a
-        type take the partition's per-type ID range in local order (slots, not the edges' real IDs)."""
+    def _local_nodes(self, part, original: bool) -> tuple[np.ndarray | None, np.ndarray]:
+        """``(type ID or None for a one-type set, per-type ID)`` of every local node of a partition;
+        ``original``: original per-type IDs."""
+        n_t, n_id = _per_type(self.book.nodes, part.global_nid)
+        if original:
+            if n_t is None:
+                n_id = self.to_original(self.ntypes[0], n_id)
+            else:
+                for r, nt in enumerate(self.ntypes):
+                    sel = np.flatnonzero(n_t == r)
+                    n_id[sel] = self.to_original(nt, n_id[sel])
+        return n_t, n_id
+
+    def part_edges(self, part, original: bool = False) -> PartEdges:
+        """The owned edges of one partition in gpf per-type IDs (``original``: original per-type node and
+        edge IDs).  Without stored edge IDs the edges of a type take the partition's per-type ID range in
+        local order (slots, not the edges' real IDs).
+
+        Node IDs are mapped once per local node, then gathered per edge; when the inner edges come first
+        in local order (as gpf writes them) they are read as slices of the mapped arrays, not gathered."""
         inner = np.flatnonzero(part.inner_edge)
-        gnid = part.global_nid
-        s_t, s = self.book.map_to_per_ntype(gnid[part.src[inner]])
-        d_t, d = self.book.map_to_per_ntype(gnid[part.dst[inner]])
+        k = inner.shape[0]
+        prefix = k == 0 or int(inner[-1]) == k - 1
+
+        def pick(a: np.ndarray) -> np.ndarray:
+            return a[:k] if prefix else a[inner]
+
+        n_t, n_id = self._local_nodes(part, original)
+        src, dst = pick(part.src), pick(part.dst)
+        e_t: np.ndarray | None
         if part.has_edge_ids:
-            e_t, e = self.book.map_to_per_etype(part.global_eid[inner])
+            e_t, e = _per_type(self.book.edges, pick(part.global_eid))
         else:
-            e_t = np.asarray(part.etype_ids, dtype=np.int64)[inner]
-            e = np.empty(inner.shape[0], np.int64)
+            e_t = pick(np.asarray(part.etype_ids, dtype=np.int64))
+            e = np.empty(k, np.int64)
             for r, key in enumerate(self.ekeys):
                 sel = np.flatnonzero(e_t == r)
                 lo, hi = self.edge_offsets(key)[part.part_id:part.part_id + 2]
@@ -124,32 +148,48 @@ class SetView:
                     raise GpfError(f"{part.graph.source}: partition {part.part_id} has {sel.shape[0]} inner edges of "
                                    f"type {key!r}, its edge_map range {hi - lo}")
                 e[sel] = np.arange(lo, hi)
+            if len(self.ekeys) == 1 and not e_t.any():
+                e_t = None
         out = PartEdges({}, {}, {})
         for r, key in enumerate(self.ekeys):
-            sel = np.flatnonzero(e_t == r)
-            out.src[key], out.dst[key], out.eid[key] = s[sel], d[sel], e[sel]
+            if e_t is None:                 # one edge type: every inner edge, no selection
+                ls, ld, ek = src, dst, e
+            else:
+                sel = np.flatnonzero(e_t == r)
+                ls, ld, ek = src[sel], dst[sel], e[sel]
             st, _, dt = self.etypes[r]
-            if sel.size and (np.any(s_t[sel] != self.ntypes.index(st)) or np.any(d_t[sel] != self.ntypes.index(dt))):
+            if n_t is not None and ls.size and (np.any(n_t[ls] != self.ntypes.index(st))
+                                                or np.any(n_t[ld] != self.ntypes.index(dt))):
                 raise GpfError(f"{self.ps.path}: partition {part.part_id}: an edge of type {key!r} joins nodes "
                                f"of other types than {st!r} -> {dt!r}")
+            out.src[key], out.dst[key] = n_id[ls], n_id[ld]
+            out.eid[key] = self.to_original(key, ek) if original else np.asarray(ek, dtype=np.int64)
+        return out
+
+    def edge_lists(self, original: bool = False) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """``{etype key: (src, dst)}`` indexed by edge ID: gpf per-type IDs, or (``original``) original
+        per-type node IDs indexed by original edge ID.  Built partition by partition, not cached."""
+        out = {k: (np.empty(self.num_edges(k), np.int64), np.empty(self.num_edges(k), np.int64))
+               for k in self.ekeys}
+        seen = {k: np.zeros(self.num_edges(k), np.bool_) for k in self.ekeys}
+        for p in range(self.ps.num_parts):
+            pe = self.part_edges(self.part(p), original)
+            for k in self.ekeys:
+                out[k][0][pe.eid[k]] = pe.src[k]
+                out[k][1][pe.eid[k]] = pe.dst[k]
+                seen[k][pe.eid[k]] = True
+        for k, got in seen.items():
+            missing = np.flatnonzero(~got)
+            if missing.size:
+                first = int(self.from_original(k, missing).min()) if original else int(missing[0])
+                raise GpfError(f"{self.ps.path}: edge type {k!r}: edge {first} (gpf per-type ID) is "
+                               f"owned by no partition ({missing.size} such edges)")
         return out
 
     @functools.cached_property
     def whole_edges(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """``{etype key: (src, dst)}`` in gpf per-type IDs, indexed by gpf per-type edge ID."""
-        out = {k: (np.full(self.num_edges(k), -1, np.int64), np.full(self.num_edges(k), -1, np.int64))
-               for k in self.ekeys}
-        for p in range(self.ps.num_parts):
-            pe = self.part_edges(self.part(p))
-            for k in self.ekeys:
-                out[k][0][pe.eid[k]] = pe.src[k]
-                out[k][1][pe.eid[k]] = pe.dst[k]
-        for k, (s, _) in out.items():
-            missing = np.flatnonzero(s < 0)
-            if missing.size:
-                raise GpfError(f"{self.ps.path}: edge type {k!r}: edge {int(missing[0])} (gpf per-type ID) is "
-                               f"owned by no partition ({missing.size} such edges)")
-        return out
+        return self.edge_lists()
 
     # -- original IDs --------------------------------------------------------------------
     def has_original_ids(self) -> bool:
@@ -168,6 +208,20 @@ class SetView:
 
     def from_original(self, tname: str, ids: np.ndarray) -> np.ndarray:
         return self.ps.from_original(tname, ids)
+
+
+def _per_type(idmap, hids: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """``idmap.to_per_type(hids)``; ``(None, hids)`` for a one-type map whose per-type IDs are the hids
+    (ranges contiguous from 0, as in every homogeneous set): then only the range is checked."""
+    ranges = idmap.ranges
+    if ranges.shape[0] == 1:
+        sizes = ranges[0, :, 1] - ranges[0, :, 0]
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        ids = np.asarray(hids)
+        if ids.dtype.kind in "iu" and np.array_equal(ranges[0, :, 0], starts) and \
+                (ids.size == 0 or umax(ids.reshape(-1)) < idmap.total):
+            return None, ids.astype(np.int64, copy=False)
+    return idmap.to_per_type(hids)
 
 
 _VIEWS: weakref.WeakKeyDictionary[Any, SetView] = weakref.WeakKeyDictionary()

@@ -69,9 +69,19 @@ def _ptr(index: Tensor, size: int) -> Tensor:
 
 
 def _check_range(ids: Tensor, size: int, what: str) -> None:
-    if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= size):
-        bad = ids[(ids < 0) | (ids >= size)][0]
-        raise ValueError(f"{what}: node ID {int(bad)} is out of range [0, {size})")
+    if ids.numel():
+        lo, hi = torch.aminmax(ids)
+        if int(lo) < 0 or int(hi) >= size:
+            bad = ids[(ids < 0) | (ids >= size)][0]
+            raise ValueError(f"{what}: node ID {int(bad)} is out of range [0, {size})")
+
+
+def _stable_order(key: Tensor, bound: int) -> Tensor:
+    """``torch.sort(key, stable=True).indices`` for a key in ``[0, bound)``: sorted as int32 where
+    the bound allows (torch's radix sort then runs about 3x faster than on int64 keys)."""
+    if key.dtype == torch.int64 and bound <= torch.iinfo(torch.int32).max:
+        key = key.to(torch.int32)
+    return torch.sort(key, stable=True).indices
 
 
 def csc_from_coo(src: Tensor, dst: Tensor, num_src: int, num_dst: int, *, is_sorted: bool = False,
@@ -86,12 +96,13 @@ def csc_from_coo(src: Tensor, dst: Tensor, num_src: int, num_dst: int, *, is_sor
     _check_range(dst, num_dst, "edge destination")
     if is_sorted:
         perm = torch.arange(dst.numel(), device=dst.device)
-    elif within is not None:
+        return Csc(_ptr(dst, num_dst), src.clone(), perm, int(num_src))
+    if within is not None:
         perm = torch.sort(within.reshape(-1), stable=True).indices
-        perm = perm[torch.sort(dst[perm], stable=True).indices]
+        perm = _take(perm, _stable_order(_take(dst, perm), num_dst))
     else:
-        perm = torch.sort(dst, stable=True).indices
-    return Csc(_ptr(dst, num_dst), src[perm], perm, int(num_src))
+        perm = _stable_order(dst, num_dst)
+    return Csc(_ptr(dst, num_dst), _take(src, perm), perm, int(num_src))
 
 
 def csc_from_csr(rowptr: Tensor, col: Tensor, num_src: int, num_dst: int) -> Csc:

@@ -233,21 +233,10 @@ class GpfGraphStore(GraphStore):
         """``(src, dst)`` of one edge type in the store's ID space, indexed by edge ID."""
         cache = self.__dict__.setdefault("_coo_cache", {})
         if key not in cache:
-            cache[key] = self._coo(key)
+            v = self._space.view
+            # original IDs: mapped per partition as the edges are read (every type in one pass)
+            cache.update({key: v.whole_edges[key]} if self._space.ids == "gpf" else v.edge_lists(original=True))
         return cache[key]
-
-    def _coo(self, key: str) -> tuple[np.ndarray, np.ndarray]:
-        v = self._space.view
-        src, dst = v.whole_edges[key]
-        if self._space.ids == "gpf":
-            return src, dst
-        st, _, dt = key.split(":")
-        order = v.ps.orig_eids(key)
-        out_s = np.empty_like(src)
-        out_d = np.empty_like(dst)
-        out_s[order] = v.to_original(st, src)
-        out_d[order] = v.to_original(dt, dst)
-        return out_s, out_d
 
     def _key(self, edge_type: Any) -> str | None:
         if edge_type is None and self._space.homogeneous:

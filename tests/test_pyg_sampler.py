@@ -415,3 +415,99 @@ def test_gpf_loader_hetero_edge_features(tmp_path):
     for batch in loader:
         et = ("u", "buys", "i")
         assert torch.equal(batch[et].price, hd[et].price[batch[et].e_id])
+
+
+# -- the graph read from a set is the graph given to the partitioner -----------------------------
+def _same_output(a, b) -> None:
+    if isinstance(a.node, dict):
+        assert a.node.keys() == b.node.keys() and a.row.keys() == b.row.keys()
+        for t in a.node:
+            assert torch.equal(a.node[t], b.node[t])
+        for et in a.row:
+            assert torch.equal(a.row[et], b.row[et]) and torch.equal(a.col[et], b.col[et])
+            assert torch.equal(a.edge[et], b.edge[et])
+        return
+    for f in ("node", "row", "col", "edge", "num_sampled_nodes", "num_sampled_edges"):
+        x, y = getattr(a, f), getattr(b, f)
+        assert (torch.equal(x, y) if isinstance(x, torch.Tensor) else x == y), f
+    assert (a.batch is None) == (b.batch is None) and (a.batch is None or torch.equal(a.batch, b.batch))
+
+
+@pytest.mark.parametrize("method", ["random", "metis"])
+@pytest.mark.parametrize("opts", [{}, {"replace": True}, {"disjoint": True}])
+def test_sampler_over_stores_equals_sampler_over_data_for_a_seed(tmp_path, method, opts):
+    """Same seed, same batches: the CSC read from the set is the in-memory graph's, slot for slot."""
+    data = make_data(3)
+    ps = gpf.partition(P.from_pyg(data), 4, tmp_path / "g", "g", method=method, verbose=False)
+    fs, gs = P.to_pyg_stores(ps)
+    ref = GpfNeighborSampler(data, [4, 3], seed=7, **opts)
+    got = GpfNeighborSampler((fs, gs), [4, 3], seed=7, warn_edge_features=False, **opts)
+    for f in ("colptr", "row", "eid"):
+        assert torch.equal(getattr(ref._csc[None], f), getattr(got._csc[None], f)), f
+    seeds = torch.randperm(N, generator=torch.Generator().manual_seed(0))
+    for i in range(0, N, 16):
+        _same_output(ref.sample_from_nodes(NodeSamplerInput(None, seeds[i:i + 16])),
+                     got.sample_from_nodes(NodeSamplerInput(None, seeds[i:i + 16])))
+    # the layouts the graph store serves are those of the Data
+    csr = gs.get_edge_index(None, "csr")
+    order = torch.sort(data.edge_index[0], stable=True).indices
+    assert torch.equal(csr[1], data.edge_index[1][order]) and torch.equal(gs.edge_ids(None, "csr"), order)
+
+
+def test_hetero_sampler_over_stores_equals_sampler_over_heterodata_for_a_seed(tmp_path):
+    g = torch.Generator().manual_seed(5)
+    hd = HeteroData()
+    # types in the order the set lists them (sorted), so both samplers draw for them in the same order
+    hd["i"].x, hd["u"].x = torch.randn(25, 2, generator=g), torch.randn(40, 2, generator=g)
+    for et, (a, b) in ((("i", "rev", "u"), (25, 40)), (("u", "buys", "i"), (40, 25)), (("u", "knows", "u"), (40, 40))):
+        hd[et].edge_index = torch.stack([torch.randint(0, a, (150,), generator=g),
+                                         torch.randint(0, b, (150,), generator=g)])
+    ps = gpf.partition(P.from_pyg(hd), 3, tmp_path / "h", "h", method="random", verbose=False)
+    fan = {et: [3, 2] for et in hd.edge_types}
+    ref = GpfNeighborSampler(hd, fan, seed=11)
+    got = GpfNeighborSampler(P.to_pyg_stores(ps), fan, seed=11, warn_edge_features=False)
+    assert got.edge_types == ref.edge_types and got.node_types == ref.node_types
+    for et in hd.edge_types:
+        for f in ("colptr", "row", "eid"):
+            assert torch.equal(getattr(ref._csc[et], f), getattr(got._csc[et], f)), (et, f)
+    for i in range(0, 40, 8):
+        seed = {"u": torch.arange(i, i + 8)}
+        _same_output(ref._sample(seed), got._sample(seed))
+
+
+class _Shuffled:
+    """A partition whose local edges are stored in another order (inner edges not first)."""
+
+    def __init__(self, part, perm: np.ndarray) -> None:
+        self._part, self._perm = part, perm
+
+    def __getattr__(self, name):
+        value = getattr(self._part, name)
+        if name in ("src", "dst", "inner_edge", "global_eid", "etype_ids"):
+            return np.asarray(value)[self._perm]
+        return value
+
+
+def test_edges_read_whatever_the_local_edge_order(tmp_path):
+    from gpf.converters._setview import SetView
+
+    hd = HeteroData()
+    hd["u"].num_nodes, hd["i"].num_nodes = 30, 20
+    hd["u", "to", "i"].edge_index = torch.stack([torch.randint(0, 30, (90,)), torch.randint(0, 20, (90,))])
+    hd["i", "to", "u"].edge_index = torch.stack([torch.randint(0, 20, (70,)), torch.randint(0, 30, (70,))])
+    for name, graph in (("homo", make_data(4)), ("hetero", hd)):
+        ps = gpf.partition(P.from_pyg(graph), 3, tmp_path / name, name, method="random", verbose=False)
+        plain, shuffled = SetView(ps), SetView(ps)
+        rng = np.random.default_rng(0)
+        shuffled.__dict__["_parts"] = {p: _Shuffled(ps.partition(p), rng.permutation(ps.partition(p).num_edges))
+                                       for p in range(ps.num_parts)}
+        inner = [np.asarray(shuffled.part(p).inner_edge) for p in range(ps.num_parts)]
+        assert all(not m[:m.sum()].all() for m in inner)          # inner edges no longer come first
+        for original in (False, True):
+            a, b = plain.edge_lists(original), shuffled.edge_lists(original)
+            for key in a:
+                assert np.array_equal(a[key][0], b[key][0]) and np.array_equal(a[key][1], b[key][1])
+        got = plain.edge_lists(original=True)        # the partitioner's input, edge for edge
+        for et, key in zip(plain.etypes, plain.ekeys):
+            ei = graph.edge_index if name == "homo" else graph[et].edge_index
+            assert np.array_equal(np.stack(got[key]), ei.numpy())

@@ -235,6 +235,16 @@ def set_view(ps) -> SetView:
     return view
 
 
+def in_original_order(values: np.ndarray, order: np.ndarray | None) -> np.ndarray:
+    """Rows by gpf ID put at their original IDs (``order[i]``: the original ID of gpf ID ``i``);
+    ``order=None`` keeps gpf order."""
+    if order is None:
+        return values
+    out = np.empty_like(values)
+    out[order] = values
+    return out
+
+
 def whole_graph(ps: Any, ids: str = "original", *, features: bool = True, who: str = "to_graph") -> Graph:
     """The whole set as one :class:`gpf.Graph`: every node and edge once, with its features.
 
@@ -251,17 +261,10 @@ def whole_graph(ps: Any, ids: str = "original", *, features: bool = True, who: s
         raise GpfError(f"{ps.path}: the set stores no original-ID maps (orig_nids/orig_eids); "
                        f"use {who}(ps, ids='gpf')")
 
-    def place(values: np.ndarray, order: np.ndarray | None) -> np.ndarray:
-        if order is None:
-            return values
-        out = np.empty_like(values)
-        out[order] = values
-        return out
-
     ndata: dict[str, dict[str, np.ndarray]] = {}
     for nt in view.ntypes:
         order = ps.orig_nids(nt) if original else None
-        ndata[nt] = {name: place(view.whole_feature("node", nt, name), order)
+        ndata[nt] = {name: in_original_order(view.whole_feature("node", nt, name), order)
                      for name in (view.node_feature_names[nt] if features else ())}
     edges: dict[tuple[str, str, str], tuple[np.ndarray, np.ndarray]] = {}
     edata: dict[tuple[str, str, str], dict[str, np.ndarray]] = {}
@@ -270,8 +273,8 @@ def whole_graph(ps: Any, ids: str = "original", *, features: bool = True, who: s
         order = ps.orig_eids(key) if original else None
         if original:
             src, dst = view.to_original(et[0], src), view.to_original(et[2], dst)
-        edges[et] = (place(src, order), place(dst, order))
-        edata[et] = {name: place(view.whole_feature("edge", key, name), order)
+        edges[et] = (in_original_order(src, order), in_original_order(dst, order))
+        edata[et] = {name: in_original_order(view.whole_feature("edge", key, name), order)
                      for name in (view.edge_feature_names[key] if features else ())}
     return Graph({nt: view.num_nodes(nt) for nt in view.ntypes}, edges, ndata, edata)
 

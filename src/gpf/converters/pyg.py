@@ -60,7 +60,7 @@ require("torch_geometric", "gpf.converters.pyg", "pyg")
 import torch  # noqa: E402
 from torch_geometric.data import Data, HeteroData  # noqa: E402
 
-from gpf.converters._setview import SetView, local_union, set_view  # noqa: E402
+from gpf.converters._setview import SetView, in_original_order, local_union, set_view  # noqa: E402
 from gpf.converters.pyg_common import STRUCTURE_KEYS, BoolFeatures, as_bool  # noqa: E402
 from gpf.converters.pyg_from import from_pyg  # noqa: E402
 from gpf.converters.pyg_import import from_cluster_data, from_pyg_partitioner  # noqa: E402
@@ -206,17 +206,10 @@ def to_pyg_graph(ps, *, ids: str = "auto", bool_features: BoolFeatures = "masks"
     def node_order(nt: str):
         return ps.orig_nids(nt) if original else None
 
-    def place(values: np.ndarray, order) -> np.ndarray:
-        if order is None:
-            return values
-        out = np.empty_like(values)
-        out[order] = values
-        return out
-
     nodes: dict[str, dict[str, np.ndarray]] = {}
     for nt in view.ntypes:
         order = node_order(nt)
-        nodes[nt] = _renamed({name: as_bool(name, place(view.whole_feature("node", nt, name), order), bool_features)
+        nodes[nt] = _renamed({name: as_bool(name, in_original_order(view.whole_feature("node", nt, name), order), bool_features)
                               for name in view.node_feature_names[nt]}, names, ps.path, nt)
     edges: dict[tuple, dict[str, np.ndarray]] = {}
     for key, et in zip(view.ekeys, view.etypes):
@@ -224,8 +217,8 @@ def to_pyg_graph(ps, *, ids: str = "auto", bool_features: BoolFeatures = "masks"
         order = ps.orig_eids(key) if original and eids else None
         if original:
             src, dst = view.to_original(et[0], src), view.to_original(et[2], dst)
-        fields = {"edge_index": np.stack([place(src, order), place(dst, order)])}
-        feats = {name: as_bool(name, place(view.whole_feature("edge", key, name), order), bool_features)
+        fields = {"edge_index": np.stack([in_original_order(src, order), in_original_order(dst, order)])}
+        feats = {name: as_bool(name, in_original_order(view.whole_feature("edge", key, name), order), bool_features)
                  for name in (view.edge_feature_names[key] if edge_features else ())}
         fields.update(_renamed(feats, names, ps.path, key, reserved=("edge_index",)))
         edges[et] = fields

@@ -354,6 +354,7 @@ def test_zarr_zstd_bomb_is_refused_before_decompressing(gpf_backends, tmp_path, 
     out = tmp_path / "converted"
     rc, _doc, err = run_gpf("convert", cfg, out, "--to", "npy")
     assert rc == 2 and "zstd chunk" in err, err
+    assert len(err.strip().splitlines()) == 1, err                         # one line, nothing after it
     assert not list(out.glob("*.json"))
 
 

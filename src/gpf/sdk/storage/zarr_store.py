@@ -280,7 +280,7 @@ class ZarrStore:
     def _read(self, part_id: int, name: str, rows: int | None = None) -> np.ndarray:
         import zarr
 
-        from gpf.sdk.storage.zarr_guard import check_backed
+        from gpf.sdk.storage.zarr_guard import check_backed, settle_failed_read
 
         a = self._node(part_id, name)
         where = f"{self.root}/{self.group_path(part_id)}/{name}"
@@ -292,8 +292,10 @@ class ZarrStore:
             view = _stored_dtype(a)
             out = np.asarray(a[...])
         except FormatError as exc:
+            settle_failed_read()           # the failed read's sibling chunk reads: done before the error
             raise type(exc)(exc.path, exc.offset, f"partition {part_id}: {exc.message}") from None
         except (ValueError, TypeError, RuntimeError, MemoryError, OSError) as exc:
+            settle_failed_read()
             raise FormatError(where, None, f"partition {part_id}: array cannot be read "
                               f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})") from None
         return out.view(view) if view is not None else out

@@ -60,7 +60,13 @@ require("torch_geometric", "gpf.converters.pyg", "pyg")
 import torch  # noqa: E402
 from torch_geometric.data import Data, HeteroData  # noqa: E402
 
-from gpf.converters._setview import SetView, in_original_order, local_union, set_view  # noqa: E402
+from gpf.converters._setview import (  # noqa: E402
+    SetView,
+    batch_partitions,
+    in_original_order,
+    local_union,
+    set_view,
+)
 from gpf.converters.pyg_common import STRUCTURE_KEYS, BoolFeatures, as_bool  # noqa: E402
 from gpf.converters.pyg_from import from_pyg  # noqa: E402
 from gpf.converters.pyg_import import from_cluster_data, from_pyg_partitioner  # noqa: E402
@@ -84,15 +90,8 @@ def to_pyg(parts, *, halo: str = "fetch", features: bool = True,
     Partitions without stored edge IDs (GraphBolt files written without ``store_eids``) give
     the edges without ``gpf_eid``/``gpf_type_eid``/``e_id``; their edge features cannot be
     placed, so a set that has some needs ``edge_features=False`` (or a rewrite with edge IDs)."""
-    plist = [parts] if hasattr(parts, "part_id") else list(parts)
-    if not plist:
-        raise ValueError("to_pyg: no partitions given")
+    plist = batch_partitions(parts, "to_pyg")
     ps = plist[0].set
-    for p in plist[1:]:
-        if p.set is not ps:
-            raise ValueError(f"to_pyg: partitions of different sets ({ps.path}, {p.set.path}) in one batch")
-    if len({p.part_id for p in plist}) != len(plist):
-        raise ValueError(f"{ps.path}: to_pyg: partition IDs repeat in the batch {[p.part_id for p in plist]}")
     if halo not in ("fetch", "zeros"):
         raise ValueError(f"to_pyg: halo must be 'fetch' or 'zeros', got {halo!r}")
     view = set_view(ps)

@@ -1,4 +1,5 @@
-"""Opening an input file: only a regular file is ever opened (SPEC.md section 11, "Hostile sets").
+"""Opening an input file: only a regular file is ever opened (SPEC.md section 11, "Hostile sets");
+writing an output file: all or nothing (:func:`atomic_writer`).
 
 A named pipe (FIFO) blocks ``open()`` until a writer appears, a device such as ``/dev/zero`` never
 ends, and a socket cannot be read as a file: every reader of gpf opens its local inputs through
@@ -8,13 +9,17 @@ nothing can be swapped in between) that it holds a regular file, and only then r
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import stat
+import tempfile
+from collections.abc import Iterator
+from typing import BinaryIO
 
 from gpf.errors import FileKindError, FormatError
 
-__all__ = ["open_regular", "check_regular", "file_kind"]
+__all__ = ["open_regular", "check_regular", "file_kind", "atomic_writer"]
 
 
 def file_kind(mode: int) -> str:
@@ -72,3 +77,34 @@ def check_regular(path: str | os.PathLike[str], label: str | None = None) -> Non
     if not stat.S_ISREG(mode):
         raise FileKindError(label or path, None, f"is {file_kind(mode)}, expected a regular file (only regular "
                             "files are opened)")
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str | os.PathLike[str], fsync: bool = True) -> Iterator[BinaryIO]:
+    """Open a temp file beside ``path`` for writing; on success (``fsync`` it and) ``os.replace`` it.
+
+    On any exception the temp file is removed and ``path`` is left untouched.  The file gets the
+    mode a plain ``open`` would give it (0o666 less the umask).
+    """
+    target = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(target))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb", buffering=1 << 20) as fh:
+            yield fh
+            fh.flush()
+            if fsync:
+                os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

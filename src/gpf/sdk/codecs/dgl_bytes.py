@@ -24,16 +24,14 @@ raw bits and :func:`bfloat16_to_float32` converts the values.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import struct
-import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import BinaryIO
 
 import numpy as np
 
 from gpf.errors import FormatError
+from gpf.files import atomic_writer  # noqa: F401  (re-exported: the codecs write through it)
 from gpf.sdk.codecs.buffer import Buffer
 
 __all__ = [
@@ -379,30 +377,3 @@ def bfloat16_to_float32(arr: np.ndarray) -> np.ndarray:
     return bits.view("<f4")
 
 
-@contextlib.contextmanager
-def atomic_writer(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
-    """Open a temp file beside ``path`` for writing; on success fsync it and ``os.replace`` it.
-
-    On any exception the temp file is removed and ``path`` is left untouched.
-    """
-    target = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(target))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb", buffering=1 << 20) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

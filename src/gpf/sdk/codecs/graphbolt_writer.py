@@ -32,13 +32,13 @@ from __future__ import annotations
 import os
 import secrets
 import struct
-import tempfile
 import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
 
 import numpy as np
 
+from gpf.files import atomic_writer
 from gpf.sdk.codecs.graphbolt_graph import (
     GRAPHBOLT_CLASS,
     GRAPHBOLT_MODULE,
@@ -342,19 +342,8 @@ def write_graphbolt_file(path: str | os.PathLike[str], g: GraphBoltGraph, *,
     """
     path = os.fspath(path)
     g = _prepare(g)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb", buffering=1 << 20) as fh:
-            _emit(fh, g, _archive_name(path), serialization_id)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with atomic_writer(path, fsync=False) as fh:     # torch.save does no fsync either
+        _emit(fh, g, _archive_name(path), serialization_id)
 
 
 def graphbolt_bytes(g: GraphBoltGraph, archive: str = "fused_csc_sampling_graph", *,

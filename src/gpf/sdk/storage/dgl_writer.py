@@ -13,15 +13,14 @@ the config, written last, is the commit point of the set.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from gpf.files import atomic_writer
 from gpf.sdk.storage.base import ArraySource, PartGraph, materialize
 from gpf.sdk.storage.dir_writer import DirectoryWriter
 from gpf.sdk.storage.graphbolt_part import GRAPHBOLT_FILE, GraphBoltOptions
@@ -121,19 +120,10 @@ def write_tensor_file(path: str, sources: Mapping[str, ArraySource]) -> None:
     """A DGL ``save_tensors`` file, one array at a time, via a temp file and ``os.replace``."""
     from gpf.sdk.codecs.dgl_bytes import MAGIC_TENSORS, write_named_tensors, write_u64
 
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb", buffering=1 << 20) as fh:
-            write_u64(fh, MAGIC_TENSORS)
-            write_u64(fh, len(sources))
-            write_named_tensors(fh, _LazyTensors(sources))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with atomic_writer(path, fsync=False) as fh:
+        write_u64(fh, MAGIC_TENSORS)
+        write_u64(fh, len(sources))
+        write_named_tensors(fh, _LazyTensors(sources))
 
 
 #: The dtypes DGL's partition_graph gives its reserved fields in graph.dgl (a GraphBolt file may narrow them).

@@ -16,12 +16,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gpf.errors import GraphError
+from gpf.files import atomic_writer
 
 if TYPE_CHECKING:
     from gpf.sdk.write.graph import Graph
@@ -51,15 +51,8 @@ def save_npz(graph: Graph, path: str | os.PathLike[str], *, compressed: bool = F
     arrays: dict[str, Any] = {"src": src, "dst": dst, "num_nodes": np.int64(graph.num_nodes(nt))}
     arrays.update({f"node:{k}": v for k, v in graph.ndata[nt].items()})
     arrays.update({f"edge:{k}": v for k, v in graph.edata[et].items()})
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            (np.savez_compressed if compressed else np.savez)(fh, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        _unlink(tmp)
-        raise
+    with atomic_writer(path, fsync=False) as fh:
+        (np.savez_compressed if compressed else np.savez)(fh, **arrays)
     return path
 
 
@@ -155,10 +148,3 @@ def _save_edges(out: str, stem: str, pairs: np.ndarray, fmt: str) -> str:
 
         pq.write_table(pa.table([pa.array(pairs[:, 0]), pa.array(pairs[:, 1])], names=["src", "dst"]), full)
     return rel
-
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass

@@ -118,6 +118,12 @@ def homo_worker(rank: int, world_size: int, config: str, out_dir: str) -> None:
     res["again"] = [_record(b, True) for b in again]                        # epoch 0 again, same seed
     again.set_epoch(1)
     res["again_epoch1"] = [_record(b, True) for b in again]
+    threads = DistNeighborLoader(config, [4, 3], workers=3, **kw)             # groups built by 3 threads
+    res["three_workers"] = [_record(b, True) for b in threads]
+    threads._background = False                                              # ... or in the caller's thread
+    res["in_caller"] = [_record(b, True) for b in threads]
+    res["one_by_one"] = [_record(threads.sample(torch.from_numpy(s), 0, i), True)   # a step at a time
+                         for i, s in enumerate(threads.plan.batches(0))]
     other = DistNeighborLoader(config, [4, 3], **{**kw, "seed": 4})
     res["other_seed"] = [_record(b, True) for b in other]
     rep = DistNeighborLoader(config, [6, 2], replace=True, halo_cache=False, **kw)

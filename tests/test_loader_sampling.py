@@ -86,7 +86,7 @@ def test_edges_exist_fanouts_features(homo):
     graph, ps, results = homo
     checked = 0
     for res in results:
-        for epoch in res["epochs"]:
+        for epoch in res["epochs"] + [res["one_by_one"]]:
             for b in epoch:
                 _check_batch(b, graph, ps, [4, 3])
                 checked += b["edge_index"].shape[1]
@@ -136,6 +136,13 @@ def test_same_seed_same_batches(homo):
         assert _same(res["again_epoch1"], res["epochs"][1])
         assert not _same(res["epochs"][0], res["epochs"][1])
         assert not _same(res["other_seed"], res["epochs"][0])
+        # the same batches whatever the workers, in threads or in the caller's thread (steps come in groups
+        # of GROUP_STEPS, each seeded by its first step, whoever builds it)
+        assert _same(res["three_workers"], res["epochs"][0])
+        assert _same(res["in_caller"], res["epochs"][1])
+        # a step sampled alone is a group of one: a valid batch of the same seeds, not the grouped one
+        assert [b["n_id"][:b["batch_size"]].tolist() for b in res["one_by_one"]] == \
+            [b["n_id"][:b["batch_size"]].tolist() for b in res["epochs"][0]]
 
 
 def test_rank_without_seeds_does_not_hang(homo, tmp_path):

@@ -21,7 +21,8 @@ __all__ = ["DENSE_BUDGET_BYTES", "fits_dense", "hugepage_empty", "BatchIndex"]
 
 #: most bytes one dense lookup array may take
 DENSE_BUDGET_BYTES = 64 << 20
-_HUGE_MIN_BYTES = 32 << 20
+_HUGE_MIN_BYTES = 2 << 20
+_HUGE_PAGE = 2 << 20
 
 
 def fits_dense(num_nodes: int) -> bool:
@@ -35,13 +36,15 @@ def hugepage_empty(shape: tuple[int, ...], dtype: torch.dtype, device: torch.dev
     advise = getattr(mmap, "MADV_HUGEPAGE", None)
     if device.type != "cpu" or advise is None or numel * itemsize < _HUGE_MIN_BYTES:
         return torch.empty(shape, dtype=dtype, device=device)
-    region = mmap.mmap(-1, numel * itemsize, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    nbytes = numel * itemsize
+    region = mmap.mmap(-1, nbytes + _HUGE_PAGE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
     try:
         region.madvise(advise)
     except OSError:                       # kernel without THP: plain pages, same memory
         pass
     raw = torch.frombuffer(region, dtype=torch.uint8)      # keeps the mapping alive
-    return raw.view(dtype).view(shape)
+    skip = -raw.data_ptr() % _HUGE_PAGE                    # start on a huge-page boundary
+    return raw[skip:skip + nbytes].view(dtype).view(shape)
 
 
 class BatchIndex:
@@ -53,7 +56,7 @@ class BatchIndex:
     """
 
     def __init__(self, num_nodes: int, device: torch.device) -> None:
-        self._map = torch.full((int(num_nodes),), -1, dtype=torch.int32, device=device) \
+        self._map = hugepage_empty((int(num_nodes),), torch.int32, device).fill_(-1) \
             if fits_dense(num_nodes) else None
         self._nodes: list[torch.Tensor] = []
         self._count = 0

@@ -29,7 +29,7 @@ from gpf.loader.sampling.dense import fits_dense, hugepage_empty
 from gpf.loader.sampling.exchange import Exchange
 from gpf.loader.sampling.ownership import Ownership, owned_columns, owned_rows
 
-__all__ = ["NodeRows", "FieldLayout"]
+__all__ = ["NodeRows", "FieldLayout", "ReceivedRows"]
 
 #: HALO rows fetched per exchange while a loader is built (bounds its buffers)
 HALO_CHUNK_ROWS = 1 << 16
@@ -47,6 +47,26 @@ class FieldLayout:
     @property
     def nbytes(self) -> int:
         return int(np.dtype(self.dtype).itemsize * int(np.prod(self.shape)))
+
+
+class ReceivedRows:
+    """The packed rows of one node type that other ranks attached to their answers (``(ids, rows)`` chunks),
+    sorted by ID once so that every batch of a group finds its rows by search."""
+
+    def __init__(self, chunks: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
+        self.ids: torch.Tensor | None = None
+        if chunks:
+            ids = torch.cat([i for i, _ in chunks])
+            order = torch.argsort(ids)
+            self.ids, self.order, self.rows = ids.index_select(0, order), order, torch.cat([r for _, r in chunks])
+
+    def find(self, want: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(found, rows)``: which of ``want`` came, and their packed rows (in ``want`` order)."""
+        if self.ids is None or want.numel() == 0:
+            return torch.zeros_like(want, dtype=torch.bool), want.new_zeros((0, 0))
+        at = torch.searchsorted(self.ids, want).clamp_(max=self.ids.numel() - 1)
+        found = self.ids.index_select(0, at) == want
+        return found, self.rows.index_select(0, self.order.index_select(0, at[found]))
 
 
 class NodeRows:
@@ -136,7 +156,7 @@ class NodeRows:
         if not fits_dense(size):
             return None
         n, lo, device = self.num_owned[t], int(self.own.type_lo[t]), self.device
-        slot = torch.full((size,), -1, dtype=torch.int32, device=device)
+        slot = hugepage_empty((size,), torch.int32, device).fill_(-1)
         slot[lo:lo + n] = torch.arange(n, dtype=torch.int32, device=device)
         slot[self.halo_ids[t]] = torch.arange(n, n + self.halo_ids[t].numel(), dtype=torch.int32, device=device)
         return slot
@@ -167,16 +187,15 @@ class NodeRows:
     def gather(self, t: int, ids: torch.Tensor, exchange: Exchange | None = None) -> dict[str, torch.Tensor]:
         """The fields of the type-``t`` nodes ``ids`` (per-type IDs); collective (on ``exchange``, default
         the one the rows were built with): rows neither owned nor cached come from their owners."""
-        out, rest = self._fill(t, ids, [])
+        out, rest = self._fill(t, ids)
         remote = self.unpack(t, self._remote(t, ids[rest], exchange or self.exchange), as_bool=False)  # even if none
         for name, col in out.items():
             col.index_copy_(0, rest, remote[name])
         return self._as_fields(t, out)
 
-    def rows_of(self, t: int, ids: torch.Tensor, received: list[tuple[torch.Tensor, torch.Tensor]]
-                ) -> dict[str, torch.Tensor]:
-        """The fields of ``ids`` (type ``t``) from this rank's columns or ``received`` ``(ids, packed rows)``
-        pairs (rows other ranks attached to their answers); not collective."""
+    def rows_of(self, t: int, ids: torch.Tensor, received: ReceivedRows) -> dict[str, torch.Tensor]:
+        """The fields of ``ids`` (type ``t``) from this rank's columns or ``received`` (rows other ranks
+        attached to their answers); not collective."""
         out, rest = self._fill(t, ids, received)
         if rest.numel():
             raise GpfError(f"rank {self.own.rank}: no row of node {int(ids[rest[0]])} (type {t}) here: not owned, "
@@ -185,13 +204,13 @@ class NodeRows:
 
     def lookup(self, t: int, ids: torch.Tensor) -> torch.Tensor:
         """Packed rows of type-``t`` nodes this rank owns or caches (``ids``: per-type IDs); not collective."""
-        out, rest = self._fill(t, ids, [])
+        out, rest = self._fill(t, ids)
         if rest.numel():
             raise GpfError(f"rank {self.own.rank}: asked for the row of node {int(ids[rest[0]])} (type {t}), "
                            "which it neither owns nor caches")
         return self.pack(t, out)
 
-    def _fill(self, t: int, ids: torch.Tensor, received: list[tuple[torch.Tensor, torch.Tensor]]
+    def _fill(self, t: int, ids: torch.Tensor, received: ReceivedRows | None = None
               ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         """``(fields, missing)``: the rows of ``ids`` found here (owned, cached, received) and the positions
         of the others (their rows left unset)."""
@@ -219,18 +238,13 @@ class NodeRows:
             out = {name: col.new_zeros((ids.numel(), *col.shape[1:])) for name, col in self.columns[t].items()}
         else:
             out = {name: col.index_select(0, slot) for name, col in self.columns[t].items()}
-        if received and other.numel():
-            got = torch.cat([i for i, _ in received])
-            order = torch.argsort(got)
-            got = got[order]
-            want = ids[other]
-            at = torch.searchsorted(got, want).clamp_(max=got.numel() - 1)
-            found = got[at] == want
-            rows = self.unpack(t, torch.cat([r for _, r in received]).index_select(0, order[at[found]]),
-                               as_bool=False)
-            for name, col in out.items():
-                col.index_copy_(0, other[found], rows[name])
-            other = other[~found]
+        if received is not None and other.numel():
+            found, packed = received.find(ids.index_select(0, other))
+            if packed.numel():
+                rows = self.unpack(t, packed, as_bool=False)
+                for name, col in out.items():
+                    col.index_copy_(0, other[found], rows[name])
+                other = other[~found]
         return out, other
 
     def _as_fields(self, t: int, cols: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

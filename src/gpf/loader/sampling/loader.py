@@ -18,7 +18,11 @@ Data path (DistDGL's, without servers):
   counts).  Each answer carries the rows of the neighbours it found that the asker neither
   owns nor caches (the answerer has them: every in-neighbour of an owned node is owned or
   HALO), so no rows are fetched afterwards (:mod:`gpf.loader.sampling.answers`): 4
-  collectives per batch for 2 hops, 4 more per further hop.
+  collectives per 2 hops, 4 more per further hop;
+* consecutive steps are sampled together, :data:`GROUP_STEPS` at a time, each batch with its
+  own nodes (a node of batch ``b`` of the group is the key ``b * N + hid``): the collectives and
+  the fixed cost of each tensor operation are paid once per group, and the group is cut into
+  its batches at the end.
 
 Without HALO caches (``halo_cache=False``) the rows come from their owners instead, one
 more exchange per node type and batch.
@@ -45,14 +49,18 @@ from gpf.loader.sampling.answers import AttachedRows, pack_answers, unpack_answe
 from gpf.loader.sampling.batch import SampledBatch
 from gpf.loader.sampling.dense import BatchIndex
 from gpf.loader.sampling.exchange import Exchange
-from gpf.loader.sampling.features import NodeRows
+from gpf.loader.sampling.features import NodeRows, ReceivedRows
 from gpf.loader.sampling.local_graph import LocalGraph
 from gpf.loader.sampling.ownership import Ownership
 from gpf.loader.sampling.seeds import EpochPlan, owned_seeds, resolve_seed_type
 from gpf.loader.sampling.uniform import sample_slots
 from gpf.native.heap import trim_heap
 
-__all__ = ["DistNeighborLoader"]
+__all__ = ["DistNeighborLoader", "GROUP_STEPS"]
+
+#: consecutive steps of an epoch sampled together (one exchange per hop for all of them), so the fixed
+#: cost of a step (collectives, tensor operations on small arrays) is paid once per group
+GROUP_STEPS = 4
 
 
 class DistNeighborLoader:
@@ -66,11 +74,13 @@ class DistNeighborLoader:
     ``with_edge_ids`` adds ``e_id`` (per-type edge IDs).  ``halo_cache``: keep the HALO
     nodes' rows.  ``seed``: shuffles and sampling are reproducible per
     ``(seed, rank, epoch, step)`` (whatever ``workers``); :meth:`set_epoch` picks the epoch.
-    ``workers``: batches built at once, each by a thread with its own process group (step
-    ``i`` by worker ``i % workers``), so one batch's computation overlaps another's waits on
-    the other ranks; 1 builds them one by one in the caller's thread.  Default: 2 with gloo,
-    1 with nccl (NCCL may deadlock when several communicators of one rank run collectives from
-    different threads; ask for more at that risk).  Consume whole
+    ``workers``: groups of :data:`GROUP_STEPS` batches built at once, each by a thread with its own
+    process group (the group starting at step ``i`` by worker ``(i // GROUP_STEPS) % workers``), so one
+    group's computation overlaps another's waits on the other ranks (default 1: each worker costs CPU
+    time and memory, and where the sampler is CPU-bound one is as fast).  With ``gloo`` the batches are
+    built in a background thread (the next group while the caller trains on this one); with ``nccl``
+    in the caller's thread, and one worker by default (NCCL may deadlock when several communicators
+    of one rank run collectives from different threads; ask for more at that risk).  Consume whole
     epochs: a rank that stops early leaves the others waiting in a collective.  ``group``:
     the process group to copy (default: the world; ``rank``/``world_size`` without one, for
     a single process).
@@ -92,17 +102,19 @@ class DistNeighborLoader:
             raise ValueError(f"workers must be >= 1, got {workers}")
         groups: list = [None] * int(workers or 1)
         work = torch.device("cpu")
+        nccl = False
         if self.world_size > 1:
             if not (dist.is_available() and dist.is_initialized()):
                 raise RuntimeError("DistNeighborLoader with world_size > 1 needs torch.distributed initialised")
             ranks = list(range(self.world_size)) if group is None else dist.get_process_group_ranks(group)
             nccl = dist.get_backend(group) == "nccl"
-            groups = [dist.new_group(ranks) for _ in range(int(workers or (1 if nccl else 2)))]
+            groups = [dist.new_group(ranks) for _ in range(int(workers or 1))]
             if nccl:
                 work = self.device if self.device.type == "cuda" else torch.device("cuda", torch.cuda.current_device())
         self.work_device = work
+        self._background = not nccl      # build batches in a thread (see ``workers``)
         self._lanes = [_Lane(Exchange(pg, self.rank, self.world_size, work), torch.Generator(device=work),
-                             BatchIndex(ps.num_nodes, work)) for pg in groups]
+                             BatchIndex(GROUP_STEPS * ps.num_nodes, work)) for pg in groups]
         self.exchange = self._lanes[0].exchange
         self.own = own = Ownership(ps, self.rank, self.world_size, work)
         self.parts = own.parts
@@ -153,44 +165,80 @@ class DistNeighborLoader:
         epoch = self._epoch
         self._epoch += 1
         batches = self.plan.batches(epoch)
-        if len(self._lanes) == 1:
-            return (self.sample(torch.from_numpy(s), epoch, i) for i, s in enumerate(batches))
-        return _Lanes(self, epoch, batches)
+        groups = [(i, batches[i:i + GROUP_STEPS]) for i in range(0, len(batches), GROUP_STEPS)]
+        if len(self._lanes) == 1 and not self._background:
+            return (b for i, g in groups for b in self.sample_steps([torch.from_numpy(s) for s in g], epoch, i))
+        return _Lanes(self, epoch, groups)
 
-    # -- one batch ------------------------------------------------------------------------------
+    # -- batches --------------------------------------------------------------------------------
     def sample(self, seeds: torch.Tensor, epoch: int = 0, step: int = 0) -> SampledBatch:
         """The batch of ``seeds`` (per-type IDs of the seed type, owned by this rank) at ``step`` of ``epoch``;
-        collective: every rank calls it with the same ``step`` (which picks the worker's process group and
-        seeds this rank's sampler for the step, including its answers to the others' requests)."""
-        lane = self._lanes[step % len(self._lanes)]
+        collective (see :meth:`sample_steps`)."""
+        return self.sample_steps([seeds], epoch, step)[0]
+
+    def sample_steps(self, seeds: list[torch.Tensor], epoch: int = 0, step: int = 0) -> list[SampledBatch]:
+        """The batches of ``seeds[i]`` (per-type IDs of the seed type, owned by this rank) at steps ``step + i``
+        of ``epoch``, sampled together: one exchange per hop for all of them (epochs are sampled
+        :data:`GROUP_STEPS` steps at a time).  Collective: every rank calls it with the same ``step`` and
+        as many batches (which picks the worker's process group and seeds this rank's sampler, including
+        its answers to the others' requests, per ``(seed, rank, epoch, step)``)."""
+        if not 1 <= len(seeds) <= GROUP_STEPS:
+            raise ValueError(f"sample_steps takes 1 to {GROUP_STEPS} batches, got {len(seeds)}")
+        lane = self._lanes[(step // GROUP_STEPS) % len(self._lanes)]
         lane.generator.manual_seed(
             int(np.random.SeedSequence([self.seed, self.rank, int(epoch), int(step)]).generate_state(1)[0]))
         own, work = self.own, self.work_device
-        seeds = seeds.to(device=work, dtype=torch.int64)
-        n_id = own.to_hid(self._seed_t, seeds) if seeds.numel() else seeds
+        seeds = [s.to(device=work, dtype=torch.int64) for s in seeds]
+        n_id = torch.cat([own.to_hid(self._seed_t, s) if s.numel() else s for s in seeds])
         if n_id.numel() and bool((own.owner_rank(n_id) != self.rank).any()):
-            bad = int(seeds[own.owner_rank(n_id) != self.rank][0])
+            per_type = torch.cat(seeds)
+            bad = int(per_type[own.owner_rank(n_id) != self.rank][0])
             raise ValueError(f"rank {self.rank}: seed {bad} ({self.seed_type}) is not owned by this rank")
+        sizes = [int(s.numel()) for s in seeds]
+        # a node of batch b is the key b * N + hid: each batch keeps its own node set
+        N = self.set.num_nodes
+        batch = torch.repeat_interleave(torch.arange(len(seeds), device=work), torch.tensor(sizes, device=work),
+                                        output_size=n_id.numel())
         received: dict[int, list] = {t: [] for t in self.rows.types}
-        frontier, start = n_id, 0                 # the frontier is n_id[start:], the nodes the last hop found
+        frontier, f_batch, start = n_id, batch, 0     # the frontier: the nodes the last hop found
+        hids, batches = [n_id], [batch]
         src_l, dst_l, et_l, eid_l = [], [], [], []
         index = lane.index
-        index.start(n_id)
+        index.start(n_id + batch * N)
         try:
             for hop in range(self.num_hops):
                 src, at, et, eid = self._hop(frontier, hop, lane, received)
-                frontier, src_local = index.add(src)
-                src_l.append(src_local)
+                fresh, src_pos = index.add(src + f_batch.index_select(0, at) * N)
+                src_l.append(src_pos)
                 dst_l.append(at + start)
                 et_l.append(et)
                 eid_l.append(eid)
-                start = n_id.numel()
-                n_id = torch.cat([n_id, frontier])
+                start += frontier.numel()
+                f_batch = torch.div(fresh, N, rounding_mode="floor")
+                frontier = fresh - f_batch * N
+                hids.append(frontier)
+                batches.append(f_batch)
         finally:
             index.reset()
         src, dst, et = torch.cat(src_l), torch.cat(dst_l), torch.cat(et_l)
         eid = torch.cat(eid_l) if self.graph.eid is not None else None
-        return self._assemble(n_id, src, dst, et, eid, int(seeds.numel()), lane, received)
+        n_id = torch.cat(hids)
+        rows = {t: ReceivedRows(r) for t, r in received.items()}
+        if len(seeds) == 1:
+            return [self._assemble(n_id, src, dst, et, eid, sizes[0], lane, rows)]
+        # split the group by batch: a batch's nodes keep their order (seeds first), edges theirs
+        batch = torch.cat(batches)
+        edge_batch = batch.index_select(0, dst)
+        local = torch.empty_like(n_id)
+        out = []
+        for b, size in enumerate(sizes):
+            mine = torch.nonzero(batch == b).view(-1)
+            local.index_copy_(0, mine, torch.arange(mine.numel(), device=work))
+            sel = torch.nonzero(edge_batch == b).view(-1)
+            out.append(self._assemble(n_id.index_select(0, mine), local.index_select(0, src.index_select(0, sel)),
+                                      local.index_select(0, dst.index_select(0, sel)), et.index_select(0, sel),
+                                      eid.index_select(0, sel) if eid is not None else None, size, lane, rows))
+        return out
 
     def _hop(self, frontier: torch.Tensor, hop: int, lane: _Lane, received: dict):
         """Sampled in-edges ``(src hid, dst position in frontier, etype, eid)`` of every frontier node, from
@@ -318,23 +366,25 @@ class _Lane:
 
 
 class _Lanes:
-    """Iterate an epoch's batches in order while ``workers`` threads build them (step ``i`` by
-    worker ``i % workers``, each on its own process group, so collectives never interleave)."""
+    """Iterate an epoch's batches in order while ``workers`` threads build them, a group of steps at a time
+    (group ``g`` by worker ``g % workers``, each on its own process group, so collectives never interleave)."""
 
-    def __init__(self, loader: DistNeighborLoader, epoch: int, batches: list) -> None:
+    def __init__(self, loader: DistNeighborLoader, epoch: int, groups: list) -> None:
         n = len(loader._lanes)
         self._queues: list[queue.Queue] = [queue.Queue(maxsize=1) for _ in range(n)]
         self._stop = threading.Event()
-        self._steps, self._next = len(batches), 0
-        self._threads = [threading.Thread(target=self._run, args=(loader, epoch, batches, j), daemon=True,
+        self._groups, self._next = len(groups), 0
+        self._ready: list[SampledBatch] = []
+        self._threads = [threading.Thread(target=self._run, args=(loader, epoch, groups, j), daemon=True,
                                           name=f"gpf-dist-sampler-{j}") for j in range(n)]
         for t in self._threads:
             t.start()
 
-    def _run(self, loader, epoch: int, batches: list, j: int) -> None:
-        for i in range(j, len(batches), len(self._queues)):
+    def _run(self, loader, epoch: int, groups: list, j: int) -> None:
+        for g in range(j, len(groups), len(self._queues)):
+            step, seeds = groups[g]
             try:
-                item = (True, loader.sample(torch.from_numpy(batches[i]), epoch, i))
+                item = (True, loader.sample_steps([torch.from_numpy(s) for s in seeds], epoch, step))
             except BaseException as exc:  # handed to the consumer
                 item = (False, exc)
             while not self._stop.is_set():
@@ -350,14 +400,16 @@ class _Lanes:
         return self
 
     def __next__(self) -> SampledBatch:
-        if self._next >= self._steps:
-            raise StopIteration
-        ok, value = self._queues[self._next % len(self._queues)].get()
-        self._next += 1
-        if not ok:
-            self._stop.set()
-            raise value
-        return value
+        if not self._ready:
+            if self._next >= self._groups:
+                raise StopIteration
+            ok, value = self._queues[self._next % len(self._queues)].get()
+            self._next += 1
+            if not ok:
+                self._stop.set()
+                raise value
+            self._ready = list(reversed(value))
+        return self._ready.pop()
 
     def __del__(self) -> None:
         self._stop.set()

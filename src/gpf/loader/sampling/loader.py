@@ -36,6 +36,7 @@ interleave with its own.
 
 from __future__ import annotations
 
+import itertools
 import queue
 import threading
 from dataclasses import dataclass
@@ -195,58 +196,69 @@ class DistNeighborLoader:
             bad = int(per_type[own.owner_rank(n_id) != self.rank][0])
             raise ValueError(f"rank {self.rank}: seed {bad} ({self.seed_type}) is not owned by this rank")
         sizes = [int(s.numel()) for s in seeds]
-        # a node of batch b is the key b * N + hid: each batch keeps its own node set
-        N = self.set.num_nodes
-        batch = torch.repeat_interleave(torch.arange(len(seeds), device=work), torch.tensor(sizes, device=work),
+        G, N = len(seeds), self.set.num_nodes
+        # a node of batch b is the key b * N + hid: each batch keeps its own node set.  Every segment of the
+        # group's nodes (the seeds, then the nodes each hop found) and each hop's edges are kept batch-major
+        # (batch 0's first), so each batch is a slice of every segment at the end.
+        batch = torch.repeat_interleave(torch.arange(G, device=work), torch.tensor(sizes, device=work),
                                         output_size=n_id.numel())
         received: dict[int, list] = {t: [] for t in self.rows.types}
-        frontier, f_batch, start = n_id, batch, 0     # the frontier: the nodes the last hop found
-        hids, batches = [n_id], [batch]
-        src_l, dst_l, et_l, eid_l = [], [], [], []
+        frontier, f_batch, f_counts, start = n_id, batch, sizes, 0   # the frontier: the nodes the last hop found
+        hids, seg_counts, hops = [n_id], [sizes], []
         index = lane.index
         index.start(n_id + batch * N)
         try:
             for hop in range(self.num_hops):
-                src, at, et, eid = self._hop(frontier, hop, lane, received)
+                src, at, et, eid, runs = self._hop(frontier, hop, lane, received)
+                e_counts = [int(src.numel())]
+                if G > 1:
+                    (src, at, et, eid), e_counts = _batch_major([src, at, et, eid], at, runs, f_counts)
                 fresh, src_pos = index.add(src + f_batch.index_select(0, at) * N)
-                src_l.append(src_pos)
-                dst_l.append(at + start)
-                et_l.append(et)
-                eid_l.append(eid)
+                hops.append(([src_pos, at + start, et, eid], e_counts))
                 start += frontier.numel()
                 f_batch = torch.div(fresh, N, rounding_mode="floor")
                 frontier = fresh - f_batch * N
+                f_counts = torch.bincount(f_batch, minlength=G).tolist() if G > 1 else [int(fresh.numel())]
                 hids.append(frontier)
-                batches.append(f_batch)
+                seg_counts.append(f_counts)
         finally:
             index.reset()
-        src, dst, et = torch.cat(src_l), torch.cat(dst_l), torch.cat(et_l)
-        eid = torch.cat(eid_l) if self.graph.eid is not None else None
         n_id = torch.cat(hids)
         rows = {t: ReceivedRows(r) for t, r in received.items()}
-        if len(seeds) == 1:
+        with_eid = self.graph.eid is not None
+        if G == 1:
+            src, dst, et, eid = (torch.cat([cols[c] for cols, _ in hops]) if c < 3 or with_eid else None
+                                 for c in range(4))
             return [self._assemble(n_id, src, dst, et, eid, sizes[0], lane, rows)]
-        # split the group by batch: a batch's nodes keep their order (seeds first), edges theirs
-        batch = torch.cat(batches)
-        edge_batch = batch.index_select(0, dst)
-        local = torch.empty_like(n_id)
-        out = []
+        # batch b's nodes: its slice of every segment; its edges: its slice of every hop
+        seg_start = list(itertools.accumulate((sum(c) for c in seg_counts), initial=0))
+        node_pieces = _pieces(seg_counts)
+        in_group = sorted(node_pieces, key=lambda p: seg_start[p[1]] + p[2])     # (segment, batch) order
+        local = torch.arange(n_id.numel(), device=work) + torch.repeat_interleave(   # group position -> in batch
+            torch.tensor([o - seg_start[s] - at for _, s, at, o in in_group], device=work),
+            torch.tensor([n for n, _, _, _ in in_group], device=work), output_size=n_id.numel())
+        edge_pieces = _pieces([c for _, c in hops])
+        edges = [torch.cat([hops[h][0][c][at:at + n] for n, h, at, _ in edge_pieces])
+                 if c < 3 or with_eid else None for c in range(4)]
+        src, dst, et, eid = local.index_select(0, edges[0]), local.index_select(0, edges[1]), edges[2], edges[3]
+        out, e_at, S, H = [], 0, len(seg_counts), len(hops)
         for b, size in enumerate(sizes):
-            mine = torch.nonzero(batch == b).view(-1)
-            local.index_copy_(0, mine, torch.arange(mine.numel(), device=work))
-            sel = torch.nonzero(edge_batch == b).view(-1)
-            out.append(self._assemble(n_id.index_select(0, mine), local.index_select(0, src.index_select(0, sel)),
-                                      local.index_select(0, dst.index_select(0, sel)), et.index_select(0, sel),
-                                      eid.index_select(0, sel) if eid is not None else None, size, lane, rows))
+            ids = torch.cat([n_id[seg_start[s] + at:seg_start[s] + at + n] for n, s, at, _ in
+                             node_pieces[b * S:(b + 1) * S]])
+            sl = slice(e_at, e_at + sum(n for n, _, _, _ in edge_pieces[b * H:(b + 1) * H]))
+            e_at = sl.stop
+            out.append(self._assemble(ids, src[sl], dst[sl], et[sl], eid[sl] if eid is not None else None,
+                                      size, lane, rows))
         return out
 
     def _hop(self, frontier: torch.Tensor, hop: int, lane: _Lane, received: dict):
-        """Sampled in-edges ``(src hid, dst position in frontier, etype, eid)`` of every frontier node, from
-        their owners (the first hop's frontier, the seeds, is this rank's own: no exchange).  The rows that
-        come with the answers go to ``received``."""
+        """Sampled in-edges ``(src hid, dst position in frontier, etype, eid, runs)`` of every frontier node, from
+        their owners (the first hop's frontier, the seeds, is this rank's own: no exchange); ``runs``: the
+        lengths of the stretches (this rank's own share, then each rank's answer) in which the positions
+        ascend.  The rows that come with the answers go to ``received``."""
         if hop == 0:
             pos, nbr, et, eid = self._serve(frontier, hop, lane.generator)
-            return nbr, pos, et, eid
+            return nbr, pos, et, eid, [int(pos.numel())]
         W, R = self.world_size, self.graph.num_etypes
         owner = self.own.owner_rank(frontier)
         mine = torch.nonzero(owner == self.rank).view(-1)       # this rank's share never leaves it
@@ -280,7 +292,7 @@ class DistNeighborLoader:
         at = order.index_select(0, sent_off.to(back.device).index_select(0, peer)
                                 + torch.div(back[:, 0], R, rounding_mode="floor"))
         return (torch.cat([own_nbr, back[:, 1]]), torch.cat([own_at, at]), torch.cat([own_et, back[:, 0] % R]),
-                torch.cat([own_eid, back[:, 2]]) if own_eid is not None else None)
+                torch.cat([own_eid, back[:, 2]]) if own_eid is not None else None, [int(own_at.numel())] + answers)
 
     def _serve(self, req: torch.Tensor, hop: int, generator: torch.Generator):
         """Sample the in-edges of the requested nodes (all owned here); sorted by request position."""
@@ -413,6 +425,40 @@ class _Lanes:
 
     def __del__(self) -> None:
         self._stop.set()
+
+
+def _pieces(counts: list[list[int]]) -> list[tuple[int, int, int, int]]:
+    """Cut segments that are batch-major (``counts[s][b]`` items of batch ``b`` in segment ``s``) into their
+    batches: ``(n, s, at, out)`` per piece, batch by batch and, within a batch, segment by segment: ``n`` items
+    at ``at`` in segment ``s``, which are at ``out`` in their batch's concatenation."""
+    offs = [list(itertools.accumulate(c, initial=0)) for c in counts]
+    out = []
+    for b in range(len(counts[0])):
+        pos = 0
+        for s, c in enumerate(counts):
+            out.append((c[b], s, offs[s][b], pos))
+            pos += c[b]
+    return out
+
+
+def _batch_major(cols: list, at: torch.Tensor, runs: list[int], counts: list[int]) -> tuple[list, list[int]]:
+    """A hop's edge columns (``None`` stays ``None``) reordered batch by batch, and the edge count of each batch.
+
+    ``at`` (each edge's position in the frontier, whose batches hold ``counts`` nodes one after the other)
+    ascends within each run of ``runs`` (lengths; a run's edges keep their order), so each run is cut at the
+    batches' first positions by one search."""
+    device = at.device
+    R, G = len(runs), len(counts)
+    stride = sum(counts) + 1
+    key = at + torch.repeat_interleave(torch.arange(R, device=device) * stride,
+                                       torch.tensor(runs, device=device), output_size=at.numel())
+    bounds = torch.tensor(list(itertools.accumulate(counts, initial=0)), device=device)
+    firsts = (torch.arange(R, device=device)[:, None] * stride + bounds[None, :]).view(-1)
+    cut = torch.searchsorted(key, firsts).view(R, G + 1).tolist()
+    pieces = [(cut[r][b], cut[r][b + 1]) for b in range(G) for r in range(R) if cut[r][b + 1] > cut[r][b]]
+    per_batch = [sum(cut[r][b + 1] - cut[r][b] for r in range(R)) for b in range(G)]
+    return [torch.cat([c[a:e] for a, e in pieces]) if c is not None and pieces else
+            (c[:0] if c is not None else None) for c in cols], per_batch
 
 
 def _edge_words(edges: torch.Tensor, narrow: bool) -> torch.Tensor:

@@ -238,9 +238,10 @@ class DistNeighborLoader:
             torch.tensor([o - seg_start[s] - at for _, s, at, o in in_group], device=work),
             torch.tensor([n for n, _, _, _ in in_group], device=work), output_size=n_id.numel())
         edge_pieces = _pieces([c for _, c in hops])
-        edges = [torch.cat([hops[h][0][c][at:at + n] for n, h, at, _ in edge_pieces])
-                 if c < 3 or with_eid else None for c in range(4)]
-        src, dst, et, eid = local.index_select(0, edges[0]), local.index_select(0, edges[1]), edges[2], edges[3]
+        edges = [torch.cat([hops[h][0][c][at:at + n] for n, h, at, _ in edge_pieces])  # type: ignore[index]
+                 for c in range(4 if with_eid else 3)]
+        src, dst, et = local.index_select(0, edges[0]), local.index_select(0, edges[1]), edges[2]
+        eid = edges[3] if with_eid else None
         out, e_at, S, H = [], 0, len(seg_counts), len(hops)
         for b, size in enumerate(sizes):
             ids = torch.cat([n_id[seg_start[s] + at:seg_start[s] + at + n] for n, s, at, _ in

@@ -36,6 +36,7 @@ interleave with its own.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import queue
 import threading
@@ -168,7 +169,7 @@ class DistNeighborLoader:
         batches = self.plan.batches(epoch)
         groups = [(i, batches[i:i + GROUP_STEPS]) for i in range(0, len(batches), GROUP_STEPS)]
         if len(self._lanes) == 1 and not self._background:
-            return (b for i, g in groups for b in self.sample_steps([torch.from_numpy(s) for s in g], epoch, i))
+            return (b() for i, g in groups for b in self._sample_group([torch.from_numpy(s) for s in g], epoch, i))
         return _Lanes(self, epoch, groups)
 
     # -- batches --------------------------------------------------------------------------------
@@ -183,6 +184,11 @@ class DistNeighborLoader:
         :data:`GROUP_STEPS` steps at a time).  Collective: every rank calls it with the same ``step`` and
         as many batches (which picks the worker's process group and seeds this rank's sampler, including
         its answers to the others' requests, per ``(seed, rank, epoch, step)``)."""
+        return [b() for b in self._sample_group(seeds, epoch, step)]
+
+    def _sample_group(self, seeds: list[torch.Tensor], epoch: int, step: int) -> list[functools.partial]:
+        """:meth:`sample_steps`, each batch left to build (its rows gathered) when called: the rows of a
+        group's batches need not all be in memory at once."""
         if not 1 <= len(seeds) <= GROUP_STEPS:
             raise ValueError(f"sample_steps takes 1 to {GROUP_STEPS} batches, got {len(seeds)}")
         lane = self._lanes[(step // GROUP_STEPS) % len(self._lanes)]
@@ -229,7 +235,7 @@ class DistNeighborLoader:
         if G == 1:
             src, dst, et, eid = (torch.cat([cols[c] for cols, _ in hops]) if c < 3 or with_eid else None
                                  for c in range(4))
-            return [self._assemble(n_id, src, dst, et, eid, sizes[0], lane, rows)]
+            return [functools.partial(self._assemble, n_id, src, dst, et, eid, sizes[0], lane, rows)]
         # batch b's nodes: its slice of every segment; its edges: its slice of every hop
         seg_start = list(itertools.accumulate((sum(c) for c in seg_counts), initial=0))
         node_pieces = _pieces(seg_counts)
@@ -248,8 +254,8 @@ class DistNeighborLoader:
                              node_pieces[b * S:(b + 1) * S]])
             sl = slice(e_at, e_at + sum(n for n, _, _, _ in edge_pieces[b * H:(b + 1) * H]))
             e_at = sl.stop
-            out.append(self._assemble(ids, src[sl], dst[sl], et[sl], eid[sl] if eid is not None else None,
-                                      size, lane, rows))
+            out.append(functools.partial(self._assemble, ids, src[sl], dst[sl], et[sl],
+                                         eid[sl] if eid is not None else None, size, lane, rows))
         return out
 
     def _hop(self, frontier: torch.Tensor, hop: int, lane: _Lane, received: dict):
@@ -387,7 +393,8 @@ class _Lanes:
         self._queues: list[queue.Queue] = [queue.Queue(maxsize=1) for _ in range(n)]
         self._stop = threading.Event()
         self._groups, self._next = len(groups), 0
-        self._ready: list[SampledBatch] = []
+        self._ready: list = []              # the batches of the group being consumed, each to build
+        self._taken = [threading.Event() for _ in range(n)]
         self._threads = [threading.Thread(target=self._run, args=(loader, epoch, groups, j), daemon=True,
                                           name=f"gpf-dist-sampler-{j}") for j in range(n)]
         for t in self._threads:
@@ -397,7 +404,10 @@ class _Lanes:
         for g in range(j, len(groups), len(self._queues)):
             step, seeds = groups[g]
             try:
-                item = (True, loader.sample_steps([torch.from_numpy(s) for s in seeds], epoch, step))
+                batches = loader._sample_group([torch.from_numpy(s) for s in seeds], epoch, step)
+                if loader._attach is None:        # rows come by collectives on this worker's group: here
+                    batches = [_built(b()) for b in batches]
+                item = (True, batches)
             except BaseException as exc:  # handed to the consumer
                 item = (False, exc)
             while not self._stop.is_set():
@@ -406,7 +416,13 @@ class _Lanes:
                     break
                 except queue.Full:
                     continue
-            if not item[0] or self._stop.is_set():
+            failed = not item[0]
+            del item
+            # build the next group only once the consumer took this one: at most two groups per worker alive
+            while not self._stop.is_set() and not self._queues[j].empty():
+                self._taken[j].wait(0.1)
+            self._taken[j].clear()
+            if failed or self._stop.is_set():
                 return
 
     def __iter__(self):
@@ -416,16 +432,27 @@ class _Lanes:
         if not self._ready:
             if self._next >= self._groups:
                 raise StopIteration
-            ok, value = self._queues[self._next % len(self._queues)].get()
+            j = self._next % len(self._queues)
+            ok, value = self._queues[j].get()
+            self._taken[j].set()
             self._next += 1
             if not ok:
                 self._stop.set()
                 raise value
             self._ready = list(reversed(value))
-        return self._ready.pop()
+        try:
+            return self._ready.pop()()            # its rows gathered now (see DistNeighborLoader._sample_group)
+        except BaseException:
+            self._stop.set()
+            raise
 
     def __del__(self) -> None:
         self._stop.set()
+
+
+def _built(batch: SampledBatch):
+    """A batch already built, in the place of one to build."""
+    return lambda: batch
 
 
 def _pieces(counts: list[list[int]]) -> list[tuple[int, int, int, int]]:

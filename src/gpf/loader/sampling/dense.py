@@ -22,6 +22,9 @@ __all__ = ["DENSE_BUDGET_BYTES", "fits_dense", "hugepage_empty", "BatchIndex"]
 #: most bytes one dense lookup array may take
 DENSE_BUDGET_BYTES = 64 << 20
 _HUGE_MIN_BYTES = 2 << 20
+#: a batch map's entries: -1 (not in the batch), or this plus the node's position (positions < this: the map
+#: only exists where an entry per node fits DENSE_BUDGET_BYTES)
+_SEEN = 1 << 30
 _HUGE_PAGE = 2 << 20
 
 
@@ -65,27 +68,28 @@ class BatchIndex:
         """Begin a batch with ``nodes`` (the seeds), in their order, at positions ``0..len - 1``."""
         self.reset()
         if self._map is not None:
-            self._map.index_copy_(0, nodes, torch.arange(nodes.numel(), dtype=torch.int32, device=nodes.device))
+            self._map.index_copy_(0, nodes, torch.arange(_SEEN, _SEEN + nodes.numel(), dtype=torch.int32,
+                                                         device=nodes.device))
         self._nodes.append(nodes)
         self._count = int(nodes.numel())
 
     def add(self, cand: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if self._map is None:
+        m = self._map
+        if m is None or cand.numel() >= _SEEN:
             known = torch.cat(self._nodes) if self._nodes else cand[:0]
             fresh, local = _new_nodes_sorted(known, cand)
+            if m is not None:
+                m.index_copy_(0, fresh, torch.arange(_SEEN + self._count, _SEEN + self._count + fresh.numel(),
+                                                     dtype=torch.int32, device=cand.device))
         else:
-            m = self._map
-            unseen = cand[m.index_select(0, cand) < 0]
-            if unseen.numel():
-                # one representative per distinct node: its last entry (max position; deterministic, no sort)
-                pos = torch.arange(unseen.numel(), dtype=torch.int32, device=cand.device)
-                m.scatter_reduce_(0, unseen, pos, "amax")
-                fresh = unseen[m.index_select(0, unseen) == pos]
-                m.index_copy_(0, fresh, torch.arange(self._count, self._count + fresh.numel(), dtype=torch.int32,
-                                                     device=cand.device))
-            else:
-                fresh = unseen
-            local = m.index_select(0, cand).to(torch.int64)
+            # A node seen before holds _SEEN + its position, above any entry's index: the scatter leaves it.
+            # A new one gets its last entry's index (max; deterministic, no sort): that entry represents it.
+            pos = torch.arange(cand.numel(), dtype=torch.int32, device=cand.device)
+            m.scatter_reduce_(0, cand, pos, "amax")
+            fresh = cand[m.index_select(0, cand) == pos]
+            m.index_copy_(0, fresh, torch.arange(_SEEN + self._count, _SEEN + self._count + fresh.numel(),
+                                                 dtype=torch.int32, device=cand.device))
+            local = m.index_select(0, cand).to(torch.int64) - _SEEN
         self._nodes.append(fresh)
         self._count += int(fresh.numel())
         return fresh, local

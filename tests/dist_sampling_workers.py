@@ -118,7 +118,10 @@ def homo_worker(rank: int, world_size: int, config: str, out_dir: str) -> None:
     res["again"] = [_record(b, True) for b in again]                        # epoch 0 again, same seed
     again.set_epoch(1)
     res["again_epoch1"] = [_record(b, True) for b in again]
-    threads = DistNeighborLoader(config, [4, 3], workers=3, **kw)             # groups built by 3 threads
+    small = {**kw, "batch_size": 10}                                         # several groups of GROUP_STEPS
+    one = DistNeighborLoader(config, [4, 3], workers=1, **small)
+    res["small"] = [[_record(b, True) for b in one] for _ in range(2)]
+    threads = DistNeighborLoader(config, [4, 3], workers=3, **small)         # groups built by 3 threads
     res["three_workers"] = [_record(b, True) for b in threads]
     threads._background = False                                              # ... or in the caller's thread
     res["in_caller"] = [_record(b, True) for b in threads]

@@ -18,6 +18,7 @@ import torch
 
 import gpf
 from gpf.loader import DistNeighborLoader, rank_partitions
+from gpf.loader.sampling.loader import GROUP_STEPS
 from tests.dist_sampling_workers import (
     HETERO_FANOUTS,
     empty_rank_worker,
@@ -86,7 +87,7 @@ def test_edges_exist_fanouts_features(homo):
     graph, ps, results = homo
     checked = 0
     for res in results:
-        for epoch in res["epochs"] + [res["one_by_one"]]:
+        for epoch in res["epochs"] + res["small"] + [res["one_by_one"]]:
             for b in epoch:
                 _check_batch(b, graph, ps, [4, 3])
                 checked += b["edge_index"].shape[1]
@@ -138,11 +139,12 @@ def test_same_seed_same_batches(homo):
         assert not _same(res["other_seed"], res["epochs"][0])
         # the same batches whatever the workers, in threads or in the caller's thread (steps come in groups
         # of GROUP_STEPS, each seeded by its first step, whoever builds it)
-        assert _same(res["three_workers"], res["epochs"][0])
-        assert _same(res["in_caller"], res["epochs"][1])
+        assert len(res["small"][0]) > 2 * GROUP_STEPS
+        assert _same(res["three_workers"], res["small"][0])
+        assert _same(res["in_caller"], res["small"][1])
         # a step sampled alone is a group of one: a valid batch of the same seeds, not the grouped one
         assert [b["n_id"][:b["batch_size"]].tolist() for b in res["one_by_one"]] == \
-            [b["n_id"][:b["batch_size"]].tolist() for b in res["epochs"][0]]
+            [b["n_id"][:b["batch_size"]].tolist() for b in res["small"][0]]
 
 
 def test_rank_without_seeds_does_not_hang(homo, tmp_path):

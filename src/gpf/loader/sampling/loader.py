@@ -62,7 +62,7 @@ __all__ = ["DistNeighborLoader", "GROUP_STEPS"]
 
 #: consecutive steps of an epoch sampled together (one exchange per hop for all of them), so the fixed
 #: cost of a step (collectives, tensor operations on small arrays) is paid once per group
-GROUP_STEPS = 4
+GROUP_STEPS = 8
 
 
 class DistNeighborLoader:

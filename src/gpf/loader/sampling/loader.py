@@ -74,8 +74,9 @@ class DistNeighborLoader:
     ``replace``: sample with replacement.  ``node_feats`` -> ``x``, ``label`` -> ``y``,
     ``masks`` -> bool fields, as in :class:`gpf.loader.ClusterLoader`.
     ``with_edge_ids`` adds ``e_id`` (per-type edge IDs).  ``halo_cache``: keep the HALO
-    nodes' rows.  ``seed``: shuffles and sampling are reproducible per
-    ``(seed, rank, epoch, step)`` (whatever ``workers``); :meth:`set_epoch` picks the epoch.
+    nodes' rows.  ``seed``: shuffles and sampling are reproducible per ``(seed, rank, epoch)``
+    (whatever ``workers``: a group of steps draws from a generator seeded by ``(seed, rank, epoch,
+    its first step)``); :meth:`set_epoch` picks the epoch.
     ``workers``: groups of :data:`GROUP_STEPS` batches built at once, each by a thread with its own
     process group (the group starting at step ``i`` by worker ``(i // GROUP_STEPS) % workers``), so one
     group's computation overlaps another's waits on the other ranks (default 1: each worker costs CPU

@@ -1,7 +1,7 @@
 """Distributed neighbour sampling: gpf ``DistNeighborLoader`` vs DistDGL 1.1.3, same partition set.
 
     python benchmarks/bench_dist_sampling.py [--scales 18 20] [--parts 2 4] [--trainers 2]
-                                             [--fanouts 15,10] [--batch-size 1024] [--epochs 2] [--repeat 3]
+                                             [--fanouts 15,10] [--batch-size 1024] [--epochs 10] [--repeat 3]
 
 Per scale: one R-MAT graph (``rmat.py``; a float32 ``feat`` of ``--feat-dim`` columns, an
 int64 ``label``, ``train_mask`` on ``--train-frac`` of the nodes), written once per
@@ -198,7 +198,7 @@ def main() -> None:
     ap.add_argument("--trainers", type=int, default=2)
     ap.add_argument("--fanouts", default="15,10")
     ap.add_argument("--batch-size", type=int, default=1024)
-    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--epochs", type=int, default=10, help="timed epochs (after one warm-up)")
     ap.add_argument("--edge-factor", type=int, default=16)
     ap.add_argument("--feat-dim", type=int, default=64)
     ap.add_argument("--train-frac", type=float, default=0.1)

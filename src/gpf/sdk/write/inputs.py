@@ -34,6 +34,7 @@ from gpf.errors import FileKindError, FormatError, GpfError, PathEscapeError
 from gpf.limits import PARQUET_MAX_RATIO
 from gpf.sdk.paths import inside, is_url
 from gpf.sdk.write.graph import CanonicalEtype, Graph, GraphError, etype_key, load_numpy, parse_etype
+from gpf.spec.models import split_canonical_etype
 
 __all__ = ["load_graph", "load_chunked", "parse_chunked", "ChunkedMeta", "DataSpec", "read_data", "read_data_chunk",
            "load_partition_set", "load_assignment", "chunked_graph_name"]
@@ -596,8 +597,8 @@ def load_partition_set(config_path: str | os.PathLike[str]) -> Graph:
                 if fname not in frames[tname]:
                     frames[tname][fname] = np.zeros((total, *arr.shape[1:]), dtype=arr.dtype)
                 frames[tname][fname][ids] = arr
-    edges = {tuple(k.split(":")): (src[i], dst[i]) for i, k in enumerate(ekeys)}
+    edges = {split_canonical_etype(k): (src[i], dst[i]) for i, k in enumerate(ekeys)}
     try:
-        return Graph(counts, edges, ndata, {tuple(k.split(":")): v for k, v in edata.items()})
+        return Graph(counts, edges, ndata, {split_canonical_etype(k): v for k, v in edata.items()})
     except GraphError as exc:
         raise GraphError(f"{config_path}: {exc}") from None

@@ -181,12 +181,13 @@ def check_orig_permutation(rep: Report, f: SetFacts, kind: str,
     out: dict[str, list[np.ndarray]] = {}
     ok = True
     for t, name in enumerate(names):
-        chunks = [per_part.get(p, {}).get(name) for p in range(f.num_parts)]
-        if any(c is None for c in chunks):
+        found = [per_part.get(p, {}).get(name) for p in range(f.num_parts)]
+        chunks = [c for c in found if c is not None]
+        if len(chunks) < len(found):
             ok = False
             continue
         n = int(counts[t].sum())
-        starts = np.cumsum([0] + [c.shape[0] for c in chunks])
+        starts = np.cumsum(np.array([0] + [c.shape[0] for c in chunks], dtype=np.int64))
         seen = np.zeros(n, dtype=bool)
         in_range = _mark_in_range(seen, chunks, n)  # one pass per chunk: range check and marks together
         bad = [] if in_range else [np.flatnonzero((c < 0) | (c >= n)) + s for c, s in zip(chunks, starts)

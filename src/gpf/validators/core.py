@@ -176,8 +176,7 @@ def _check_config(rep: Report, raw: dict, path: str):
         rep.error("config.unsupported", str(e), path=path)
         return None
     except GpfError as e:
-        rep.error("config.schema", getattr(e, "message", str(e)), path=path,
-                  examples=[e.key] if getattr(e, "key", None) else [])
+        rep.error("config.schema", getattr(e, "message", str(e)), path=path, examples=_error_key(e))
         return None
     run_config_checks(rep, norm, ctx, raw_keys=len(raw))
     had_errors = bool(rep.errors)
@@ -185,8 +184,7 @@ def _check_config(rep: Report, raw: dict, path: str):
         config = parse_config(raw, source=path, etype_resolver=resolver)
     except GpfError as e:
         if not had_errors:  # a defect the named checks above do not know: the model's message says it
-            rep.error("config.schema", getattr(e, "message", str(e)), path=path,
-                      examples=[e.key] if getattr(e, "key", None) else [])
+            rep.error("config.schema", getattr(e, "message", str(e)), path=path, examples=_error_key(e))
         return None
     if not ctx.sound:
         rep.warn("check.skipped", "partition files not checked: the config's types or ranges are broken", path=path)
@@ -253,6 +251,7 @@ class _InnerEndpoints:
     def inner_endpoints(self, m_inner: int, node_lo: int) -> tuple[np.ndarray, np.ndarray]:
         if self.part is not None:
             return self.part.inner_endpoints(self.m_inner, self.node_lo)
+        assert self.src is not None and self.dst is not None
         return self.src, self.dst
 
     def materialized(self) -> _InnerEndpoints:
@@ -291,10 +290,11 @@ def _own_arrays(res: PartResult) -> None:
     if res.endpoints is not None:
         res.endpoints = res.endpoints.materialized()
     for kind in ("node", "edge"):
-        if res.orig[kind] is not None:
-            res.orig[kind] = {k: own(v) for k, v in res.orig[kind].items()}
-        if res.feats[kind] is not None:
-            res.feats[kind] = {k: v if isinstance(v, _FeatureShape) else own(v) for k, v in res.feats[kind].items()}
+        orig, feats = res.orig[kind], res.feats[kind]
+        if orig is not None:
+            res.orig[kind] = {k: own(v) for k, v in orig.items()}
+        if feats is not None:
+            res.feats[kind] = {k: v if isinstance(v, _FeatureShape) else own(v) for k, v in feats.items()}
 
 
 class _Run:
@@ -327,11 +327,11 @@ class _Run:
 
             steps = track(args, total=len(args), description="validating partitions") if progress else args
             results = [check_partition(*a) for a in steps]
-        feats = {"node": {}, "edge": {}}
-        feat_keys = {"node": {}, "edge": {}}
+        feats: dict[str, dict[int, Any]] = {"node": {}, "edge": {}}
+        feat_keys: dict[str, dict[int, Any]] = {"node": {}, "edge": {}}
         self.files: dict[str, dict[int, str]] = {}
-        self.orig = {"node": {}, "edge": {}}
-        self.orig_present = {"node": {}, "edge": {}}
+        self.orig: dict[str, dict[int, dict[str, np.ndarray]]] = {"node": {}, "edge": {}}
+        self.orig_present: dict[str, dict[int, bool]] = {"node": {}, "edge": {}}
         ends, halos = [], []
         no_eids = [r.p for r in results if not r.eids_stored]
         for r in results:  # in partition order: the report reads as the in-process loop's
@@ -374,7 +374,7 @@ class _Run:
         if self.against is not None:
             guarded(rep, "against", self._against, ge, orig)
 
-    def _orig_maps(self, kind: str) -> dict[str, np.ndarray] | None:
+    def _orig_maps(self, kind: str) -> dict[str, list[np.ndarray]] | None:
         if not check_orig_presence(self.rep, kind, self.orig_present[kind]):
             return None
         return check_orig_permutation(self.rep, self.f, kind, self.orig[kind], self.files.get(f"orig_{kind[0]}ids"))
@@ -522,5 +522,11 @@ class _PartitionCheck:
                 continue
             res.orig_present[kind] = maps is not None
             if maps is not None:
-                res.files[f"orig_{kind[0]}ids"] = self._file(p, f"orig_{kind[0]}ids")
-                res.orig[kind] = check_orig_map(rep, f, p, kind, maps, res.files[f"orig_{kind[0]}ids"])
+                res.files[f"orig_{kind[0]}ids"] = where = self._file(p, f"orig_{kind[0]}ids")
+                res.orig[kind] = check_orig_map(rep, f, p, kind, maps, where)
+
+
+def _error_key(e: GpfError) -> list:
+    """The offending config key an error names, as report examples (none when it names none)."""
+    key = getattr(e, "key", None)
+    return [key] if key else []

@@ -168,9 +168,8 @@ def read_cluster_data(source: Any) -> ClusterPartition:
         part = safe_torch_load(where)
     if not isinstance(part, Partition):
         raise FormatError(where, None, f"holds a {type(part).__name__}, not a ClusterData Partition")
-    cp = ClusterPartition(*(_np(getattr(part, k), where, k) for k in
-                            ("indptr", "index", "partptr", "node_perm", "edge_perm")),
-                          sparse_format=str(part.sparse_format), source=where)
+    arrays = {k: _np(getattr(part, k), where, k) for k in ("indptr", "index", "partptr", "node_perm", "edge_perm")}
+    cp = ClusterPartition(**arrays, sparse_format=str(part.sparse_format), source=where)
     n, m = cp.num_nodes, cp.index.shape[0]
     if cp.sparse_format not in ("csr", "csc") or cp.indptr.shape[0] != n + 1 or cp.edge_perm.shape[0] != m \
             or int(cp.partptr[-1]) != n or int(cp.indptr[-1]) != m:
@@ -235,7 +234,7 @@ def _fill(target: np.ndarray | None, rows: np.ndarray, ids: np.ndarray, path: st
         target[ids] = rows
 
 
-def _features(store: dict, feats: dict, n: int, ids: np.ndarray, path: str, seen: dict) -> None:
+def _features(store: dict, feats: dict | None, n: int, ids: np.ndarray, path: str, seen: dict) -> None:
     for name, rows in (feats or {}).items():
         if rows is None:
             continue

@@ -259,6 +259,16 @@ def _take(arr: np.ndarray, idx: np.ndarray) -> Callable[[], np.ndarray]:
     return lambda: np.take(arr, idx, axis=0)
 
 
+def _given(a: np.ndarray) -> Callable[[], np.ndarray]:
+    """An array the partition writer asks for when it writes it: here already."""
+    return lambda: a
+
+
+def _trainer_of_edges(trainers: np.ndarray, dst: np.ndarray, eids: np.ndarray) -> Callable[[], np.ndarray]:
+    """The trainer of each edge ``eids`` (its destination's), computed when written."""
+    return lambda: trainers[dst[eids]]
+
+
 def _write_partition(graph: Graph, asg: Assignment, rs: Reshuffle, lg: LocalGraph, p: int,
                      store: PartitionWriter) -> dict[str, Any]:
 
@@ -266,7 +276,7 @@ def _write_partition(graph: Graph, asg: Assignment, rs: Reshuffle, lg: LocalGrap
     nids: dict[str, Callable[[], np.ndarray]] = {}
     for nt in rs.ntypes:
         idx = rs.owned_orig_nids(nt, p)
-        nids[nt] = (lambda i=idx: i)
+        nids[nt] = _given(idx)
         for name, arr in graph.ndata[nt].items():
             nfeat[f"{nt}/{name}"] = _take(arr, idx)
         if asg.trainers is not None:
@@ -276,13 +286,13 @@ def _write_partition(graph: Graph, asg: Assignment, rs: Reshuffle, lg: LocalGrap
     for et in rs.etypes:
         idx = rs.owned_orig_eids(et, p)
         key = etype_key(et)
-        eids[key] = (lambda i=idx: i)
+        eids[key] = _given(idx)
         for name, arr in graph.edata[et].items():
             efeat[f"{key}/{name}"] = _take(arr, idx)
         if asg.trainers is not None:
             dst = graph.edges_dict[et][1]
             tr = asg.trainers[et[2]]
-            efeat[f"{key}/trainer_id"] = (lambda i=idx, d=dst, t=tr: t[d[i]])
+            efeat[f"{key}/trainer_id"] = _trainer_of_edges(tr, dst, idx)
     part = PartGraph(lg.num_nodes, lg.src, lg.dst, lg.ndata, lg.edata)
     return store.write_part(p, part, {"node_feats": nfeat, "edge_feats": efeat, "orig_nids": nids,
                                       "orig_eids": eids})

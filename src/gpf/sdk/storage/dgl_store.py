@@ -65,6 +65,12 @@ class DglStore:
                 paths.resolve(self.root, value, config=self.config_path, key=f"part-{part_id}.{role}")
         return self._resolved[key]
 
+    def _graph_path(self, part_id: int) -> str:
+        """The checked path of a partition's graph file (the one :meth:`graph_role` picks, which the entry names)."""
+        path = self._path(part_id, self.graph_role(part_id))
+        assert path is not None
+        return path
+
     def graph_role(self, part_id: int) -> str:
         entry = self._entry(part_id)
         have_dgl = entry.part_graph is not None
@@ -91,7 +97,7 @@ class DglStore:
         if check_indices is None:
             check_indices = self.check_indices
         role = self.graph_role(part_id)
-        path = self._path(part_id, role)
+        path = self._graph_path(part_id)
         if role == "part_graph":
             from gpf.sdk.codecs.dgl_graph import read_partition_graph
 
@@ -110,7 +116,7 @@ class DglStore:
         role = {"nodes": "orig_nids", "edges": "orig_eids"}[kind]
         path = self._path(part_id, role)
         if path is None:  # DGL's pipeline writes them next to graph.dgl without naming them.
-            graph = self._path(part_id, self.graph_role(part_id))
+            graph = self._graph_path(part_id)
             guess = os.path.join(os.path.dirname(graph), f"{role}.dgl") if not paths.is_url(graph) else None
             if guess is None or not os.path.exists(guess):
                 return None

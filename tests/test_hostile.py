@@ -741,3 +741,27 @@ def test_chunked_hostile_metadata_json_is_one_line_not_a_hang(tmp_path, how):
     lines = err.strip().splitlines()
     assert rc == 2 and len(lines) == 1 and lines[0].startswith(f"gpf: error: {root}"), err
     assert not out.exists() or not list(out.rglob("*.json"))
+
+
+def test_chunked_node_counts_no_machine_holds_are_refused(tmp_path):
+    """``num_nodes_per_chunk`` of a type without node data is a claim no bytes back: refused, named, before
+    any per-node array is allocated; a count this machine could hold but the process cannot (half the
+    machine's memory in int64, under a 1 GiB address-space limit) is one line too, never a traceback."""
+    from gpf.limits import machine_memory_bytes
+
+    memory = machine_memory_bytes()
+    assert memory is not None and memory > 4 * MEMORY
+    root, meta, _key = _chunked(tmp_path, "numpy")
+    nt = meta["node_type"][0]
+    meta.get("node_data", {}).pop(nt, None)                      # nothing backs the count of this type
+    meta["num_nodes_per_chunk"][0] = [10 ** 13] + meta["num_nodes_per_chunk"][0][1:]
+    (root / "metadata.json").write_text(json.dumps(meta))
+    line = partition_fails(root, tmp_path / "a", "num_nodes_per_chunk", f"of {nt!r}", "more than this machine's")
+    assert "10000000000" in line
+    meta["num_nodes_per_chunk"][0] = [memory // 16] + meta["num_nodes_per_chunk"][0][1:]
+    (root / "metadata.json").write_text(json.dumps(meta))
+    out = tmp_path / "b" / "out"
+    rc, _doc, err = run_gpf("partition", root, out, "--parts", "2", "--method", "random")
+    lines = err.strip().splitlines()
+    assert rc == 2 and len(lines) == 1 and lines[0].startswith("gpf: error: out of memory"), err
+    assert not out.exists() or not list(out.rglob("*.json"))

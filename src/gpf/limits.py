@@ -11,6 +11,7 @@ __all__ = [
     "MAX_JSON_BYTES", "MAX_JSON_DEPTH", "MAX_NPY_HEADER", "MAX_PICKLE_BYTES", "MAX_PICKLE_OPS",
     "MAX_PICKLE_DEPTH", "MAX_PICKLE_ITEMS", "HDF5_MAX_RATIO", "HDF5_FILTERS", "ZARR_CODECS", "ZARR_MAX_CHUNK_BYTES",
     "ZARR_MAX_ROW_BYTES", "ZARR_MAX_SHARD_CHUNKS", "ZARR_MAX_RATIO", "ZARR_V2_COMPRESSORS", "PARQUET_MAX_RATIO",
+    "machine_memory_bytes",
 ]
 
 #: Largest JSON document read: a partition config, a Zarr store's ``zarr.json`` (which holds the config).
@@ -51,3 +52,14 @@ ZARR_MAX_RATIO = 1 << 16
 #: Largest ratio of the values a parquet chunk of a chunked-graph input declares (rows times column widths,
 #: from its footer) to the file's size (run-length and dictionary encodings of constant columns reach it).
 PARQUET_MAX_RATIO = 1 << 16
+
+
+def machine_memory_bytes() -> int | None:
+    """This machine's physical memory (None where the OS does not say): the bound for counts a file claims
+    that no bytes of it back (a chunked graph's node counts of a type without node data)."""
+    import os
+
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return None

@@ -51,6 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fail(describe_os_error(exc))
     except (ValueError, KeyError, IndexError, TypeError) as exc:
         _fail(f"{type(exc).__name__}: {exc}")
+    except MemoryError as exc:  # a size no check caught: one line, never a traceback
+        _fail(f"out of memory: {exc or 'an allocation failed'}")
     except KeyboardInterrupt:
         _fail("interrupted")
     return EXIT_UNREADABLE

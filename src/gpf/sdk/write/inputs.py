@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from gpf.errors import FileKindError, FormatError, GpfError, PathEscapeError
-from gpf.limits import PARQUET_MAX_RATIO
+from gpf.limits import PARQUET_MAX_RATIO, machine_memory_bytes
 from gpf.sdk.paths import inside, is_url
 from gpf.sdk.write.graph import CanonicalEtype, Graph, GraphError, etype_key, load_numpy, parse_etype
 from gpf.spec.models import split_canonical_etype
@@ -178,6 +178,7 @@ def parse_chunked(metadata_path: str | os.PathLike[str]) -> ChunkedMeta:
         if not isinstance(chunks, list) or not all(isinstance(c, int) and c >= 0 for c in chunks):
             raise GraphError(f"{meta_path}: num_nodes_per_chunk for {nt!r} must be a list of counts")
         counts[nt] = int(sum(chunks))
+    _check_claimed_nodes(meta_path, counts)
     etypes = need("edge_type", list)
     edges_meta = need("edges", dict)
     want = meta.get("num_edges_per_chunk")
@@ -396,6 +397,18 @@ def _zarr_array(path: str, where: str):
         raise GraphError(f"{where}: not a readable Zarr array ({type(exc).__name__}: "
                          f"{' '.join(str(exc).split())[:200]})") from None
     return arr
+
+
+def _check_claimed_nodes(meta_path: str, counts: dict[str, int]) -> None:
+    """Refuse node counts no machine here could hold one 8-byte entry per node of (partitioning needs several):
+    ``num_nodes_per_chunk`` is a claim no bytes of the input back where a type has no node data."""
+    memory = machine_memory_bytes()
+    total = sum(counts.values())
+    if memory is not None and total * 8 > memory:
+        nt = max(counts, key=lambda t: counts[t])
+        raise GraphError(f"{meta_path}: num_nodes_per_chunk claims {total} nodes ({counts[nt]} of {nt!r}): one "
+                         f"8-byte entry per node would take {total * 8 / 2**30:.1f} GiB, more than this machine's "
+                         f"{memory / 2**30:.1f} GiB of memory")
 
 
 def _zarr_read(arr, path: str, where: str, selection: Any) -> np.ndarray:

@@ -286,3 +286,15 @@ def test_sample_slots_uniform_without_replacement():
     assert float((subsets / (n / math.comb(d, k)) - 1).abs().max()) < 0.35      # about equally often
     w, s = sample_slots(torch.tensor([0, 5]), torch.tensor([2, 0]), 4, replace=True, generator=gen)
     assert w.tolist() == [0] * 4 and bool(((s >= 0) & (s < 2)).all())
+
+
+def test_group_steps_shrink_to_fit_the_dense_batch_map():
+    from gpf.loader.sampling.dense import DENSE_BUDGET_BYTES, BatchIndex, group_steps
+
+    per_step = DENSE_BUDGET_BYTES // 4                      # nodes whose map of one step takes the budget
+    assert group_steps(10_000, GROUP_STEPS) == GROUP_STEPS
+    assert group_steps(per_step * 2, GROUP_STEPS) == 2      # 2 steps of it fill 4 budgets
+    assert group_steps(per_step * 3, GROUP_STEPS) == 1
+    assert group_steps(per_step * 5, GROUP_STEPS) == GROUP_STEPS   # not even one fits: sorted, any group
+    assert BatchIndex(10_000, torch.device("cpu"), GROUP_STEPS)._map.numel() == 10_000 * GROUP_STEPS
+    assert BatchIndex(per_step * 5, torch.device("cpu"), 1)._map is None

@@ -17,7 +17,7 @@ import mmap
 import numpy as np
 import torch
 
-__all__ = ["DENSE_BUDGET_BYTES", "fits_dense", "hugepage_empty", "BatchIndex"]
+__all__ = ["DENSE_BUDGET_BYTES", "fits_dense", "group_steps", "hugepage_empty", "BatchIndex"]
 
 #: most bytes one dense lookup array may take
 DENSE_BUDGET_BYTES = 64 << 20
@@ -30,6 +30,16 @@ _HUGE_PAGE = 2 << 20
 
 def fits_dense(num_nodes: int) -> bool:
     return 4 * int(num_nodes) <= DENSE_BUDGET_BYTES
+
+
+def group_steps(num_nodes: int, most: int) -> int:
+    """How many steps a group samples together: ``most``, or fewer where a dense batch map (an ``int32`` per
+    node and step, up to ``4 * DENSE_BUDGET_BYTES``) of ``most`` steps would not fit but one of fewer does
+    (``most`` again where not even one step's fits: the batch map is then sorted, whatever the group)."""
+    steps = max(1, int(most))
+    while steps > 1 and 4 * steps * int(num_nodes) > 4 * DENSE_BUDGET_BYTES:
+        steps //= 2
+    return steps if 4 * steps * int(num_nodes) <= 4 * DENSE_BUDGET_BYTES else max(1, int(most))
 
 
 def hugepage_empty(shape: tuple[int, ...], dtype: torch.dtype, device: torch.device) -> torch.Tensor:
@@ -58,9 +68,12 @@ class BatchIndex:
     budget; else one sort per call.
     """
 
-    def __init__(self, num_nodes: int, device: torch.device) -> None:
-        self._map = hugepage_empty((int(num_nodes),), torch.int32, device).fill_(-1) \
-            if fits_dense(num_nodes) else None
+    def __init__(self, num_nodes: int, device: torch.device, steps: int = 1) -> None:
+        """A map for batches of ``steps`` at once (keys ``step * num_nodes + node``), dense where it fits
+        ``4 * DENSE_BUDGET_BYTES`` (see :func:`group_steps`)."""
+        keys = int(steps) * int(num_nodes)
+        self._map = hugepage_empty((keys,), torch.int32, device).fill_(-1) \
+            if 4 * keys <= 4 * DENSE_BUDGET_BYTES else None
         self._nodes: list[torch.Tensor] = []
         self._count = 0
 

@@ -19,7 +19,8 @@ Data path (DistDGL's, without servers):
   owns nor caches (the answerer has them: every in-neighbour of an owned node is owned or
   HALO), so no rows are fetched afterwards (:mod:`gpf.loader.sampling.answers`): 4
   collectives per 2 hops, 4 more per further hop;
-* consecutive steps are sampled together, :data:`GROUP_STEPS` at a time, each batch with its
+* consecutive steps are sampled together, :data:`GROUP_STEPS` at a time (fewer where the dense
+  batch map would not fit, :func:`~gpf.loader.sampling.dense.group_steps`), each batch with its
   own nodes (a node of batch ``b`` of the group is the key ``b * N + hid``): the collectives and
   the fixed cost of each tensor operation are paid once per group, and the group is cut into
   its batches at the end.
@@ -49,7 +50,7 @@ from gpf.loader.cluster import node_field_request, open_partition_set
 from gpf.loader.distributed import rank_and_world_size
 from gpf.loader.sampling.answers import AttachedRows, pack_answers, unpack_answers
 from gpf.loader.sampling.batch import SampledBatch
-from gpf.loader.sampling.dense import BatchIndex
+from gpf.loader.sampling.dense import BatchIndex, group_steps
 from gpf.loader.sampling.exchange import Exchange
 from gpf.loader.sampling.features import NodeRows, ReceivedRows
 from gpf.loader.sampling.local_graph import LocalGraph
@@ -77,8 +78,8 @@ class DistNeighborLoader:
     nodes' rows.  ``seed``: shuffles and sampling are reproducible per ``(seed, rank, epoch)``
     (whatever ``workers``: a group of steps draws from a generator seeded by ``(seed, rank, epoch,
     its first step)``); :meth:`set_epoch` picks the epoch.
-    ``workers``: groups of :data:`GROUP_STEPS` batches built at once, each by a thread with its own
-    process group (the group starting at step ``i`` by worker ``(i // GROUP_STEPS) % workers``), so one
+    ``workers``: groups of ``group_steps`` batches built at once, each by a thread with its own
+    process group (the group starting at step ``i`` by worker ``(i // group_steps) % workers``), so one
     group's computation overlaps another's waits on the other ranks (default 1: each worker costs CPU
     time and memory, and where the sampler is CPU-bound one is as fast).  With ``gloo`` the batches are
     built in a background thread (the next group while the caller trains on this one); with ``nccl``
@@ -116,8 +117,10 @@ class DistNeighborLoader:
                 work = self.device if self.device.type == "cuda" else torch.device("cuda", torch.cuda.current_device())
         self.work_device = work
         self._background = not nccl      # build batches in a thread (see ``workers``)
+        #: steps sampled together (:data:`GROUP_STEPS`, fewer where their dense batch map would not fit)
+        self.group_steps = group_steps(ps.num_nodes, GROUP_STEPS)
         self._lanes = [_Lane(Exchange(pg, self.rank, self.world_size, work), torch.Generator(device=work),
-                             BatchIndex(GROUP_STEPS * ps.num_nodes, work)) for pg in groups]
+                             BatchIndex(ps.num_nodes, work, self.group_steps)) for pg in groups]
         self.exchange = self._lanes[0].exchange
         self.own = own = Ownership(ps, self.rank, self.world_size, work)
         self.parts = own.parts
@@ -168,7 +171,8 @@ class DistNeighborLoader:
         epoch = self._epoch
         self._epoch += 1
         batches = self.plan.batches(epoch)
-        groups = [(i, batches[i:i + GROUP_STEPS]) for i in range(0, len(batches), GROUP_STEPS)]
+        G = self.group_steps
+        groups = [(i, batches[i:i + G]) for i in range(0, len(batches), G)]
         if len(self._lanes) == 1 and not self._background:
             return (b() for i, g in groups for b in self._sample_group([torch.from_numpy(s) for s in g], epoch, i))
         return _Lanes(self, epoch, groups)
@@ -182,7 +186,7 @@ class DistNeighborLoader:
     def sample_steps(self, seeds: list[torch.Tensor], epoch: int = 0, step: int = 0) -> list[SampledBatch]:
         """The batches of ``seeds[i]`` (per-type IDs of the seed type, owned by this rank) at steps ``step + i``
         of ``epoch``, sampled together: one exchange per hop for all of them (epochs are sampled
-        :data:`GROUP_STEPS` steps at a time).  Collective: every rank calls it with the same ``step`` and
+        :attr:`group_steps` steps at a time).  Collective: every rank calls it with the same ``step`` and
         as many batches (which picks the worker's process group and seeds this rank's sampler, including
         its answers to the others' requests, per ``(seed, rank, epoch, step)``)."""
         return [b() for b in self._sample_group(seeds, epoch, step)]
@@ -190,9 +194,9 @@ class DistNeighborLoader:
     def _sample_group(self, seeds: list[torch.Tensor], epoch: int, step: int) -> list[functools.partial]:
         """:meth:`sample_steps`, each batch left to build (its rows gathered) when called: the rows of a
         group's batches need not all be in memory at once."""
-        if not 1 <= len(seeds) <= GROUP_STEPS:
-            raise ValueError(f"sample_steps takes 1 to {GROUP_STEPS} batches, got {len(seeds)}")
-        lane = self._lanes[(step // GROUP_STEPS) % len(self._lanes)]
+        if not 1 <= len(seeds) <= self.group_steps:
+            raise ValueError(f"sample_steps takes 1 to {self.group_steps} batches, got {len(seeds)}")
+        lane = self._lanes[(step // self.group_steps) % len(self._lanes)]
         lane.generator.manual_seed(
             int(np.random.SeedSequence([self.seed, self.rank, int(epoch), int(step)]).generate_state(1)[0]))
         own, work = self.own, self.work_device
